@@ -1,0 +1,268 @@
+//! The bridge: the bounded FIFO between the server's threads and the host's
+//! main thread, with its lifecycle, accounting and event bus.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+
+use crate::call::{CallHandle, CancelReason};
+use crate::events::{EventBus, EventKind, Outcome};
+use crate::lifecycle::{Lifecycle, LifecycleState};
+use crate::message::{Message, TaskFate};
+use crate::stats::{Stats, StatsSnapshot};
+
+/// How the bridge is sized and bounded.
+#[derive(Debug, Clone)]
+pub struct BridgeConfig {
+    /// How many messages may wait in the FIFO; one more is refused at once.
+    pub queue_capacity: usize,
+    /// How long a tool call may wait in the FIFO before it is answered with
+    /// an error instead of being run late.
+    pub queue_timeout: Duration,
+    /// How long shutdown waits for the running call to finish.
+    pub shutdown_grace: Duration,
+    /// How many events the bus keeps while nobody listens.
+    pub event_backlog: usize,
+}
+
+impl Default for BridgeConfig {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 1024,
+            queue_timeout: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(3),
+            event_backlog: 10_000,
+        }
+    }
+}
+
+/// Why a message was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The FIFO is full.
+    #[error(
+        "the host's queue is full ({capacity} calls waiting); the DCC's main thread is busy — wait for running calls to finish, or start dcclink with a larger --queue-capacity"
+    )]
+    QueueFull {
+        /// The configured capacity.
+        capacity: usize,
+    },
+    /// The bridge is shutting down or gone.
+    #[error("dcclink is shutting down and accepts no more calls")]
+    ShuttingDown,
+}
+
+/// What [`Bridge::shutdown`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Queued messages answered "shutting down".
+    pub drained: usize,
+    /// True when a call was still running after the grace period.
+    pub abandoned_running_call: bool,
+}
+
+/// The bounded FIFO of host work, shared by every thread.
+///
+/// Producers (server threads) call [`Bridge::submit`]; it never blocks and
+/// never touches Python. The host's main thread drains the FIFO with a
+/// [`Pump`](crate::Pump). Pushing a message wakes a pump blocked in
+/// [`Pump::run`](crate::Pump::run) at once.
+pub struct Bridge {
+    config: BridgeConfig,
+    pub(crate) tx: Sender<Message>,
+    pub(crate) rx: Receiver<Message>,
+    pub(crate) wake_tx: Sender<()>,
+    pub(crate) wake_rx: Receiver<()>,
+    pub(crate) lifecycle: Lifecycle,
+    pub(crate) stats: Stats,
+    events: EventBus,
+    next_call: AtomicU64,
+    pub(crate) running_call: AtomicU64,
+}
+
+impl std::fmt::Debug for Bridge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bridge")
+            .field("state", &self.lifecycle.state())
+            .field("queued", &self.rx.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Bridge {
+    /// A new, active bridge.
+    pub fn new(config: BridgeConfig) -> Arc<Self> {
+        let (tx, rx) = crossbeam_channel::bounded(config.queue_capacity.max(1));
+        let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
+        let bridge = Self {
+            events: EventBus::new(config.event_backlog),
+            config,
+            tx,
+            rx,
+            wake_tx,
+            wake_rx,
+            lifecycle: Lifecycle::new(),
+            stats: Stats::new(),
+            next_call: AtomicU64::new(1),
+            running_call: AtomicU64::new(0),
+        };
+        // A fresh lifecycle is in Creating, so this cannot fail.
+        let _ = bridge.lifecycle.activate();
+        Arc::new(bridge)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BridgeConfig {
+        &self.config
+    }
+
+    /// The lifecycle state.
+    pub fn state(&self) -> LifecycleState {
+        self.lifecycle.state()
+    }
+
+    /// The event bus.
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    /// A copy of the counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot(self.rx.len())
+    }
+
+    /// The number of the call now running on the main thread, if any.
+    pub fn running_call(&self) -> Option<u64> {
+        match self.running_call.load(Ordering::Acquire) {
+            0 => None,
+            id => Some(id),
+        }
+    }
+
+    /// Allocates the next call number (1, 2, 3, … in order of arrival).
+    pub fn next_call_id(&self) -> u64 {
+        self.next_call.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Puts a message at the back of the FIFO and wakes the pump. Never
+    /// blocks: a full queue or a closing bridge is refused at once.
+    pub fn submit(&self, message: Message) -> Result<(), SubmitError> {
+        if !self.lifecycle.is_active() {
+            Stats::bump(&self.stats.rejected_closed);
+            return Err(SubmitError::ShuttingDown);
+        }
+        // Published before the send so that `CallQueued` always precedes the
+        // pump's `CallStarted` on the bus.
+        let queued = match &message {
+            Message::McpToolCall(call) => {
+                let info = call.handle.info();
+                self.events.publish(EventKind::CallQueued {
+                    call: info.id,
+                    tool: info.tool.clone(),
+                    client: info.client.clone(),
+                });
+                Some(info.id)
+            }
+            Message::MainThreadTask(_) => None,
+        };
+        let refused = match self.tx.try_send(message) {
+            Ok(()) => {
+                if queued.is_some() {
+                    Stats::bump(&self.stats.submitted);
+                }
+                return Ok(());
+            }
+            Err(TrySendError::Full(_)) => {
+                Stats::bump(&self.stats.rejected_full);
+                SubmitError::QueueFull {
+                    capacity: self.config.queue_capacity,
+                }
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                Stats::bump(&self.stats.rejected_closed);
+                SubmitError::ShuttingDown
+            }
+        };
+        if let Some(call) = queued {
+            self.events.publish(EventKind::CallEnded {
+                call,
+                outcome: Outcome::Cancelled,
+            });
+        }
+        Err(refused)
+    }
+
+    /// Cancels a call. A queued call is withdrawn (it will never run) and
+    /// accounted here; a running call sees `ctx.cancelled` at once and is
+    /// accounted by the pump when it returns. Returns true when the call was
+    /// withdrawn from the queue.
+    pub fn cancel(&self, call: &CallHandle, reason: CancelReason) -> bool {
+        let withdrawn = call.cancel(reason);
+        if withdrawn {
+            self.end_call(call.info().id, outcome_of(reason));
+        }
+        withdrawn
+    }
+
+    pub(crate) fn end_call(&self, id: u64, outcome: Outcome) {
+        self.stats.record_end(outcome);
+        self.events
+            .publish(EventKind::CallEnded { call: id, outcome });
+    }
+
+    /// Shuts down: stops intake, answers every queued message "shutting
+    /// down", then waits up to `shutdown_grace` for the running call. Only the
+    /// first caller does the work; later callers get an empty report.
+    pub fn shutdown(&self) -> ShutdownReport {
+        let mut report = ShutdownReport {
+            drained: 0,
+            abandoned_running_call: false,
+        };
+        if self.lifecycle.request_close().is_err() {
+            return report;
+        }
+        let _ = self.wake_tx.try_send(());
+        report.drained = self.drain();
+        let _ = self.lifecycle.begin_destroy();
+        let deadline = Instant::now() + self.config.shutdown_grace;
+        while self.running_call().is_some() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        report.abandoned_running_call = self.running_call().is_some();
+        report.drained += self.drain();
+        let _ = self.lifecycle.finish_destroy();
+        tracing::info!(
+            drained = report.drained,
+            abandoned = report.abandoned_running_call,
+            "dcclink bridge shut down"
+        );
+        report
+    }
+
+    /// Answers every queued message "shutting down".
+    fn drain(&self) -> usize {
+        let mut drained = 0;
+        while let Ok(message) = self.rx.try_recv() {
+            drained += 1;
+            match message {
+                Message::McpToolCall(call) => {
+                    self.cancel(&call.handle, CancelReason::ShuttingDown);
+                }
+                Message::MainThreadTask(task) => task(TaskFate::Refused),
+            }
+        }
+        drained
+    }
+}
+
+/// How a call withdrawn for `reason` ended.
+pub(crate) fn outcome_of(reason: CancelReason) -> Outcome {
+    match reason {
+        CancelReason::TimedOut | CancelReason::Expired => Outcome::TimedOut,
+        CancelReason::Client | CancelReason::Disconnected | CancelReason::ShuttingDown => {
+            Outcome::Cancelled
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! One tool call's shared state: where it is in its life, whether it has been
+//! cancelled and why, and its deadlines.
+//!
+//! A [`CallHandle`] is shared between the server task that waits for the
+//! answer and the pump that runs the call. Every field is an atomic or is set
+//! once, so neither side ever blocks the other.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::outbox::Outbox;
+
+/// Where a call is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum CallState {
+    /// Waiting in the FIFO.
+    Queued = 0,
+    /// Running on the host's main thread.
+    Running = 1,
+    /// Ran to the end (with any outcome).
+    Finished = 2,
+    /// Taken out before it ran: cancelled, expired or refused at shutdown. It
+    /// never runs.
+    Withdrawn = 3,
+}
+
+impl CallState {
+    fn from_u8(value: u8) -> Self {
+        match value {
+            0 => Self::Queued,
+            1 => Self::Running,
+            2 => Self::Finished,
+            _ => Self::Withdrawn,
+        }
+    }
+}
+
+/// Why a call was cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum CancelReason {
+    /// The client sent `notifications/cancelled` (or the panel's Cancel).
+    Client = 1,
+    /// The client went away.
+    Disconnected = 2,
+    /// The tool ran past its timeout.
+    TimedOut = 3,
+    /// The call waited in the queue past its deadline.
+    Expired = 4,
+    /// The server is shutting down.
+    ShuttingDown = 5,
+}
+
+impl CancelReason {
+    fn from_u8(value: u8) -> Option<Self> {
+        match value {
+            1 => Some(Self::Client),
+            2 => Some(Self::Disconnected),
+            3 => Some(Self::TimedOut),
+            4 => Some(Self::Expired),
+            5 => Some(Self::ShuttingDown),
+            _ => None,
+        }
+    }
+}
+
+/// Who asked for a call and what it is, for logs, events and the panel.
+#[derive(Debug, Clone)]
+pub struct CallInfo {
+    /// The bridge-wide call number, in order of arrival.
+    pub id: u64,
+    /// The tool's name.
+    pub tool: String,
+    /// The client's name and transport, e.g. `"claude-code (http)"`.
+    pub client: String,
+}
+
+/// The state one call shares between the server and the pump.
+#[derive(Debug)]
+pub struct CallHandle {
+    info: CallInfo,
+    state: AtomicU8,
+    cancel: AtomicU8,
+    queued_at: Instant,
+    expires_at: Instant,
+    timeout: Duration,
+    started_at: OnceLock<Instant>,
+    outbox: Outbox,
+}
+
+impl CallHandle {
+    /// A queued call that must start before `queue_timeout` has passed and may
+    /// then run for `timeout`. `outbox` carries its progress and logs.
+    pub fn new(info: CallInfo, queue_timeout: Duration, timeout: Duration, outbox: Outbox) -> Self {
+        let queued_at = Instant::now();
+        Self {
+            info,
+            state: AtomicU8::new(CallState::Queued as u8),
+            cancel: AtomicU8::new(0),
+            queued_at,
+            expires_at: queued_at + queue_timeout,
+            timeout,
+            started_at: OnceLock::new(),
+            outbox,
+        }
+    }
+
+    /// What the call is.
+    pub fn info(&self) -> &CallInfo {
+        &self.info
+    }
+
+    /// Where the call is in its life.
+    pub fn state(&self) -> CallState {
+        CallState::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    /// When the call entered the queue.
+    pub fn queued_at(&self) -> Instant {
+        self.queued_at
+    }
+
+    /// The latest moment at which the call may still start.
+    pub fn expires_at(&self) -> Instant {
+        self.expires_at
+    }
+
+    /// How long the call may run once started.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// When the call started running, if it has.
+    pub fn started_at(&self) -> Option<Instant> {
+        self.started_at.get().copied()
+    }
+
+    /// The call's progress and log records.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// True once the call has been cancelled for any reason. This is what a
+    /// tool sees as `ctx.cancelled`.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Acquire) != 0
+    }
+
+    /// Why the call was cancelled, if it was.
+    pub fn cancel_reason(&self) -> Option<CancelReason> {
+        CancelReason::from_u8(self.cancel.load(Ordering::Acquire))
+    }
+
+    /// Cancels the call. The first reason sticks. A queued call is withdrawn
+    /// and will never run; a running call sees `is_cancelled()` at once.
+    /// Returns true when this cancel withdrew a queued call.
+    pub fn cancel(&self, reason: CancelReason) -> bool {
+        let _ = self
+            .cancel
+            .compare_exchange(0, reason as u8, Ordering::AcqRel, Ordering::Acquire);
+        self.transition(CallState::Queued, CallState::Withdrawn)
+    }
+
+    /// Queued → Running, unless the call was withdrawn. Called by the pump.
+    pub(crate) fn try_start(&self) -> bool {
+        if self.transition(CallState::Queued, CallState::Running) {
+            let _ = self.started_at.set(Instant::now());
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Running → Finished. Called by the pump.
+    pub(crate) fn finish(&self) {
+        self.transition(CallState::Running, CallState::Finished);
+    }
+
+    fn transition(&self, from: CallState, to: CallState) -> bool {
+        self.state
+            .compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn test_handle(id: u64, queue_timeout: Duration) -> CallHandle {
+    CallHandle::new(
+        CallInfo {
+            id,
+            tool: "t".into(),
+            client: "test".into(),
+        },
+        queue_timeout,
+        Duration::from_secs(60),
+        Outbox::new(|| {}),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancelling_a_queued_call_withdraws_it() {
+        let call = test_handle(1, Duration::from_secs(1));
+        assert!(call.cancel(CancelReason::Client));
+        assert_eq!(call.state(), CallState::Withdrawn);
+        assert!(!call.try_start(), "a withdrawn call must never start");
+        assert!(call.is_cancelled());
+    }
+
+    #[test]
+    fn cancelling_a_running_call_sets_the_flag_only() {
+        let call = test_handle(1, Duration::from_secs(1));
+        assert!(call.try_start());
+        assert!(!call.is_cancelled());
+        assert!(!call.cancel(CancelReason::TimedOut));
+        assert!(call.is_cancelled());
+        assert_eq!(call.state(), CallState::Running);
+        call.finish();
+        assert_eq!(call.state(), CallState::Finished);
+    }
+
+    #[test]
+    fn the_first_cancel_reason_sticks() {
+        let call = test_handle(1, Duration::from_secs(1));
+        assert!(call.try_start());
+        call.cancel(CancelReason::TimedOut);
+        call.cancel(CancelReason::Client);
+        assert_eq!(call.cancel_reason(), Some(CancelReason::TimedOut));
+    }
+}

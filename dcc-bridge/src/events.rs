@@ -1,0 +1,256 @@
+//! The event bus: what happened, for whoever watches (the panel, tests).
+//!
+//! Publishing never blocks. With no subscriber, events wait in a bounded
+//! backlog (oldest dropped first) so that a panel opened later still sees the
+//! recent history. Each subscriber has a bounded channel of its own; a
+//! subscriber that falls behind loses events rather than slowing the tool
+//! that publishes them, and the loss is counted.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::lock_order::{LockLevel, OrderedMutex};
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The tool returned a result.
+    Done,
+    /// The tool raised an error.
+    Failed,
+    /// The call was cancelled (before or while running).
+    Cancelled,
+    /// The call ran past its timeout, or waited past its queue deadline.
+    TimedOut,
+}
+
+/// What an [`Event`] reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A call entered the queue.
+    CallQueued {
+        /// The call number.
+        call: u64,
+        /// The tool.
+        tool: String,
+        /// The client.
+        client: String,
+    },
+    /// A call started on the host's main thread.
+    CallStarted {
+        /// The call number.
+        call: u64,
+    },
+    /// A running call reported progress.
+    CallProgress {
+        /// The call number.
+        call: u64,
+        /// How far it has come.
+        progress: f64,
+        /// The total, when known.
+        total: Option<f64>,
+        /// Its status message.
+        message: Option<String>,
+    },
+    /// A call ended.
+    CallEnded {
+        /// The call number.
+        call: u64,
+        /// How it ended.
+        outcome: Outcome,
+    },
+    /// A log line from a tool (`ctx.log`) or from dcclink itself.
+    Log {
+        /// The call that logged it, if any.
+        call: Option<u64>,
+        /// MCP level name.
+        level: String,
+        /// The text.
+        message: String,
+    },
+    /// An application event from `ctx.emit`.
+    Emit {
+        /// The call that emitted it, if any.
+        call: Option<u64>,
+        /// The event's name.
+        name: String,
+        /// Its payload.
+        data: Value,
+    },
+}
+
+/// One event on the bus.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// Bus-wide sequence number, starting at 1, with no gaps at publish time.
+    pub seq: u64,
+    /// Milliseconds since the Unix epoch.
+    pub time_ms: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+struct BusState {
+    next_seq: u64,
+    backlog: VecDeque<Arc<Event>>,
+    subscribers: Vec<Sender<Arc<Event>>>,
+}
+
+/// A publish/subscribe bus of [`Event`]s that never blocks the publisher.
+pub struct EventBus {
+    backlog_capacity: usize,
+    state: OrderedMutex<BusState>,
+    dropped: AtomicU64,
+}
+
+impl EventBus {
+    /// A bus that keeps up to `backlog_capacity` events while nobody listens.
+    pub fn new(backlog_capacity: usize) -> Self {
+        Self {
+            backlog_capacity,
+            state: OrderedMutex::new(
+                LockLevel::EventBus,
+                BusState {
+                    next_seq: 1,
+                    backlog: VecDeque::new(),
+                    subscribers: Vec::new(),
+                },
+            ),
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// Publishes an event to every subscriber, or to the backlog when there
+    /// is none. Never blocks.
+    pub fn publish(&self, kind: EventKind) {
+        let time_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let mut state = self.state.lock();
+        let event = Arc::new(Event {
+            seq: state.next_seq,
+            time_ms,
+            kind,
+        });
+        state.next_seq += 1;
+        if state.subscribers.is_empty() {
+            if state.backlog.len() == self.backlog_capacity {
+                state.backlog.pop_front();
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            state.backlog.push_back(event);
+            return;
+        }
+        state
+            .subscribers
+            .retain(|tx| match tx.try_send(event.clone()) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    true
+                }
+                Err(TrySendError::Disconnected(_)) => false,
+            });
+    }
+
+    /// Subscribes with a channel of `capacity` events. The first subscriber
+    /// also receives the backlog kept while nobody listened.
+    pub fn subscribe(&self, capacity: usize) -> Receiver<Arc<Event>> {
+        let (tx, rx) = crossbeam_channel::bounded(capacity.max(1));
+        let mut state = self.state.lock();
+        for event in state.backlog.drain(..) {
+            if tx.try_send(event).is_err() {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        state.subscribers.push(tx);
+        rx
+    }
+
+    /// Events lost to a full backlog or a slow subscriber, so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn emit(i: u64) -> EventKind {
+        EventKind::Emit {
+            call: None,
+            name: "e".into(),
+            data: Value::from(i),
+        }
+    }
+
+    #[test]
+    fn events_wait_for_the_first_listener() {
+        let bus = EventBus::new(10);
+        bus.publish(emit(1));
+        bus.publish(emit(2));
+        let rx = bus.subscribe(10);
+        bus.publish(emit(3));
+        let seqs: Vec<u64> = rx.try_iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_full_backlog_drops_the_oldest() {
+        let bus = EventBus::new(2);
+        for i in 0..5 {
+            bus.publish(emit(i));
+        }
+        let rx = bus.subscribe(10);
+        let seqs: Vec<u64> = rx.try_iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [4, 5]);
+        assert_eq!(bus.dropped(), 3);
+    }
+
+    #[test]
+    fn a_slow_subscriber_never_blocks_the_publisher() {
+        let bus = EventBus::new(2);
+        let rx = bus.subscribe(1);
+        for i in 0..1000 {
+            bus.publish(emit(i));
+        }
+        assert_eq!(rx.try_iter().count(), 1);
+        assert_eq!(bus.dropped(), 999);
+    }
+
+    #[test]
+    fn a_gone_subscriber_is_forgotten() {
+        let bus = EventBus::new(2);
+        drop(bus.subscribe(1));
+        bus.publish(emit(1));
+        let rx = bus.subscribe(4);
+        bus.publish(emit(2));
+        assert_eq!(rx.try_iter().count(), 1);
+    }
+
+    #[test]
+    fn events_serialize_for_the_panel() {
+        let event = Event {
+            seq: 7,
+            time_ms: 1,
+            kind: EventKind::CallEnded {
+                call: 3,
+                outcome: Outcome::TimedOut,
+            },
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["type"], "call_ended");
+        assert_eq!(json["outcome"], "timed_out");
+        assert_eq!(json["seq"], 7);
+    }
+}

@@ -1,0 +1,43 @@
+//! # dcclink-bridge
+//!
+//! The threading core of dcclink. It has no Python, no GUI and no network: it
+//! is the part that decides *when* and *where* host work runs.
+//!
+//! ```text
+//!  server threads                      host main thread
+//!  ──────────────                      ────────────────
+//!  Bridge::submit ──► bounded FIFO ──► Pump::run / Pump::pump ──► tool
+//!        │            (crossbeam)            │
+//!        └── CallHandle (atomics) ◄──────────┘  cancel flag, deadlines,
+//!                      │                        progress outbox
+//!                      └──► EventBus ──► panel
+//! ```
+//!
+//! * [`Bridge`]: the FIFO, its [`Lifecycle`], the [`EventBus`] and the stats.
+//!   Submitting never blocks: a full queue is refused at once.
+//! * [`Pump`]: the only consumer, run on the host's main thread. It runs one
+//!   message at a time with no lock held, in strict arrival order, and a
+//!   nested pump never starts another tool.
+//! * [`CallHandle`]: one call's state, shared lock-free between the server
+//!   task that waits for the answer and the pump that runs it.
+//! * [`Outbox`]: a call's coalesced progress and its log records.
+//! * [`lock_order`]: every mutex has a level, checked in debug builds.
+
+mod bridge;
+mod call;
+mod events;
+mod lifecycle;
+pub mod lock_order;
+mod message;
+mod outbox;
+mod pump;
+mod stats;
+
+pub use bridge::{Bridge, BridgeConfig, ShutdownReport, SubmitError};
+pub use call::{CallHandle, CallInfo, CallState, CancelReason};
+pub use events::{Event, EventBus, EventKind, Outcome};
+pub use lifecycle::{Lifecycle, LifecycleState, TransitionError};
+pub use message::{MainThreadTask, Message, RunTool, TaskFate, ToolCall};
+pub use outbox::{LOG_CAPACITY, LogLevel, LogRecord, Outbox, Pending, Progress};
+pub use pump::Pump;
+pub use stats::StatsSnapshot;

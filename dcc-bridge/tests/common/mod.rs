@@ -1,0 +1,48 @@
+//! Helpers shared by the bridge's integration tests.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dcclink_bridge::{
+    Bridge, BridgeConfig, CallHandle, CallInfo, Message, Outbox, Outcome, TaskFate, ToolCall,
+};
+
+pub fn bridge_with(capacity: usize, queue_timeout: Duration) -> Arc<Bridge> {
+    Bridge::new(BridgeConfig {
+        queue_capacity: capacity,
+        queue_timeout,
+        shutdown_grace: Duration::from_millis(300),
+        event_backlog: 64,
+    })
+}
+
+pub fn handle(bridge: &Bridge) -> Arc<CallHandle> {
+    let id = bridge.next_call_id();
+    Arc::new(CallHandle::new(
+        CallInfo {
+            id,
+            tool: format!("tool{id}"),
+            client: "test".into(),
+        },
+        bridge.config().queue_timeout,
+        Duration::from_secs(60),
+        Outbox::new(|| {}),
+    ))
+}
+
+pub fn call(
+    bridge: &Bridge,
+    run: impl FnOnce(&Arc<CallHandle>) -> Outcome + Send + 'static,
+) -> (Arc<CallHandle>, Message) {
+    let handle = handle(bridge);
+    let message = Message::McpToolCall(ToolCall {
+        handle: handle.clone(),
+        run: Box::new(run),
+    });
+    (handle, message)
+}
+
+pub fn task(run: impl FnOnce(TaskFate) + Send + 'static) -> Message {
+    Message::MainThreadTask(Box::new(run))
+}
