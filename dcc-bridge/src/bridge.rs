@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::lock_order::{LockLevel, OrderedMutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
@@ -79,7 +81,7 @@ pub struct Bridge {
     pub(crate) stats: Stats,
     events: EventBus,
     next_call: AtomicU64,
-    pub(crate) running_call: AtomicU64,
+    running: OrderedMutex<Option<Arc<CallHandle>>>,
 }
 
 impl std::fmt::Debug for Bridge {
@@ -106,7 +108,7 @@ impl Bridge {
             lifecycle: Lifecycle::new(),
             stats: Stats::new(),
             next_call: AtomicU64::new(1),
-            running_call: AtomicU64::new(0),
+            running: OrderedMutex::new(LockLevel::Running, None),
         };
         // A fresh lifecycle is in Creating, so this cannot fail.
         let _ = bridge.lifecycle.activate();
@@ -135,10 +137,12 @@ impl Bridge {
 
     /// The number of the call now running on the main thread, if any.
     pub fn running_call(&self) -> Option<u64> {
-        match self.running_call.load(Ordering::Acquire) {
-            0 => None,
-            id => Some(id),
-        }
+        self.running.lock().as_ref().map(|call| call.info().id)
+    }
+
+    /// Records the call the pump is running (or none).
+    pub(crate) fn set_running(&self, call: Option<Arc<CallHandle>>) {
+        *self.running.lock() = call;
     }
 
     /// Allocates the next call number (1, 2, 3, … in order of arrival).
@@ -213,8 +217,9 @@ impl Bridge {
     }
 
     /// Shuts down: stops intake, answers every queued message "shutting
-    /// down", then waits up to `shutdown_grace` for the running call. Only the
-    /// first caller does the work; later callers get an empty report.
+    /// down", cancels the running call (its `ctx.cancelled` becomes true) and
+    /// waits up to `shutdown_grace` for it to return. Only the first caller
+    /// does the work; later callers get an empty report.
     pub fn shutdown(&self) -> ShutdownReport {
         let mut report = ShutdownReport {
             drained: 0,
@@ -225,6 +230,10 @@ impl Bridge {
         }
         let _ = self.wake_tx.try_send(());
         report.drained = self.drain();
+        let running = self.running.lock().clone();
+        if let Some(call) = running {
+            self.cancel(&call, CancelReason::ShuttingDown);
+        }
         let _ = self.lifecycle.begin_destroy();
         let deadline = Instant::now() + self.config.shutdown_grace;
         while self.running_call().is_some() && Instant::now() < deadline {

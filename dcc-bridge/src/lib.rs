@@ -20,11 +20,13 @@
 //!   nested pump never starts another tool.
 //! * [`CallHandle`]: one call's state, shared lock-free between the server
 //!   task that waits for the answer and the pump that runs it.
+//! * [`CallContext`]: what a running tool sees: cancelled, progress, log, emit.
 //! * [`Outbox`]: a call's coalesced progress and its log records.
 //! * [`lock_order`]: every mutex has a level, checked in debug builds.
 
 mod bridge;
 mod call;
+mod context;
 mod events;
 mod lifecycle;
 pub mod lock_order;
@@ -35,6 +37,7 @@ mod stats;
 
 pub use bridge::{Bridge, BridgeConfig, ShutdownReport, SubmitError};
 pub use call::{CallHandle, CallInfo, CallState, CancelReason};
+pub use context::CallContext;
 pub use events::{Event, EventBus, EventKind, Outcome};
 pub use lifecycle::{Lifecycle, LifecycleState, TransitionError};
 pub use message::{MainThreadTask, Message, RunTool, TaskFate, ToolCall};

@@ -15,14 +15,18 @@ use std::sync::{Mutex, MutexGuard};
 /// whose level is greater than every level it already holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LockLevel {
+    /// The Python host's slot for its running server.
+    Host = 0,
     /// The server's tool registry.
     Registry = 1,
     /// The pump's slot for a tool call that a nested pump set aside.
     Stash = 2,
+    /// The bridge's record of the call now running.
+    Running = 3,
     /// One call's pending progress and log records.
-    Outbox = 3,
+    Outbox = 4,
     /// The event bus's backlog and subscriber list.
-    EventBus = 4,
+    EventBus = 5,
 }
 
 #[cfg(debug_assertions)]

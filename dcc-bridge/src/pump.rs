@@ -160,7 +160,7 @@ impl Pump {
         }
         let id = handle.info().id;
         Stats::bump(&self.bridge.stats.started);
-        self.bridge.running_call.store(id, Ordering::Release);
+        self.bridge.set_running(Some(handle.clone()));
         self.bridge
             .events()
             .publish(EventKind::CallStarted { call: id });
@@ -168,7 +168,7 @@ impl Pump {
             .guarded("running a tool", || run(&handle))
             .unwrap_or(Outcome::Failed);
         handle.finish();
-        self.bridge.running_call.store(0, Ordering::Release);
+        self.bridge.set_running(None);
         let outcome = match handle.cancel_reason() {
             Some(reason) => crate::bridge::outcome_of(reason),
             None => outcome,

@@ -155,6 +155,10 @@ fn shutdown_answers_queued_work_and_bounds_the_wait_for_the_running_call() {
     );
     assert_eq!(report.drained, 2);
     assert!(report.abandoned_running_call);
+    assert!(
+        running.is_cancelled(),
+        "shutdown asks the running call to stop"
+    );
     assert_eq!(queued.cancel_reason(), Some(CancelReason::ShuttingDown));
     assert_eq!(fate_rx.try_recv(), Ok(TaskFate::Refused));
     assert_eq!(bridge.state(), LifecycleState::Destroyed);

@@ -1,0 +1,77 @@
+//! What a running tool sees of its own call: `ctx.cancelled`, `ctx.progress`,
+//! `ctx.log` and `ctx.emit`. Every method returns at once and is safe to call
+//! from inside the tool, on the main thread, with no lock held.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::bridge::Bridge;
+use crate::call::CallHandle;
+use crate::events::EventKind;
+use crate::outbox::{LogLevel, LogRecord, Progress};
+
+/// A running tool's view of its call.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    call: Arc<CallHandle>,
+    bridge: Arc<Bridge>,
+}
+
+impl CallContext {
+    /// The context of `call` on `bridge`.
+    pub fn new(call: Arc<CallHandle>, bridge: Arc<Bridge>) -> Self {
+        Self { call, bridge }
+    }
+
+    /// The call this context belongs to.
+    pub fn call(&self) -> &Arc<CallHandle> {
+        &self.call
+    }
+
+    /// True once the client cancelled the call or its timeout passed.
+    pub fn is_cancelled(&self) -> bool {
+        self.call.is_cancelled()
+    }
+
+    /// Reports progress to the client (when it asked for progress) and to the
+    /// event bus. Returns false when `progress` did not increase and was
+    /// dropped.
+    pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) -> bool {
+        let report = Progress {
+            progress,
+            total,
+            message,
+        };
+        let event = EventKind::CallProgress {
+            call: self.call.info().id,
+            progress,
+            total,
+            message: report.message.clone(),
+        };
+        if !self.call.outbox().report_progress(report) {
+            return false;
+        }
+        self.bridge.events().publish(event);
+        true
+    }
+
+    /// Sends a log record to the client and the event bus.
+    pub fn log(&self, level: LogLevel, message: String) {
+        self.bridge.events().publish(EventKind::Log {
+            call: Some(self.call.info().id),
+            level: level.as_str().to_owned(),
+            message: message.clone(),
+        });
+        self.call.outbox().log(LogRecord { level, message });
+    }
+
+    /// Publishes an application event for the panel.
+    pub fn emit(&self, name: String, data: Value) {
+        self.bridge.events().publish(EventKind::Emit {
+            call: Some(self.call.info().id),
+            name,
+            data,
+        });
+    }
+}

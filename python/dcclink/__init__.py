@@ -1,0 +1,49 @@
+"""dcclink: an MCP server inside your DCC application.
+
+Write tools as plain, type-hinted Python functions; an AI agent in your IDE
+calls them, and dcclink runs them on the DCC's main thread, one at a time, in
+order, with progress and cancellation.
+
+```python
+import dcclink
+
+@dcclink.tool
+def add(a: int, b: int) -> int:
+    "Add two integers."
+    return a + b
+
+dcclink.serve(http="127.0.0.1:8765")
+```
+"""
+
+from dcclink._host import (
+    ServerInfo,
+    is_main_thread,
+    main_thread,
+    pump,
+    run_on_main_thread,
+    run_on_main_thread_sync,
+    serve,
+    start,
+    stop,
+)
+from dcclink._native import Context, Image, MainThreadCall, __version__
+from dcclink._tools import Cancelled, tool
+
+__all__ = [
+    "Cancelled",
+    "Context",
+    "Image",
+    "MainThreadCall",
+    "ServerInfo",
+    "__version__",
+    "is_main_thread",
+    "main_thread",
+    "pump",
+    "run_on_main_thread",
+    "run_on_main_thread_sync",
+    "serve",
+    "start",
+    "stop",
+    "tool",
+]

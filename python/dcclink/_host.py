@@ -1,0 +1,199 @@
+"""Running dcclink in this process: the standalone host (``serve``), an
+embedded host that owns its event loop (``start`` + ``pump``), and the
+main-thread helpers."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional, TypeVar
+
+from dcclink import _native, _tools
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_lock = threading.Lock()
+_host: Optional[_native.Host] = None
+_main_thread_ident: int = threading.main_thread().ident or 0
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """Where clients reach a running dcclink."""
+
+    url: Optional[str]
+    token: str
+
+
+def _register(host: _native.Host, definition: _tools.ToolDef) -> None:
+    host.register_tool(
+        definition.name,
+        definition.description,
+        definition.schema,
+        definition.invoke,
+        timeout=definition.timeout,
+    )
+
+
+def _create_host(queue_capacity: int, queue_timeout: float, timeout: float) -> _native.Host:
+    global _host, _main_thread_ident
+    with _lock:
+        if _host is not None and _host.state == "Active":
+            raise RuntimeError("dcclink is already running in this process; call dcclink.stop() first")
+        host = _native.Host(
+            queue_capacity=queue_capacity, queue_timeout=queue_timeout, timeout=timeout
+        )
+        for definition in _tools.registry.values():
+            _register(host, definition)
+        _tools.listeners[:] = [functools.partial(_register, host)]
+        _host = host
+        _main_thread_ident = threading.get_ident()
+        return host
+
+
+def current_host() -> _native.Host:
+    """The running host, or a RuntimeError that says how to start one."""
+    host = _host
+    if host is None or host.state != "Active":
+        raise RuntimeError(
+            "dcclink is not running: call dcclink.serve() (standalone) or dcclink.start() "
+            "(inside a DCC) first"
+        )
+    return host
+
+
+def load_tool_files(paths: list[str]) -> None:
+    """Imports Python files so that their ``@dcclink.tool`` functions register.
+
+    Each file's folder goes on ``sys.path`` so it can import its neighbours."""
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise FileNotFoundError(f"tool file {str(path)!r} does not exist")
+        folder = str(path.resolve().parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        name = f"dcclink_tools_{path.stem}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import {str(path)!r} as Python")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+
+
+def serve(
+    *,
+    stdio: bool = False,
+    http: Optional[str] = None,
+    token: Optional[str] = None,
+    tools: tuple[str, ...] = (),
+    queue_capacity: int = 1024,
+    queue_timeout: float = 60.0,
+    timeout: float = 60.0,
+    max_request_bytes: int = 8 * 1024 * 1024,
+    verbose: int = 0,
+) -> None:
+    """Runs the standalone host and blocks until it shuts down (Ctrl-C,
+    SIGTERM, stdin closing, or ``dcclink.stop()`` from another thread).
+
+    The calling thread becomes the main thread that runs every tool. With
+    neither ``stdio`` nor ``http`` it serves stdio. ``tools`` are Python files
+    to import first. With HTTP it prints ``{"url": ..., "token": ...}`` as one
+    JSON line on stderr once it listens.
+    """
+    if not stdio and http is None:
+        stdio = True
+    if stdio:
+        _native.protect_stdout()
+    _native.init_logging(verbose)
+    host = _create_host(queue_capacity, queue_timeout, timeout)
+    try:
+        load_tool_files(list(tools))
+        url, token = host.start(
+            stdio=stdio,
+            http=http,
+            token=token,
+            max_request_bytes=max_request_bytes,
+            handle_signals=True,
+        )
+        if url is not None:
+            print(json.dumps({"url": url, "token": token}), file=sys.stderr, flush=True)
+        host.serve_forever()
+    finally:
+        host.stop()
+
+
+def start(
+    *,
+    http: Optional[str] = "127.0.0.1:0",
+    token: Optional[str] = None,
+    queue_capacity: int = 1024,
+    queue_timeout: float = 60.0,
+    timeout: float = 60.0,
+    max_request_bytes: int = 8 * 1024 * 1024,
+) -> ServerInfo:
+    """Starts the server without blocking, for hosts that own their event
+    loop. The calling thread is taken to be the main thread; the host must
+    then call ``dcclink.pump()`` from its timer or idle callback."""
+    _native.init_logging(0)
+    host = _create_host(queue_capacity, queue_timeout, timeout)
+    try:
+        url, token = host.start(http=http, token=token, max_request_bytes=max_request_bytes)
+    except BaseException:
+        host.stop()
+        raise
+    return ServerInfo(url=url, token=token)
+
+
+def stop(timeout: float = 5.0) -> None:
+    """Stops the server: queued calls are answered "shutting down" and the
+    running call gets ``timeout`` seconds. Does nothing when not running."""
+    host = _host
+    if host is not None:
+        host.stop(timeout)
+
+
+def pump(budget_ms: float = 10.0) -> int:
+    """Runs queued tool calls on this (the main) thread for at most
+    ``budget_ms`` and returns how many ran. Safe inside a tool: a nested pump
+    runs main-thread tasks but never starts another tool."""
+    return current_host().pump(budget_ms)
+
+
+def is_main_thread() -> bool:
+    """True on the thread that runs tools."""
+    return threading.get_ident() == _main_thread_ident
+
+
+def run_on_main_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> _native.MainThreadCall:
+    """Queues ``function(*args, **kwargs)`` to run on the main thread, behind
+    the calls already queued, and returns at once. ``.wait(timeout)`` on the
+    result gets its return value."""
+    return current_host().post(function, args, kwargs or None)
+
+
+def run_on_main_thread_sync(
+    function: Callable[..., Any], *args: Any, timeout: float = 30.0, **kwargs: Any
+) -> Any:
+    """Runs ``function(*args, **kwargs)`` on the main thread and returns its
+    result. On the main thread it simply calls it. Raises ``TimeoutError``
+    when the main thread does not run it within ``timeout`` seconds."""
+    if is_main_thread():
+        return function(*args, **kwargs)
+    return run_on_main_thread(function, *args, **kwargs).wait(timeout)
+
+
+def main_thread(function: F) -> F:
+    """Decorator: the function always runs on the main thread (waiting up
+    to 30 s for it when called from another thread)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return run_on_main_thread_sync(function, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

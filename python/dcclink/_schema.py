@@ -1,0 +1,121 @@
+"""Type hints to JSON Schema, and JSON arguments back to the hinted types.
+
+The schema is what the agent sees in ``tools/list``; the Rust side validates
+every call against it before the tool is queued, so a tool only ever receives
+arguments that match its signature.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import types
+import typing
+from typing import Any, Callable, Optional, Union
+
+Json = dict[str, Any]
+Coerce = Callable[[Any], Any]
+
+_PRIMITIVES: dict[Any, Json] = {
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    str: {"type": "string"},
+    bool: {"type": "boolean"},
+    type(None): {"type": "null"},
+    None: {"type": "null"},
+}
+
+
+class SchemaError(TypeError):
+    """A tool's signature uses a type dcclink cannot describe."""
+
+
+def _is_union(origin: Any) -> bool:
+    return origin is Union or (hasattr(types, "UnionType") and origin is types.UnionType)
+
+
+def schema_for(hint: Any, where: str) -> Json:
+    """The JSON Schema of one type hint; ``where`` names it in errors."""
+    if hint is inspect.Parameter.empty or hint is Any:
+        return {}
+    if hint in _PRIMITIVES:
+        return dict(_PRIMITIVES[hint])
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return _enum_schema([member.value for member in hint])
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is typing.Annotated:
+        schema = schema_for(args[0], where)
+        description = next((m for m in args[1:] if isinstance(m, str)), None)
+        if description:
+            schema["description"] = description
+        return schema
+    if origin is typing.Literal:
+        return _enum_schema(list(args))
+    if _is_union(origin):
+        options = [schema_for(arg, where) for arg in args]
+        simple = [o.get("type") for o in options]
+        if all(isinstance(t, str) and len(o) == 1 for t, o in zip(simple, options)):
+            return {"type": simple}
+        return {"anyOf": options}
+    if hint in (list, tuple) or origin in (list, tuple, typing.List):
+        item = args[0] if args and origin is not tuple else Any
+        return {"type": "array", "items": schema_for(item, where)}
+    if hint is dict or origin in (dict, typing.Dict):
+        if args and args[0] is not str:
+            raise SchemaError(f"{where}: dict keys must be str to come from JSON, not {args[0]!r}")
+        value = args[1] if args else Any
+        return {"type": "object", "additionalProperties": schema_for(value, where)}
+    raise SchemaError(
+        f"{where}: dcclink cannot describe {hint!r}; use int, float, str, bool, None, "
+        "list[T], dict[str, T], Optional[T], Literal[...], an Enum or Annotated[T, 'description']"
+    )
+
+
+def _enum_schema(values: list[Any]) -> Json:
+    schema: Json = {"enum": values}
+    kinds = {type(v) for v in values}
+    names = {str: "string", int: "integer", float: "number", bool: "boolean"}
+    if len(kinds) == 1 and next(iter(kinds)) in names:
+        schema["type"] = names[next(iter(kinds))]
+    return schema
+
+
+def coercer_for(hint: Any) -> Optional[Coerce]:
+    """A function that turns a validated JSON value into the hinted type,
+    or ``None`` when the JSON value is already right."""
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint
+    if hint is float:
+        return float
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is typing.Annotated:
+        return coercer_for(args[0])
+    if _is_union(origin):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1:
+            coerce = coercer_for(inner[0])
+            if coerce is not None:
+                return lambda v: None if v is None else coerce(v)
+        return None
+    if origin in (list, typing.List) and args:
+        coerce = coercer_for(args[0])
+        if coerce is not None:
+            return lambda v: [coerce(x) for x in v]
+    if origin in (dict, typing.Dict) and len(args) == 2:
+        coerce = coercer_for(args[1])
+        if coerce is not None:
+            return lambda v: {k: coerce(x) for k, x in v.items()}
+    return None
+
+
+def json_default(value: Any) -> tuple[bool, Any]:
+    """Whether a parameter default can be shown in the schema, and as what."""
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True, value
+    if isinstance(value, (list, tuple)) and all(json_default(v)[0] for v in value):
+        return True, [json_default(v)[1] for v in value]
+    return False, None

@@ -1,0 +1,139 @@
+"""``@dcclink.tool``: plain Python functions as MCP tools."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, TypeVar, overload
+
+from dcclink._native import Context
+from dcclink._schema import Coerce, Json, SchemaError, coercer_for, json_default, schema_for
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Cancelled(Exception):
+    """Raise this from a tool once ``ctx.cancelled`` is true."""
+
+
+@dataclass
+class ToolDef:
+    """A function, described for MCP."""
+
+    name: str
+    description: str
+    schema: Json
+    timeout: Optional[float]
+    function: Callable[..., Any]
+    context_param: Optional[str] = None
+    coercers: dict[str, Coerce] = field(default_factory=dict)
+
+    @classmethod
+    def from_function(
+        cls,
+        function: Callable[..., Any],
+        name: Optional[str] = None,
+        description: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> ToolDef:
+        """Reads the signature, type hints and docstring of ``function``."""
+        tool_name = name or function.__name__
+        try:
+            hints = typing.get_type_hints(function, include_extras=True)
+        except Exception as error:  # a hint that does not resolve on this Python
+            raise SchemaError(f"tool {tool_name!r}: cannot read its type hints ({error})") from None
+        properties: Json = {}
+        required: list[str] = []
+        context_param = None
+        coercers: dict[str, Coerce] = {}
+        for param in inspect.signature(function).parameters.values():
+            where = f"tool {tool_name!r}, parameter {param.name!r}"
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                raise SchemaError(f"{where}: *args and **kwargs cannot be described to an agent")
+            hint = hints.get(param.name, param.annotation)
+            if hint is Context:
+                context_param = param.name
+                continue
+            schema = schema_for(hint, where)
+            if param.default is param.empty:
+                required.append(param.name)
+            else:
+                shown, value = json_default(param.default)
+                if shown:
+                    schema["default"] = value
+            properties[param.name] = schema
+            coerce = coercer_for(hint)
+            if coerce is not None:
+                coercers[param.name] = coerce
+        schema = {"type": "object", "properties": properties, "additionalProperties": False}
+        if required:
+            schema["required"] = required
+        doc = description if description is not None else inspect.getdoc(function)
+        return cls(
+            name=tool_name,
+            description=doc or "",
+            schema=schema,
+            timeout=timeout,
+            function=function,
+            context_param=context_param,
+            coercers=coercers,
+        )
+
+    def invoke(self, arguments: dict[str, Any], ctx: Context) -> Any:
+        """Calls the function with validated JSON ``arguments``."""
+        for param, coerce in self.coercers.items():
+            if param in arguments:
+                arguments[param] = coerce(arguments[param])
+        if self.context_param is not None:
+            arguments[self.context_param] = ctx
+        return self.function(**arguments)
+
+
+#: Every tool defined in this process, by name.
+registry: dict[str, ToolDef] = {}
+#: Called with each new ToolDef (the running host registers it).
+listeners: list[Callable[[ToolDef], None]] = []
+
+
+@overload
+def tool(function: F) -> F: ...
+@overload
+def tool(
+    *,
+    name: Optional[str] = None,
+    description: Optional[str] = None,
+    timeout: Optional[float] = None,
+) -> Callable[[F], F]: ...
+def tool(
+    function: Optional[F] = None,
+    *,
+    name: Optional[str] = None,
+    description: Optional[str] = None,
+    timeout: Optional[float] = None,
+) -> Any:
+    """Makes a function an MCP tool.
+
+    The docstring is the description, the type hints are the input schema,
+    and a parameter annotated ``dcclink.Context`` receives the call's context.
+    The function itself is returned unchanged.
+
+    ```python
+    @dcclink.tool
+    def add(a: int, b: int) -> int:
+        "Add two integers."
+        return a + b
+
+    @dcclink.tool(name="render_frames", timeout=600)
+    def render(frames: int, ctx: dcclink.Context) -> str: ...
+    ```
+    """
+
+    def register(f: F) -> F:
+        definition = ToolDef.from_function(f, name, description, timeout)
+        registry[definition.name] = definition
+        for listener in listeners:
+            listener(definition)
+        return f
+
+    return register(function) if function is not None else register

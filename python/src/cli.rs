@@ -1,0 +1,49 @@
+//! The command line, parsed with the server crate's clap definitions so that
+//! `dcclink`, `python -m dcclink` and the Rust side agree on every flag.
+
+use clap::Parser;
+use dcclink_server::cli::{Cli, Command};
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+/// Parses `argv` (without the program name). Returns the `serve` options as
+/// a dict, or an exit code when clap has already answered (help, version,
+/// or a usage error it printed).
+#[pyfunction]
+pub fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
+    let cli = match Cli::try_parse_from(std::iter::once("dcclink".to_owned()).chain(argv)) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return Ok(error.exit_code().into_pyobject(py)?.into_any());
+        }
+    };
+    let Command::Serve(args) = cli.command;
+    let options = PyDict::new(py);
+    options.set_item("command", "serve")?;
+    options.set_item("stdio", args.stdio)?;
+    options.set_item("http", args.http.map(|a| a.to_string()))?;
+    options.set_item("token", args.token)?;
+    options.set_item("tools", args.tools)?;
+    options.set_item("queue_capacity", args.queue_capacity)?;
+    options.set_item("queue_timeout", args.queue_timeout)?;
+    options.set_item("timeout", args.timeout)?;
+    options.set_item("max_request_bytes", args.max_request_bytes)?;
+    options.set_item("verbose", args.verbose)?;
+    Ok(options.into_any())
+}
+
+/// Sends dcclink's logs to stderr (`DCCLINK_LOG` overrides the level).
+#[pyfunction]
+#[pyo3(signature = (verbose = 0))]
+pub fn init_logging(verbose: u8) {
+    dcclink_server::cli::init_logging(verbose);
+}
+
+/// Reserves stdout for the MCP stdio transport: from now on fd 1 is stderr,
+/// so prints from tools cannot corrupt the protocol.
+#[pyfunction]
+pub fn protect_stdout() -> PyResult<()> {
+    dcclink_server::stdio::protect_stdout().map_err(|e| PyOSError::new_err(e.to_string()))
+}

@@ -1,0 +1,233 @@
+//! `_native.Host`: one dcclink instance inside a Python process — the
+//! bridge, its pump, the tool registry and the running server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::Receiver;
+use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
+use dcclink_bridge::{Bridge, BridgeConfig, Event, Message, Pump};
+use dcclink_server::{Registry, ServerConfig, ServerHandle, Shared, ToolSpec};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+use serde_json::Value;
+
+use crate::convert::{from_py, to_py};
+use crate::main_thread::{self, MainThreadCall};
+use crate::tool::PyTool;
+
+fn duration(seconds: f64, what: &str) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(seconds).map_err(|_| {
+        PyValueError::new_err(format!(
+            "{what} must be a number of seconds ≥ 0, not {seconds}"
+        ))
+    })
+}
+
+/// One dcclink instance. The `dcclink` package keeps one per process.
+#[pyclass(module = "dcclink._native", frozen)]
+pub struct Host {
+    shared: Arc<Shared>,
+    pump: Pump,
+    server: OrderedMutex<Option<ServerHandle>>,
+    events: OrderedMutex<Option<Receiver<Arc<Event>>>>,
+}
+
+#[pymethods]
+impl Host {
+    #[new]
+    #[pyo3(signature = (*, queue_capacity = 1024, queue_timeout = 60.0, timeout = 60.0))]
+    fn new(queue_capacity: usize, queue_timeout: f64, timeout: f64) -> PyResult<Self> {
+        if queue_capacity == 0 {
+            return Err(PyValueError::new_err("queue_capacity must be at least 1"));
+        }
+        let bridge = Bridge::new(BridgeConfig {
+            queue_capacity,
+            queue_timeout: duration(queue_timeout, "queue_timeout")?,
+            ..BridgeConfig::default()
+        });
+        let shared = Arc::new(Shared {
+            bridge: bridge.clone(),
+            registry: Arc::new(Registry::default()),
+            default_timeout: duration(timeout, "timeout")?,
+        });
+        Ok(Self {
+            shared,
+            pump: Pump::new(bridge),
+            server: OrderedMutex::new(LockLevel::Host, None),
+            events: OrderedMutex::new(LockLevel::Host, None),
+        })
+    }
+
+    /// Registers (or replaces) a tool. `invoke(arguments, ctx)` runs it.
+    #[pyo3(signature = (name, description, schema, invoke, timeout = None))]
+    fn register_tool(
+        &self,
+        name: String,
+        description: String,
+        schema: &Bound<'_, PyDict>,
+        invoke: Py<PyAny>,
+        timeout: Option<f64>,
+    ) -> PyResult<()> {
+        let Value::Object(input_schema) = from_py(schema.as_any())? else {
+            return Err(PyValueError::new_err("a tool schema must be a dict"));
+        };
+        let timeout = timeout.map(|t| duration(t, "timeout")).transpose()?;
+        let spec = ToolSpec {
+            name,
+            description,
+            input_schema,
+            timeout,
+        };
+        self.shared
+            .registry
+            .register(spec, Arc::new(PyTool::new(invoke)))
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// Removes a tool; `True` when it was registered.
+    fn unregister_tool(&self, name: &str) -> bool {
+        self.shared.registry.unregister(name)
+    }
+
+    /// The registered tools' names, sorted.
+    fn tool_names(&self) -> Vec<String> {
+        self.shared.registry.names()
+    }
+
+    /// Starts serving MCP. Returns `(url, token)`; `url` is `None` without
+    /// HTTP.
+    #[pyo3(signature = (*, stdio = false, http = None, token = None, max_request_bytes = 8 * 1024 * 1024, handle_signals = false))]
+    fn start(
+        &self,
+        py: Python<'_>,
+        stdio: bool,
+        http: Option<&str>,
+        token: Option<String>,
+        max_request_bytes: usize,
+        handle_signals: bool,
+    ) -> PyResult<(Option<String>, String)> {
+        let http = http
+            .map(|addr| {
+                addr.parse::<SocketAddr>().map_err(|e| {
+                    PyValueError::new_err(format!(
+                        "http must be HOST:PORT like 127.0.0.1:8765, not {addr:?} ({e})"
+                    ))
+                })
+            })
+            .transpose()?;
+        let config = ServerConfig {
+            stdio,
+            http,
+            token,
+            max_request_bytes,
+            handle_signals,
+        };
+        let shared = self.shared.clone();
+        let mut slot = self.server.lock();
+        if slot.is_some() {
+            return Err(PyRuntimeError::new_err(
+                "dcclink is already serving; call dcclink.stop() first",
+            ));
+        }
+        let handle = py
+            .detach(|| ServerHandle::start(config, shared))
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let answer = (handle.url().map(str::to_owned), handle.token().to_owned());
+        *slot = Some(handle);
+        Ok(answer)
+    }
+
+    /// Runs tool calls on this thread as they arrive, until the server shuts
+    /// down (a signal, stdin closing, or `stop()` from another thread).
+    fn serve_forever(&self, py: Python<'_>) {
+        py.detach(|| self.pump.run());
+    }
+
+    /// Runs queued work for at most `budget_ms` and returns how many
+    /// messages ran. Called from the host's timer or idle callback, or from
+    /// inside a tool (then it never starts another tool).
+    #[pyo3(signature = (budget_ms = 10.0))]
+    fn pump(&self, py: Python<'_>, budget_ms: f64) -> PyResult<usize> {
+        let budget = duration(budget_ms / 1000.0, "budget_ms")?;
+        Ok(py.detach(|| self.pump.pump(budget)))
+    }
+
+    /// True while a tool or main-thread task is running.
+    #[getter]
+    fn busy(&self) -> bool {
+        self.pump.is_running()
+    }
+
+    /// Posts `func(*args, **kwargs)` to the main thread through the FIFO.
+    #[pyo3(signature = (func, args, kwargs = None))]
+    fn post(
+        &self,
+        func: Bound<'_, PyAny>,
+        args: Bound<'_, PyTuple>,
+        kwargs: Option<Bound<'_, PyDict>>,
+    ) -> PyResult<MainThreadCall> {
+        let name = func
+            .getattr("__qualname__")
+            .and_then(|n| n.extract::<String>())
+            .unwrap_or_else(|_| "the callable".to_owned());
+        let (task, call) = main_thread::post(
+            func.unbind(),
+            args.unbind(),
+            kwargs.map(Bound::unbind),
+            name,
+        );
+        self.shared
+            .bridge
+            .submit(Message::MainThreadTask(task))
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        Ok(call)
+    }
+
+    /// Stops the server (if serving) and the bridge: queued calls are
+    /// answered "shutting down" and the running one gets `timeout` seconds.
+    #[pyo3(signature = (timeout = 5.0))]
+    fn stop(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
+        let bound = duration(timeout, "timeout")?;
+        let handle = self.server.lock().take();
+        py.detach(|| match handle {
+            Some(mut handle) => handle.shutdown(bound),
+            None => {
+                self.shared.bridge.shutdown();
+            }
+        });
+        Ok(())
+    }
+
+    /// The lifecycle state: Creating, Active, CloseRequested, Destroying or
+    /// Destroyed.
+    #[getter]
+    fn state(&self) -> String {
+        self.shared.bridge.state().to_string()
+    }
+
+    /// Counters: calls submitted, done, failed, cancelled, timed out, the
+    /// queue depth and how long ago the main thread last pumped.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let stats = serde_json::to_value(self.shared.bridge.stats())
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        to_py(py, &stats)
+    }
+
+    /// Events (as dicts) published since the last call, oldest first.
+    /// The first caller subscribes and also gets the backlog.
+    fn drain_events<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let bus = self.shared.bridge.events();
+        let mut subscription = self.events.lock();
+        let rx = subscription.get_or_insert_with(|| bus.subscribe(100_000));
+        rx.try_iter()
+            .map(|event| {
+                let value = serde_json::to_value(&*event)
+                    .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+                to_py(py, &value)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,102 @@
+//! A Python callable as a dcclink tool handler.
+
+use dcclink_bridge::CallContext;
+use dcclink_server::{ToolHandler, ToolOutput};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use serde_json::{Map, Value};
+
+use crate::context::Context;
+use crate::convert::{dict_to_py, from_py, type_name};
+use crate::image::Image;
+
+/// Runs a Python `invoke(arguments: dict, ctx: Context)` callable, built by
+/// the `dcclink` package around the user's function.
+pub struct PyTool {
+    invoke: Py<PyAny>,
+}
+
+impl PyTool {
+    /// A handler that calls `invoke`.
+    pub fn new(invoke: Py<PyAny>) -> Self {
+        Self { invoke }
+    }
+}
+
+impl ToolHandler for PyTool {
+    fn call(&self, arguments: Map<String, Value>, ctx: &CallContext) -> ToolOutput {
+        Python::attach(|py| {
+            let called = dict_to_py(py, &arguments).and_then(|args| {
+                let ctx = Py::new(py, Context::new(ctx.clone()))?;
+                self.invoke.bind(py).call1((args, ctx))
+            });
+            match called {
+                Ok(value) => output_of(&value),
+                Err(error) => error_output(py, &error),
+            }
+        })
+    }
+}
+
+/// Maps a tool's return value onto MCP content.
+fn output_of(value: &Bound<'_, PyAny>) -> ToolOutput {
+    if value.is_none() {
+        return ToolOutput::Empty;
+    }
+    if let Ok(text) = value.cast::<PyString>() {
+        return match text.to_cow() {
+            Ok(text) => ToolOutput::Text(text.into_owned()),
+            Err(error) => error_output(value.py(), &error),
+        };
+    }
+    if let Ok(image) = value.cast::<Image>() {
+        let image = image.get();
+        return ToolOutput::Image {
+            data: image.data.clone(),
+            mime: image.mime.clone(),
+        };
+    }
+    let is_json_like = value.is_instance_of::<PyDict>()
+        || value.is_instance_of::<PyList>()
+        || value.is_instance_of::<PyTuple>()
+        || value.extract::<f64>().is_ok();
+    if !is_json_like {
+        return ToolOutput::Error {
+            message: format!(
+                "the tool returned a {}, which dcclink cannot send: return str, int, float, \
+                 bool, list, dict, None or dcclink.Image",
+                type_name(value)
+            ),
+            traceback: None,
+        };
+    }
+    match from_py(value) {
+        Ok(Value::Object(map)) => ToolOutput::Structured(Value::Object(map)),
+        Ok(other) => ToolOutput::Structured(serde_json::json!({ "result": other })),
+        Err(error) => ToolOutput::Error {
+            message: format!("the tool's result is not JSON: {error}"),
+            traceback: None,
+        },
+    }
+}
+
+/// The exception as `Type: message`, with its formatted traceback.
+pub fn error_output(py: Python<'_>, error: &PyErr) -> ToolOutput {
+    let message = format!(
+        "{}: {}",
+        type_name(error.value(py).as_any()),
+        error.value(py)
+    );
+    let traceback = py
+        .import("traceback")
+        .and_then(|tb| {
+            tb.call_method1(
+                "format_exception",
+                (error.get_type(py), error.value(py), error.traceback(py)),
+            )
+        })
+        .and_then(|lines| lines.extract::<Vec<String>>())
+        .map(|lines| lines.concat())
+        .ok();
+    ToolOutput::Error { message, traceback }
+}

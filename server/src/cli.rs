@@ -1,0 +1,121 @@
+//! The `dcclink` command line. The Python package's `dcclink` script and
+//! `python -m dcclink` parse their arguments with these definitions, so the
+//! CLI is the same wherever it is started.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use dcclink_bridge::BridgeConfig;
+
+use crate::runtime::ServerConfig;
+
+/// dcclink: an MCP server inside your DCC application.
+#[derive(Debug, Parser)]
+#[command(
+    name = "dcclink",
+    version,
+    about = "dcclink: an MCP server inside your DCC application"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the standalone host: import the tool files and serve MCP.
+    Serve(ServeArgs),
+}
+
+/// `dcclink serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Speak MCP on stdin/stdout (how IDEs launch a server).
+    #[arg(long)]
+    pub stdio: bool,
+
+    /// Serve Streamable HTTP at http://ADDR/mcp; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+
+    /// The bearer token HTTP clients must send (random when not given).
+    #[arg(long, env = "DCCLINK_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// A Python file whose @dcclink.tool functions to serve (repeatable).
+    #[arg(long = "tools", value_name = "FILE")]
+    pub tools: Vec<PathBuf>,
+
+    /// How many calls may wait for the host's main thread.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub queue_capacity: usize,
+
+    /// How long a call may wait in the queue before it is refused.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub queue_timeout: f64,
+
+    /// How long a tool may run unless it sets its own timeout.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub timeout: f64,
+
+    /// The largest request accepted, in bytes.
+    #[arg(long, default_value_t = 8 * 1024 * 1024, value_name = "BYTES")]
+    pub max_request_bytes: usize,
+
+    /// More logging on stderr (-v debug, -vv trace).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl ServeArgs {
+    /// The bridge's configuration.
+    pub fn bridge_config(&self) -> BridgeConfig {
+        BridgeConfig {
+            queue_capacity: self.queue_capacity,
+            queue_timeout: seconds(self.queue_timeout),
+            ..BridgeConfig::default()
+        }
+    }
+
+    /// The server's configuration.
+    pub fn server_config(&self) -> ServerConfig {
+        ServerConfig {
+            stdio: self.stdio,
+            http: self.http,
+            token: self.token.clone(),
+            max_request_bytes: self.max_request_bytes,
+            handle_signals: true,
+        }
+    }
+
+    /// The timeout of tools that set none.
+    pub fn default_timeout(&self) -> Duration {
+        seconds(self.timeout)
+    }
+}
+
+fn seconds(value: f64) -> Duration {
+    Duration::try_from_secs_f64(value).unwrap_or(Duration::MAX)
+}
+
+/// Sends dcclink's logs to stderr: dcclink's own at `info` and other
+/// crates' warnings by default, more with `verbose`,
+/// or whatever `DCCLINK_LOG` says (an `EnvFilter` directive).
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn,dcclink=info,dcclink_bridge=info,dcclink_server=info",
+        1 => "info,dcclink=debug,dcclink_bridge=debug,dcclink_server=debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DCCLINK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

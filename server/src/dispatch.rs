@@ -1,0 +1,267 @@
+//! Running one `tools/call`: queue it on the bridge, forward its progress and
+//! logs while it runs, and answer within every bound.
+//!
+//! The server task never touches Python and never blocks: it waits on
+//! oneshot channels, the client's cancellation and two timers (the queue
+//! deadline, then the tool's timeout).
+// MCP logging is deprecated from protocol 2026-07-28 (SEP-2577), but every
+// client of the 2025 revisions still uses it.
+#![allow(deprecated)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use dcclink_bridge::{
+    Bridge, CallContext, CallHandle, CallInfo, CancelReason, Message, Outbox, Outcome, Pending,
+    ToolCall,
+};
+use rmcp::model::{
+    CallToolResult, ContentBlock, JsonObject, LoggingLevel, LoggingMessageNotificationParam,
+    ProgressNotificationParam, ProgressToken,
+};
+use rmcp::service::{Peer, RoleServer};
+use tokio::sync::{Notify, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::tools::{RegisteredTool, ToolOutput};
+
+/// Where a call comes from and where its notifications go.
+pub struct Caller {
+    /// The client's name and transport, for logs and the panel.
+    pub label: String,
+    /// The client's connection.
+    pub peer: Peer<RoleServer>,
+    /// The progress token the client sent, if any.
+    pub progress_token: Option<ProgressToken>,
+    /// Fires when the client cancels the request or goes away.
+    pub cancelled: CancellationToken,
+    /// The least severe log level the client wants.
+    pub min_log_level: dcclink_bridge::LogLevel,
+}
+
+/// Runs `tool` with `arguments` on the host's main thread and returns its
+/// result, or a tool error that says what went wrong and what to do.
+pub async fn run_tool(
+    bridge: &Arc<Bridge>,
+    tool: Arc<RegisteredTool>,
+    arguments: JsonObject,
+    default_timeout: Duration,
+    caller: Caller,
+) -> CallToolResult {
+    let name = tool.tool().name.to_string();
+    let notify = Arc::new(Notify::new());
+    let outbox = {
+        let notify = notify.clone();
+        Outbox::new(move || notify.notify_one())
+    };
+    let timeout = tool.timeout().unwrap_or(default_timeout);
+    let info = CallInfo {
+        id: bridge.next_call_id(),
+        tool: name.clone(),
+        client: caller.label.clone(),
+    };
+    let call = Arc::new(CallHandle::new(
+        info,
+        bridge.config().queue_timeout,
+        timeout,
+        outbox,
+    ));
+
+    let (started_tx, started_rx) = oneshot::channel::<()>();
+    let (done_tx, done_rx) = oneshot::channel::<ToolOutput>();
+    let run_bridge = bridge.clone();
+    let run = Box::new(move |call: &Arc<CallHandle>| {
+        let _ = started_tx.send(());
+        let ctx = CallContext::new(call.clone(), run_bridge);
+        let output = tool.handler().call(arguments, &ctx);
+        let outcome = match output {
+            ToolOutput::Error { .. } => Outcome::Failed,
+            _ => Outcome::Done,
+        };
+        let _ = done_tx.send(output);
+        outcome
+    });
+    if let Err(refused) = bridge.submit(Message::McpToolCall(ToolCall {
+        handle: call.clone(),
+        run,
+    })) {
+        return error_result(format!("tool '{name}' was not run: {refused}"));
+    }
+
+    let answer = {
+        let wait = wait_for_answer(bridge, &call, started_rx, done_rx, &caller.cancelled);
+        let forward = forward_notifications(&call, &notify, &caller);
+        tokio::pin!(wait);
+        tokio::select! {
+            biased;
+            answer = &mut wait => answer,
+            never = forward => match never {},
+        }
+    };
+    // The final progress value and the last logs go out before the answer.
+    send_pending(call.outbox().take(), &caller).await;
+    match answer {
+        // A tool that stops because it was cancelled (typically by raising
+        // `dcclink.Cancelled`) is answered with the reason, not its exception.
+        Answer::Output(ToolOutput::Error { .. }) if call.is_cancelled() => {
+            error_result(cancelled_message(&call, bridge))
+        }
+        Answer::Output(output) => output_result(output),
+        Answer::Withdrawn => error_result(cancelled_message(&call, bridge)),
+        Answer::TimedOut => error_result(format!(
+            "tool '{name}' timed out after {} and was asked to stop (ctx.cancelled is now true). \
+             The host's main thread stays busy until the tool returns. Make the tool check \
+             ctx.cancelled, or give it a longer timeout with @dcclink.tool(timeout=...).",
+            seconds(timeout)
+        )),
+    }
+}
+
+enum Answer {
+    Output(ToolOutput),
+    Withdrawn,
+    TimedOut,
+}
+
+async fn wait_for_answer(
+    bridge: &Bridge,
+    call: &CallHandle,
+    started: oneshot::Receiver<()>,
+    done: oneshot::Receiver<ToolOutput>,
+    cancelled: &CancellationToken,
+) -> Answer {
+    tokio::pin!(done);
+    let queue_deadline = tokio::time::Instant::from_std(call.expires_at());
+    // While queued: it starts, or it is withdrawn, cancelled or expires.
+    let started = tokio::select! {
+        biased;
+        started = started => started.is_ok(),
+        () = cancelled.cancelled() => {
+            bridge.cancel(call, CancelReason::Client);
+            return Answer::Withdrawn;
+        }
+        () = tokio::time::sleep_until(queue_deadline) => {
+            !bridge.cancel(call, CancelReason::Expired)
+        }
+    };
+    if !started {
+        return Answer::Withdrawn;
+    }
+    // While running: it returns, or is cancelled, or runs past its timeout.
+    let started_at = call.started_at().unwrap_or_else(std::time::Instant::now);
+    let deadline = tokio::time::Instant::from_std(started_at + call.timeout());
+    tokio::select! {
+        biased;
+        output = &mut done => match output {
+            Ok(output) => Answer::Output(output),
+            Err(_) => Answer::Output(ToolOutput::Error {
+                message: "the tool ended without an answer (the host dropped it)".into(),
+                traceback: None,
+            }),
+        },
+        () = cancelled.cancelled() => {
+            bridge.cancel(call, CancelReason::Client);
+            Answer::Withdrawn
+        }
+        () = tokio::time::sleep_until(deadline) => {
+            bridge.cancel(call, CancelReason::TimedOut);
+            Answer::TimedOut
+        }
+    }
+}
+
+fn cancelled_message(call: &CallHandle, bridge: &Bridge) -> String {
+    let tool = &call.info().tool;
+    match call.cancel_reason() {
+        Some(CancelReason::Expired) => format!(
+            "tool '{tool}' waited {} in the host's queue behind other calls and was not run \
+             (queue timeout {}). The DCC's main thread is busy; retry when it is free.",
+            seconds(call.queued_at().elapsed()),
+            seconds(bridge.config().queue_timeout)
+        ),
+        Some(CancelReason::ShuttingDown) if call.started_at().is_some() => {
+            format!("tool '{tool}' was stopped: dcclink is shutting down")
+        }
+        Some(CancelReason::ShuttingDown) => {
+            format!("tool '{tool}' was not run: dcclink is shutting down")
+        }
+        Some(CancelReason::TimedOut) => format!("tool '{tool}' timed out"),
+        Some(CancelReason::Client | CancelReason::Disconnected) | None => {
+            format!("tool '{tool}' was cancelled by the client")
+        }
+    }
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.1} s", duration.as_secs_f64())
+}
+
+/// Sends the call's progress and logs whenever the tool reports some. Never
+/// returns; dropped when the answer is ready.
+async fn forward_notifications(
+    call: &CallHandle,
+    notify: &Notify,
+    caller: &Caller,
+) -> std::convert::Infallible {
+    loop {
+        notify.notified().await;
+        send_pending(call.outbox().take(), caller).await;
+    }
+}
+
+async fn send_pending(pending: Pending, caller: &Caller) {
+    for record in pending.logs {
+        if record.level < caller.min_log_level {
+            continue;
+        }
+        let param = LoggingMessageNotificationParam::new(
+            logging_level(record.level),
+            serde_json::Value::String(record.message),
+        );
+        if caller.peer.notify_logging_message(param).await.is_err() {
+            return;
+        }
+    }
+    if let (Some(progress), Some(token)) = (pending.progress, &caller.progress_token) {
+        let mut param = ProgressNotificationParam::new(token.clone(), progress.progress);
+        param.total = progress.total;
+        param.message = progress.message;
+        let _ = caller.peer.notify_progress(param).await;
+    }
+}
+
+fn logging_level(level: dcclink_bridge::LogLevel) -> LoggingLevel {
+    use dcclink_bridge::LogLevel as L;
+    match level {
+        L::Debug => LoggingLevel::Debug,
+        L::Info => LoggingLevel::Info,
+        L::Notice => LoggingLevel::Notice,
+        L::Warning => LoggingLevel::Warning,
+        L::Error => LoggingLevel::Error,
+        L::Critical => LoggingLevel::Critical,
+        L::Alert => LoggingLevel::Alert,
+        L::Emergency => LoggingLevel::Emergency,
+    }
+}
+
+/// A tool-level error result: the client shows `message` to the model.
+pub fn error_result(message: String) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message)])
+}
+
+fn output_result(output: ToolOutput) -> CallToolResult {
+    match output {
+        ToolOutput::Text(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
+        ToolOutput::Structured(value) => CallToolResult::structured(value),
+        ToolOutput::Image { data, mime } => {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(data);
+            CallToolResult::success(vec![ContentBlock::image(encoded, mime)])
+        }
+        ToolOutput::Empty => CallToolResult::success(Vec::new()),
+        ToolOutput::Error { message, traceback } => error_result(match traceback {
+            Some(traceback) => format!("{message}\n\n{traceback}"),
+            None => message,
+        }),
+    }
+}

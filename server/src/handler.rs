@@ -1,0 +1,150 @@
+//! The MCP server: a hand-written rmcp [`ServerHandler`] over the run-time
+//! [`Registry`]. One instance serves one client session.
+// MCP logging is deprecated from protocol 2026-07-28 (SEP-2577), but every
+// client of the 2025 revisions still uses it.
+#![allow(deprecated)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+use dcclink_bridge::{Bridge, LogLevel};
+use rmcp::ErrorData as McpError;
+use rmcp::ServerHandler;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, InitializeResult, ListToolsResult,
+    LoggingLevel, PaginatedRequestParams, ServerCapabilities, ServerConfig, SetLevelRequestParams,
+};
+use rmcp::service::{RequestContext, RoleServer};
+
+use crate::dispatch::{self, Caller};
+use crate::tools::Registry;
+
+/// What every session shares: the bridge to the host and the tools.
+pub struct Shared {
+    /// The FIFO to the host's main thread.
+    pub bridge: Arc<Bridge>,
+    /// The tools.
+    pub registry: Arc<Registry>,
+    /// The timeout of tools that set none.
+    pub default_timeout: Duration,
+}
+
+const LEVELS: [LogLevel; 8] = [
+    LogLevel::Debug,
+    LogLevel::Info,
+    LogLevel::Notice,
+    LogLevel::Warning,
+    LogLevel::Error,
+    LogLevel::Critical,
+    LogLevel::Alert,
+    LogLevel::Emergency,
+];
+
+/// One client session of the dcclink MCP server.
+#[derive(Clone)]
+pub struct DccServer {
+    shared: Arc<Shared>,
+    transport: &'static str,
+    min_log_level: Arc<AtomicU8>,
+}
+
+impl DccServer {
+    /// A session on `transport` (`"stdio"` or `"http"`).
+    pub fn new(shared: Arc<Shared>, transport: &'static str) -> Self {
+        Self {
+            shared,
+            transport,
+            min_log_level: Arc::new(AtomicU8::new(LogLevel::Info as u8)),
+        }
+    }
+
+    fn min_log_level(&self) -> LogLevel {
+        let index = usize::from(self.min_log_level.load(Ordering::Relaxed));
+        LEVELS.get(index).copied().unwrap_or(LogLevel::Info)
+    }
+}
+
+impl ServerHandler for DccServer {
+    fn get_info(&self) -> ServerConfig {
+        InitializeResult::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_logging()
+                .build(),
+        )
+        .with_server_info(Implementation::new("dcclink", env!("CARGO_PKG_VERSION")))
+        .with_instructions(
+            "dcclink runs these tools inside a DCC application, one at a time, on its main \
+             thread. Long tools report progress and can be cancelled.",
+        )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.shared.registry.list()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let Some(tool) = self.shared.registry.get(&request.name) else {
+            return Err(McpError::invalid_params(
+                format!(
+                    "unknown tool '{}'; call tools/list for the tools this host offers ({})",
+                    request.name,
+                    self.shared.registry.names().join(", ")
+                ),
+                None,
+            ));
+        };
+        let arguments = request.arguments.unwrap_or_default();
+        if let Err(problem) = tool.validate(&arguments) {
+            return Ok(dispatch::error_result(problem).into());
+        }
+        let client = context
+            .peer
+            .peer_info()
+            .map_or_else(|| "client".to_owned(), |info| info.client_info.name.clone());
+        let caller = Caller {
+            label: format!("{client} ({})", self.transport),
+            progress_token: context.meta.get_progress_token(),
+            peer: context.peer,
+            cancelled: context.ct,
+            min_log_level: self.min_log_level(),
+        };
+        let result = dispatch::run_tool(
+            &self.shared.bridge,
+            tool,
+            arguments,
+            self.shared.default_timeout,
+            caller,
+        )
+        .await;
+        Ok(result.into())
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let level = match request.level {
+            LoggingLevel::Debug => LogLevel::Debug,
+            LoggingLevel::Info => LogLevel::Info,
+            LoggingLevel::Notice => LogLevel::Notice,
+            LoggingLevel::Warning => LogLevel::Warning,
+            LoggingLevel::Error => LogLevel::Error,
+            LoggingLevel::Critical => LogLevel::Critical,
+            LoggingLevel::Alert => LogLevel::Alert,
+            LoggingLevel::Emergency => LogLevel::Emergency,
+        };
+        self.min_log_level.store(level as u8, Ordering::Relaxed);
+        Ok(())
+    }
+}

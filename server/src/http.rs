@@ -1,0 +1,76 @@
+//! MCP over Streamable HTTP at `/mcp`, on axum, behind a bearer token.
+//!
+//! rmcp's [`StreamableHttpService`] does the protocol (POST for requests, SSE
+//! streams for progress and server messages) and checks that `Host` and
+//! `Origin` are loopback, which defeats DNS rebinding. dcclink adds the bearer
+//! token, compared in constant time, and the body-size limit.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use subtle::ConstantTimeEq;
+use tokio_util::sync::CancellationToken;
+
+use crate::handler::{DccServer, Shared};
+
+/// The loopback names a `Host` header may carry.
+const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+/// The loopback origins a browser may call from.
+const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
+
+/// The axum app: `/mcp` behind the token.
+pub fn router(
+    shared: Arc<Shared>,
+    token: Arc<str>,
+    max_body_bytes: usize,
+    cancel: CancellationToken,
+) -> Router {
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(LOOPBACK_HOSTS)
+        .with_allowed_origins(LOOPBACK_ORIGINS)
+        .with_max_request_body_bytes(max_body_bytes)
+        .with_cancellation_token(cancel);
+    let service = StreamableHttpService::new(
+        move || Ok(DccServer::new(shared.clone(), "http")),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    Router::new()
+        .route_service("/mcp", service)
+        .layer(middleware::from_fn_with_state(token, require_token))
+}
+
+/// Lets a request through only with `Authorization: Bearer <token>`.
+async fn require_token(State(token): State<Arc<str>>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    let authorized =
+        presented.is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.as_bytes())));
+    if authorized {
+        return next.run(request).await;
+    }
+    let reason = if presented.is_some() {
+        "wrong bearer token"
+    } else {
+        "missing bearer token"
+    };
+    (
+        StatusCode::UNAUTHORIZED,
+        [(WWW_AUTHENTICATE, "Bearer")],
+        format!(
+            "{reason}: send 'Authorization: Bearer <token>' with the token dcclink printed at \
+             start-up (or set one with --token)\n"
+        ),
+    )
+        .into_response()
+}

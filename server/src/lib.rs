@@ -1,0 +1,23 @@
+//! # dcclink-server
+//!
+//! The MCP side of dcclink: a hand-written rmcp [`ServerHandler`](rmcp::ServerHandler)
+//! over a run-time tool [`Registry`], served on stdio and on Streamable HTTP
+//! (axum), plus the `dcclink` command line.
+//!
+//! A `tools/call` never runs here: [`dispatch`] queues it on the
+//! [`Bridge`](dcclink_bridge::Bridge) and waits, without blocking a thread,
+//! for the host's main thread to run it. The server runs on one thread of its
+//! own with a current-thread tokio runtime, so requests are handled in the
+//! order they arrive and nothing here ever waits on the GIL.
+
+pub mod cli;
+pub mod dispatch;
+pub mod handler;
+pub mod http;
+pub mod runtime;
+pub mod stdio;
+pub mod tools;
+
+pub use handler::{DccServer, Shared};
+pub use runtime::{ServerConfig, ServerHandle, StartError};
+pub use tools::{RegisterError, RegisteredTool, Registry, ToolHandler, ToolOutput, ToolSpec};

@@ -1,0 +1,313 @@
+//! Starting and stopping the server: one thread with a current-thread tokio
+//! runtime that serves every transport.
+//!
+//! One thread is enough for an MCP server whose work runs elsewhere, and it
+//! gives a useful guarantee: rmcp spawns a task per request, and a
+//! current-thread runtime polls tasks in the order they were spawned, so
+//! calls reach the FIFO in the order they arrived.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::Receiver;
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use rmcp::ServiceExt;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::handler::{DccServer, Shared};
+use crate::stdio::{StdioTransport, take_process_stdio};
+
+/// What to serve and how.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Serve MCP on this process's stdin/stdout.
+    pub stdio: bool,
+    /// Serve Streamable HTTP on this loopback address (port 0 picks one).
+    pub http: Option<SocketAddr>,
+    /// The bearer token for HTTP; a random one when `None`.
+    pub token: Option<String>,
+    /// The largest request accepted, in bytes, on either transport.
+    pub max_request_bytes: usize,
+    /// Shut down on SIGINT and SIGTERM (the standalone host does; a DCC,
+    /// which owns its signals, does not).
+    pub handle_signals: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            stdio: false,
+            http: None,
+            token: None,
+            max_request_bytes: 8 * 1024 * 1024,
+            handle_signals: false,
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Neither transport was asked for.
+    #[error("nothing to serve: pass --stdio, --http ADDR or both")]
+    NoTransport,
+    /// The HTTP address is not loopback.
+    #[error(
+        "dcclink serves HTTP on loopback only (127.0.0.1 or ::1), not on {0}: anything that can reach the port could drive the DCC"
+    )]
+    NotLoopback(SocketAddr),
+    /// Binding the HTTP port failed.
+    #[error(
+        "cannot listen on {addr}: {source} — is another dcclink or server using the port? Use port 0 to pick a free one"
+    )]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Setting up stdio or the runtime failed.
+    #[error("cannot start the server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A running server. Dropping it does not stop it; call
+/// [`ServerHandle::shutdown`].
+pub struct ServerHandle {
+    shared: Arc<Shared>,
+    url: Option<String>,
+    token: String,
+    cancel: CancellationToken,
+    finished: Receiver<()>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A random token of 32 letters and digits.
+pub fn random_token() -> String {
+    rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(32)
+        .map(char::from)
+        .collect()
+}
+
+impl ServerHandle {
+    /// Starts serving. Returns once the HTTP port is bound and stdio is
+    /// taken, so a returned handle is ready for clients.
+    pub fn start(config: ServerConfig, shared: Arc<Shared>) -> Result<Self, StartError> {
+        if !config.stdio && config.http.is_none() {
+            return Err(StartError::NoTransport);
+        }
+        let listener = match config.http {
+            Some(addr) if !addr.ip().is_loopback() => return Err(StartError::NotLoopback(addr)),
+            Some(addr) => {
+                let listener =
+                    TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
+                listener.set_nonblocking(true)?;
+                Some(listener)
+            }
+            None => None,
+        };
+        let url = match &listener {
+            Some(listener) => Some(format!("http://{}/mcp", listener.local_addr()?)),
+            None => None,
+        };
+        let token = config.token.clone().unwrap_or_else(random_token);
+        let cancel = CancellationToken::new();
+        let (ready_tx, ready_rx) = crossbeam_channel::bounded::<std::io::Result<()>>(1);
+        let (finished_tx, finished) = crossbeam_channel::bounded::<()>(1);
+        let serve = Serve {
+            config,
+            shared: shared.clone(),
+            token: Arc::from(token.as_str()),
+            cancel: cancel.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("dcclink-server".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                match runtime {
+                    Ok(runtime) => runtime.block_on(serve.run(listener, ready_tx)),
+                    Err(error) => {
+                        let _ = ready_tx.send(Err(error));
+                    }
+                }
+                let _ = finished_tx.send(());
+            })?;
+        match ready_rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => return Err(StartError::Io(error)),
+            Err(_) => {
+                return Err(StartError::Io(std::io::Error::other(
+                    "the server thread did not start within 10 s",
+                )));
+            }
+        }
+        Ok(Self {
+            shared,
+            url,
+            token,
+            cancel,
+            finished,
+            thread: Some(thread),
+        })
+    }
+
+    /// The HTTP endpoint, e.g. `http://127.0.0.1:8765/mcp`.
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+
+    /// The bearer token HTTP clients must send.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// True once the server has stopped (a signal, stdin closed, or
+    /// [`ServerHandle::shutdown`]).
+    pub fn is_finished(&self) -> bool {
+        !self.finished.is_empty() || self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Stops the server: the bridge stops intake, answers queued calls,
+    /// waits (bounded) for the running one, then the transports close. Waits
+    /// at most `bound` for the server thread. Safe to call more than once.
+    pub fn shutdown(&mut self, bound: Duration) {
+        self.shared.bridge.shutdown();
+        self.cancel.cancel();
+        if self.finished.recv_timeout(bound).is_ok()
+            && let Some(thread) = self.thread.take()
+        {
+            let _ = thread.join();
+        } else if self.thread.is_some() {
+            tracing::warn!("the server thread did not stop within {bound:?}; leaving it behind");
+        }
+    }
+}
+
+/// Everything the server thread needs.
+struct Serve {
+    config: ServerConfig,
+    shared: Arc<Shared>,
+    token: Arc<str>,
+    cancel: CancellationToken,
+}
+
+impl Serve {
+    async fn run(
+        self,
+        listener: Option<TcpListener>,
+        ready: crossbeam_channel::Sender<std::io::Result<()>>,
+    ) {
+        let mut tasks = JoinSet::new();
+        if let Err(error) = self.start_transports(listener, &mut tasks).await {
+            let _ = ready.send(Err(error));
+            return;
+        }
+        let _ = ready.send(Ok(()));
+        if self.config.handle_signals {
+            let (bridge, cancel) = (self.shared.bridge.clone(), self.cancel.clone());
+            tasks.spawn(async move {
+                tokio::select! {
+                    () = wait_for_signal() => {
+                        tracing::info!("signal received; shutting down");
+                        shut_down(bridge, cancel).await;
+                    }
+                    () = cancel.cancelled() => {}
+                }
+            });
+        }
+        self.cancel.cancelled().await;
+        // Let the transports deliver the last answers, with a bound.
+        let drain = async { while tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs(3), drain)
+            .await
+            .is_err()
+        {
+            tracing::warn!("transports did not close within 3 s");
+        }
+    }
+
+    async fn start_transports(
+        &self,
+        listener: Option<TcpListener>,
+        tasks: &mut JoinSet<()>,
+    ) -> std::io::Result<()> {
+        if let Some(listener) = listener {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            let app = crate::http::router(
+                self.shared.clone(),
+                self.token.clone(),
+                self.config.max_request_bytes,
+                self.cancel.child_token(),
+            );
+            let stop = self.cancel.clone();
+            tasks.spawn(async move {
+                let served = axum::serve(listener, app)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await;
+                if let Err(error) = served {
+                    tracing::error!(%error, "the HTTP server failed");
+                }
+            });
+        }
+        if self.config.stdio {
+            let (reader, writer) = take_process_stdio()?;
+            let transport = StdioTransport::new(reader, writer, self.config.max_request_bytes);
+            let server = DccServer::new(self.shared.clone(), "stdio");
+            let (bridge, cancel) = (self.shared.bridge.clone(), self.cancel.clone());
+            tasks.spawn(async move {
+                // Serving waits for the client's `initialize`, so it runs as a
+                // task: start-up does not depend on how soon the IDE speaks.
+                match server.serve_with_ct(transport, cancel.child_token()).await {
+                    Ok(running) => {
+                        let _ = running.waiting().await;
+                    }
+                    Err(error) => tracing::error!(%error, "the stdio session failed to start"),
+                }
+                if !cancel.is_cancelled() {
+                    tracing::info!("stdin closed; shutting down");
+                    shut_down(bridge, cancel).await;
+                }
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Shuts the bridge down (off the runtime thread: it waits, bounded, for the
+/// running call), then closes the transports.
+async fn shut_down(bridge: Arc<dcclink_bridge::Bridge>, cancel: CancellationToken) {
+    let _ = tokio::task::spawn_blocking(move || bridge.shutdown()).await;
+    cancel.cancel();
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let terminate = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,286 @@
+//! The run-time tool registry: tools arrive from Python (or any other host)
+//! while the server runs, each with a JSON Schema for its arguments and a
+//! handler that runs on the host's main thread.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dcclink_bridge::CallContext;
+use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
+use rmcp::model::{JsonObject, Tool};
+use serde_json::Value;
+
+/// What a tool returned, in the shapes MCP can carry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolOutput {
+    /// Plain text.
+    Text(String),
+    /// A JSON object, sent as structured content and as its JSON text.
+    Structured(Value),
+    /// An image.
+    Image {
+        /// The encoded bytes (PNG, JPEG, …).
+        data: Vec<u8>,
+        /// Its MIME type.
+        mime: String,
+    },
+    /// Nothing (`None`).
+    Empty,
+    /// The tool raised an error.
+    Error {
+        /// One line: what went wrong.
+        message: String,
+        /// The traceback, when there is one.
+        traceback: Option<String>,
+    },
+}
+
+/// Runs one tool. Called on the host's main thread, never under a lock.
+pub trait ToolHandler: Send + Sync + 'static {
+    /// Runs the tool with already validated `arguments`.
+    fn call(&self, arguments: JsonObject, ctx: &CallContext) -> ToolOutput;
+}
+
+/// How a tool presents itself: its MCP definition and its limits.
+#[derive(Debug, Clone)]
+pub struct ToolSpec {
+    /// The tool's name (unique in the registry).
+    pub name: String,
+    /// What it does, for the model.
+    pub description: String,
+    /// The JSON Schema of its arguments (an object schema).
+    pub input_schema: JsonObject,
+    /// How long it may run; the server's default when `None`.
+    pub timeout: Option<Duration>,
+}
+
+/// Why a tool could not be registered.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    /// The name is not a valid MCP tool name.
+    #[error(
+        "tool name {0:?} is not valid: use 1–128 characters from A–Z, a–z, 0–9, '_', '-' and '.'"
+    )]
+    BadName(String),
+    /// The input schema is not a valid JSON Schema.
+    #[error("tool {name:?} has an invalid input schema: {reason}")]
+    BadSchema {
+        /// The tool.
+        name: String,
+        /// What the schema compiler said.
+        reason: String,
+    },
+}
+
+/// A tool ready to be called.
+pub struct RegisteredTool {
+    tool: Tool,
+    validator: jsonschema::Validator,
+    timeout: Option<Duration>,
+    handler: Arc<dyn ToolHandler>,
+}
+
+impl RegisteredTool {
+    /// The MCP definition.
+    pub fn tool(&self) -> &Tool {
+        &self.tool
+    }
+
+    /// The tool's own timeout, if it has one.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The handler.
+    pub fn handler(&self) -> &Arc<dyn ToolHandler> {
+        &self.handler
+    }
+
+    /// Checks `arguments` against the input schema. The error names every
+    /// offending parameter.
+    pub fn validate(&self, arguments: &JsonObject) -> Result<(), String> {
+        let instance = Value::Object(arguments.clone());
+        let problems: Vec<String> = self
+            .validator
+            .iter_errors(&instance)
+            .map(|error| describe(&error))
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "invalid arguments for tool '{}': {}",
+                self.tool.name,
+                problems.join("; ")
+            ))
+        }
+    }
+}
+
+/// Turns a schema error into a sentence that names the parameter.
+fn describe(error: &jsonschema::ValidationError<'_>) -> String {
+    let path = error.instance_path().to_string();
+    let param = path.trim_start_matches('/').replace('/', ".");
+    let message = error.to_string();
+    if param.is_empty() {
+        // Errors about the object itself: a missing or an unexpected property.
+        message
+            .strip_suffix(" is a required property")
+            .map(|name| format!("missing required parameter {name}"))
+            .unwrap_or(message)
+    } else {
+        format!("parameter '{param}': {message}")
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// The tools this server offers, by name.
+pub struct Registry {
+    tools: OrderedMutex<BTreeMap<String, Arc<RegisteredTool>>>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self {
+            tools: OrderedMutex::new(LockLevel::Registry, BTreeMap::new()),
+        }
+    }
+}
+
+impl Registry {
+    /// Adds a tool, replacing one of the same name.
+    pub fn register(
+        &self,
+        spec: ToolSpec,
+        handler: Arc<dyn ToolHandler>,
+    ) -> Result<(), RegisterError> {
+        if !valid_name(&spec.name) {
+            return Err(RegisterError::BadName(spec.name));
+        }
+        let schema = Value::Object(spec.input_schema.clone());
+        let validator =
+            jsonschema::validator_for(&schema).map_err(|e| RegisterError::BadSchema {
+                name: spec.name.clone(),
+                reason: e.to_string(),
+            })?;
+        let tool = Tool::new(
+            spec.name.clone(),
+            spec.description,
+            Arc::new(spec.input_schema),
+        );
+        let entry = RegisteredTool {
+            tool,
+            validator,
+            timeout: spec.timeout,
+            handler,
+        };
+        self.tools.lock().insert(spec.name, Arc::new(entry));
+        Ok(())
+    }
+
+    /// Removes a tool; true when it was there.
+    pub fn unregister(&self, name: &str) -> bool {
+        self.tools.lock().remove(name).is_some()
+    }
+
+    /// The tool called `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<RegisteredTool>> {
+        self.tools.lock().get(name).cloned()
+    }
+
+    /// Every tool's definition, sorted by name.
+    pub fn list(&self) -> Vec<Tool> {
+        self.tools.lock().values().map(|t| t.tool.clone()).collect()
+    }
+
+    /// Every tool's name, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.tools.lock().keys().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    struct Noop;
+    impl ToolHandler for Noop {
+        fn call(&self, _: JsonObject, _: &CallContext) -> ToolOutput {
+            ToolOutput::Empty
+        }
+    }
+
+    fn object(value: Value) -> JsonObject {
+        match value {
+            Value::Object(map) => map,
+            _ => unreachable!("test schemas are objects"),
+        }
+    }
+
+    fn registry_with_add() -> Registry {
+        let registry = Registry::default();
+        let spec = ToolSpec {
+            name: "add".into(),
+            description: "Add two integers.".into(),
+            input_schema: object(json!({
+                "type": "object",
+                "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                "required": ["a", "b"],
+                "additionalProperties": false
+            })),
+            timeout: None,
+        };
+        registry.register(spec, Arc::new(Noop)).unwrap();
+        registry
+    }
+
+    #[test]
+    fn validation_errors_name_the_parameter() {
+        let registry = registry_with_add();
+        let add = registry.get("add").unwrap();
+        assert!(add.validate(&object(json!({"a": 1, "b": 2}))).is_ok());
+        let err = add
+            .validate(&object(json!({"a": "x", "b": 2})))
+            .unwrap_err();
+        assert!(err.contains("parameter 'a'"), "{err}");
+        let err = add.validate(&object(json!({"a": 1}))).unwrap_err();
+        assert!(err.contains("missing required parameter \"b\""), "{err}");
+    }
+
+    #[test]
+    fn bad_names_and_schemas_are_refused() {
+        let registry = Registry::default();
+        let spec = |name: &str, schema: Value| ToolSpec {
+            name: name.into(),
+            description: String::new(),
+            input_schema: object(schema),
+            timeout: None,
+        };
+        let err = registry
+            .register(spec("has space", json!({"type": "object"})), Arc::new(Noop))
+            .unwrap_err();
+        assert!(matches!(err, RegisterError::BadName(_)));
+        let err = registry
+            .register(spec("ok", json!({"type": 12})), Arc::new(Noop))
+            .unwrap_err();
+        assert!(matches!(err, RegisterError::BadSchema { .. }), "{err}");
+        assert!(registry.list().is_empty());
+    }
+
+    #[test]
+    fn registering_again_replaces_and_unregister_removes() {
+        let registry = registry_with_add();
+        assert_eq!(registry.names(), ["add"]);
+        assert!(registry.unregister("add"));
+        assert!(!registry.unregister("add"));
+        assert!(registry.get("add").is_none());
+    }
+}

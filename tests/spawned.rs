@@ -1,0 +1,123 @@
+//! The real `dcclink serve --stdio` with Python tools: stdout stays clean,
+//! tools run on Python's main thread, the server never waits on the GIL, and
+//! the process shuts down cleanly.
+
+use std::time::{Duration, Instant};
+
+use dcclink_tests::spawn::serve_stdio;
+use dcclink_tests::{HANG, is_error, text};
+use serde_json::json;
+
+fn sigterm(child: &tokio::process::Child) {
+    let pid = child.id().expect("the child is running");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+}
+
+async fn exit_within(
+    child: &mut tokio::process::Child,
+    bound: Duration,
+) -> std::process::ExitStatus {
+    tokio::time::timeout(bound, child.wait())
+        .await
+        .unwrap_or_else(|_| panic!("dcclink did not exit within {bound:?}"))
+        .expect("wait for dcclink")
+}
+
+#[tokio::test]
+async fn python_tools_run_on_the_main_thread_and_prints_do_not_corrupt_stdout() {
+    let (_child, mut client) = serve_stdio(&[]);
+    let init = client.initialize().await;
+    assert_eq!(init["result"]["serverInfo"]["name"], "dcclink");
+    assert_eq!(text(&client.call("chatty", json!({})).await), "quiet");
+    let where_ = client.call("where", json!({})).await;
+    assert_eq!(where_["structuredContent"]["is_main"], true, "{where_}");
+    let sum = client.call("add", json!({"a": 20, "b": 22})).await;
+    assert_eq!(sum["structuredContent"], json!({"result": 42}));
+}
+
+#[tokio::test]
+async fn bad_input_on_real_stdio_gets_json_rpc_errors() {
+    let (_child, mut client) = serve_stdio(&["--max-request-bytes", "2048"]);
+    client.initialize().await;
+    client.send_line(b"this is not json").await;
+    assert_eq!(client.recv().await["error"]["code"], -32700);
+    assert_eq!(
+        client.request("no/such/method", json!({})).await["error"]["code"],
+        -32601
+    );
+    client.send_line(&[b'{'; 5000]).await;
+    assert_eq!(client.recv().await["error"]["code"], -32600);
+    let bad = client.call("add", json!({"a": 1})).await;
+    assert!(is_error(&bad) && text(&bad).contains("\"b\""), "{bad}");
+    assert_eq!(client.request("ping", json!({})).await["result"], json!({}));
+}
+
+#[tokio::test]
+async fn ping_and_tools_list_answer_while_python_holds_the_gil_for_10_seconds() {
+    let (_child, mut client) = serve_stdio(&[]);
+    client.initialize().await;
+    let _busy = client
+        .start_call("busy", json!({"seconds": 10.0}), None)
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let asked = Instant::now();
+    let ping = client.request("ping", json!({})).await;
+    let list = client.request("tools/list", json!({})).await;
+    let waited = asked.elapsed();
+    assert_eq!(ping["result"], json!({}));
+    assert!(
+        list["result"]["tools"]
+            .as_array()
+            .is_some_and(|t| t.len() >= 5)
+    );
+    assert!(
+        waited < Duration::from_secs(2),
+        "ping waited {waited:?} behind a busy tool"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_running_tool_answers_the_queue_and_exits() {
+    let (mut child, mut client) = serve_stdio(&[]);
+    client.initialize().await;
+    let running = client
+        .start_call("wait_cancel", json!({"limit": 30.0}), None)
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let queued = client
+        .start_call("add", json!({"a": 1, "b": 2}), None)
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let sent = Instant::now();
+    sigterm(&child);
+    let queued = client.response(queued).await;
+    assert!(
+        text(&queued["result"]).contains("shutting down"),
+        "{queued}"
+    );
+    let running = client.response(running).await;
+    assert_eq!(
+        text(&running["result"]),
+        "cancelled",
+        "the tool saw ctx.cancelled: {running}"
+    );
+    let status = exit_within(&mut child, HANG).await;
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "shutdown took {:?}",
+        sent.elapsed()
+    );
+    assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn closing_stdin_ends_the_process() {
+    let (mut child, client) = serve_stdio(&[]);
+    drop(client);
+    let status = exit_within(&mut child, Duration::from_secs(10)).await;
+    assert!(status.success(), "{status}");
+}

@@ -1,0 +1,372 @@
+//! The threading invariants, end to end through the MCP server: main-thread
+//! affinity, FIFO across clients, cancellation, timeouts, bounded queues,
+//! re-entrancy and shutdown.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use dcclink_bridge::BridgeConfig;
+use dcclink_server::ToolOutput;
+use dcclink_tests::{HANG, RawClient, TestHost, is_error, schema, text};
+use serde_json::json;
+
+/// A gate a tool waits on (bounded), opened by the test.
+#[derive(Clone, Default)]
+struct Gate(Arc<AtomicBool>);
+
+impl Gate {
+    fn wait(&self) {
+        let deadline = Instant::now() + HANG;
+        while !self.0.load(Ordering::SeqCst) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    fn open(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Registers `block`, a tool that waits for the gate, and `mark`, a tool
+/// that records that it ran.
+fn blocking_host(config: BridgeConfig) -> (TestHost, Gate, Arc<AtomicUsize>) {
+    let host = TestHost::with(config, Duration::from_secs(60));
+    let gate = Gate::default();
+    let g = gate.clone();
+    host.tool("block", schema(json!({})), None, move |_, _| {
+        g.wait();
+        ToolOutput::Text("unblocked".into())
+    });
+    let marks = Arc::new(AtomicUsize::new(0));
+    let m = marks.clone();
+    host.tool("mark", schema(json!({})), None, move |_, _| {
+        m.fetch_add(1, Ordering::SeqCst);
+        ToolOutput::Text("marked".into())
+    });
+    (host, gate, marks)
+}
+
+async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + HANG;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[tokio::test]
+async fn calls_from_eight_pipelining_clients_run_on_the_main_thread_in_arrival_order() {
+    const SEQS: i64 = 200;
+    let host = TestHost::new();
+    let main = host.main_thread();
+    let seen: Arc<Mutex<Vec<(i64, i64)>>> = Arc::default();
+    let record = seen.clone();
+    host.tool(
+        "record",
+        schema(json!({"client": {"type": "integer"}, "seq": {"type": "integer"}})),
+        None,
+        move |args, _| {
+            assert_eq!(
+                std::thread::current().id(),
+                main,
+                "tools run on the host's main thread"
+            );
+            let entry = (
+                args["client"].as_i64().unwrap_or(-1),
+                args["seq"].as_i64().unwrap_or(-1),
+            );
+            record.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
+            ToolOutput::Empty
+        },
+    );
+    let mut clients: Vec<RawClient> = (0..8).map(|_| host.raw()).collect();
+    for client in &mut clients {
+        client.initialize().await;
+    }
+    let mut pending = Vec::new();
+    for seq in 0..SEQS {
+        for (c, client) in clients.iter_mut().enumerate() {
+            let id = client
+                .start_call("record", json!({"client": c, "seq": seq}), None)
+                .await;
+            pending.push((c, id));
+        }
+    }
+    for (c, id) in pending {
+        let response = clients[c].response(id).await;
+        assert!(!is_error(&response["result"]), "{response}");
+    }
+    let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+    assert_eq!(seen.len(), 8 * SEQS as usize);
+    for c in 0..8 {
+        let order: Vec<i64> = seen.iter().filter(|e| e.0 == c).map(|e| e.1).collect();
+        assert_eq!(
+            order,
+            (0..SEQS).collect::<Vec<_>>(),
+            "client {c} ran out of order"
+        );
+    }
+}
+
+#[tokio::test]
+async fn ping_and_tools_list_answer_while_a_long_tool_runs() {
+    let (host, gate, _) = blocking_host(BridgeConfig::default());
+    let mut client = host.raw();
+    client.initialize().await;
+    let long = client.start_call("block", json!({}), None).await;
+    until("the tool runs", || host.bridge().running_call().is_some()).await;
+    let asked = Instant::now();
+    let ping = client.request("ping", json!({})).await;
+    let list = client.request("tools/list", json!({})).await;
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "the server must not wait for the tool"
+    );
+    assert_eq!(ping["result"], json!({}));
+    assert_eq!(list["result"]["tools"].as_array().map(Vec::len), Some(2));
+    gate.open();
+    assert_eq!(text(&client.response(long).await["result"]), "unblocked");
+}
+
+#[tokio::test]
+async fn cancelling_a_queued_call_means_it_never_runs() {
+    let (host, gate, marks) = blocking_host(BridgeConfig::default());
+    let mut client = host.raw();
+    client.initialize().await;
+    let first = client.start_call("block", json!({}), None).await;
+    until("the blocker runs", || {
+        host.bridge().running_call().is_some()
+    })
+    .await;
+    let second = client.start_call("mark", json!({}), None).await;
+    until("the second call is queued", || {
+        host.bridge().stats().queue_depth == 1
+    })
+    .await;
+    client.cancel(second).await;
+    until("the cancel is accounted", || {
+        host.bridge().stats().cancelled == 1
+    })
+    .await;
+    gate.open();
+    client.response(first).await;
+    let third = client.call("mark", json!({})).await;
+    assert_eq!(text(&third), "marked");
+    assert_eq!(
+        marks.load(Ordering::SeqCst),
+        1,
+        "the cancelled call must never run"
+    );
+}
+
+#[tokio::test]
+async fn cancelling_a_running_call_sets_ctx_cancelled_at_once() {
+    let host = TestHost::new();
+    let saw_cancel: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let record = saw_cancel.clone();
+    host.tool("spin", schema(json!({})), None, move |_, ctx| {
+        let deadline = Instant::now() + HANG;
+        while !ctx.is_cancelled() && Instant::now() < deadline {
+            std::hint::spin_loop();
+        }
+        *record.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        ToolOutput::Text("stopped".into())
+    });
+    let mut client = host.raw();
+    client.initialize().await;
+    let id = client.start_call("spin", json!({}), None).await;
+    until("the tool runs", || host.bridge().running_call().is_some()).await;
+    let sent = Instant::now();
+    client.cancel(id).await;
+    until("the tool sees the cancel", || {
+        saw_cancel
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    })
+    .await;
+    let seen = saw_cancel
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .unwrap_or(sent);
+    // The bench measures the latency; this bound only catches a design that polls.
+    assert!(seen.duration_since(sent) < Duration::from_millis(500));
+    assert_eq!(client.request("ping", json!({})).await["result"], json!({}));
+}
+
+#[tokio::test]
+async fn a_tool_past_its_timeout_is_answered_and_sees_cancelled() {
+    let host = TestHost::new();
+    let saw = Arc::new(AtomicBool::new(false));
+    let flag = saw.clone();
+    host.tool(
+        "stuck",
+        schema(json!({})),
+        Some(Duration::from_millis(100)),
+        move |_, ctx| {
+            let deadline = Instant::now() + HANG;
+            while !ctx.is_cancelled() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            flag.store(ctx.is_cancelled(), Ordering::SeqCst);
+            ToolOutput::Text("too late".into())
+        },
+    );
+    host.tool("after", schema(json!({})), None, |_, _| {
+        ToolOutput::Text("after".into())
+    });
+    let mut client = host.raw();
+    client.initialize().await;
+    let result = client.call("stuck", json!({})).await;
+    assert!(is_error(&result));
+    assert!(
+        text(&result).contains("timed out after 0.1 s"),
+        "{}",
+        text(&result)
+    );
+    assert_eq!(text(&client.call("after", json!({})).await), "after");
+    assert!(
+        saw.load(Ordering::SeqCst),
+        "the tool must see ctx.cancelled after its timeout"
+    );
+    assert_eq!(host.bridge().stats().timed_out, 1);
+}
+
+#[tokio::test]
+async fn a_full_queue_answers_at_once() {
+    let config = BridgeConfig {
+        queue_capacity: 2,
+        ..BridgeConfig::default()
+    };
+    let (host, gate, marks) = blocking_host(config);
+    let mut client = host.raw();
+    client.initialize().await;
+    let running = client.start_call("block", json!({}), None).await;
+    until("the blocker runs", || {
+        host.bridge().running_call().is_some()
+    })
+    .await;
+    let queued = [
+        client.start_call("mark", json!({}), None).await,
+        client.start_call("mark", json!({}), None).await,
+    ];
+    until("two calls wait", || host.bridge().stats().queue_depth == 2).await;
+    let refused = client.call("mark", json!({})).await;
+    assert!(is_error(&refused));
+    assert!(
+        text(&refused).contains("queue is full (2 calls waiting)"),
+        "{}",
+        text(&refused)
+    );
+    gate.open();
+    client.response(running).await;
+    for id in queued {
+        assert_eq!(text(&client.response(id).await["result"]), "marked");
+    }
+    assert_eq!(marks.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_call_that_waits_past_its_queue_deadline_is_refused_and_never_runs_late() {
+    let config = BridgeConfig {
+        queue_timeout: Duration::from_millis(100),
+        ..BridgeConfig::default()
+    };
+    let (host, gate, marks) = blocking_host(config);
+    let mut client = host.raw();
+    client.initialize().await;
+    let running = client.start_call("block", json!({}), None).await;
+    until("the blocker runs", || {
+        host.bridge().running_call().is_some()
+    })
+    .await;
+    let late = client.call("mark", json!({})).await;
+    assert!(is_error(&late));
+    assert!(
+        text(&late).contains("was not run (queue timeout 0.1 s)"),
+        "{}",
+        text(&late)
+    );
+    gate.open();
+    client.response(running).await;
+    until("the queue drains", || {
+        host.bridge().stats().queue_depth == 0
+    })
+    .await;
+    assert_eq!(
+        marks.load(Ordering::SeqCst),
+        0,
+        "an expired call must never run"
+    );
+}
+
+#[tokio::test]
+async fn tools_can_pump_report_and_emit_from_inside_without_nesting_calls() {
+    let host = TestHost::new();
+    let order: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (pump, log) = (host.pump.clone(), order.clone());
+    host.tool("outer", schema(json!({})), None, move |_, ctx| {
+        log.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push("outer start".into());
+        for i in 0..100 {
+            ctx.progress(f64::from(i + 1), Some(100.0), None);
+            ctx.emit("tick".into(), json!(i));
+            ctx.log(dcclink_bridge::LogLevel::Info, format!("tick {i}"));
+            let ran = pump.pump(Duration::from_millis(5));
+            assert_eq!(ran, 0, "a nested pump must not start the queued tool");
+        }
+        log.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push("outer end".into());
+        ToolOutput::Text("outer".into())
+    });
+    let log = order.clone();
+    host.tool("inner", schema(json!({})), None, move |_, _| {
+        log.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push("inner".into());
+        ToolOutput::Text("inner".into())
+    });
+    let mut client = host.raw();
+    client.initialize().await;
+    let outer = client.start_call("outer", json!({}), Some("p")).await;
+    let inner = client.start_call("inner", json!({}), None).await;
+    assert_eq!(text(&client.response(outer).await["result"]), "outer");
+    assert_eq!(text(&client.response(inner).await["result"]), "inner");
+    assert_eq!(
+        *order.lock().unwrap_or_else(|p| p.into_inner()),
+        ["outer start", "outer end", "inner"]
+    );
+}
+
+#[tokio::test]
+async fn shutdown_answers_queued_calls_and_refuses_new_ones() {
+    let (host, gate, marks) = blocking_host(BridgeConfig {
+        shutdown_grace: Duration::from_secs(5),
+        ..BridgeConfig::default()
+    });
+    let mut client = host.raw();
+    client.initialize().await;
+    let running = client.start_call("block", json!({}), None).await;
+    until("the blocker runs", || {
+        host.bridge().running_call().is_some()
+    })
+    .await;
+    let queued = client.start_call("mark", json!({}), None).await;
+    until("one call waits", || host.bridge().stats().queue_depth == 1).await;
+    let bridge = host.bridge().clone();
+    let shutdown = std::thread::spawn(move || bridge.shutdown());
+    let refused = client.response(queued).await;
+    assert!(
+        text(&refused["result"]).contains("dcclink is shutting down"),
+        "{refused}"
+    );
+    let late = client.call("mark", json!({})).await;
+    assert!(text(&late).contains("shutting down"), "{late}");
+    gate.open();
+    assert_eq!(text(&client.response(running).await["result"]), "unblocked");
+    let report = shutdown.join().expect("shutdown thread");
+    assert!(!report.abandoned_running_call);
+    assert_eq!(marks.load(Ordering::SeqCst), 0);
+}
