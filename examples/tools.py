@@ -1,6 +1,6 @@
 """Example dcclink tools: run them with
 
-    dcclink serve --http 127.0.0.1:0 --tools examples/tools.py
+dcclink serve --http 127.0.0.1:0 --tools examples/tools.py
 """
 
 from __future__ import annotations

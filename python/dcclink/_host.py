@@ -44,7 +44,9 @@ def _create_host(queue_capacity: int, queue_timeout: float, timeout: float) -> _
     global _host, _main_thread_ident
     with _lock:
         if _host is not None and _host.state == "Active":
-            raise RuntimeError("dcclink is already running in this process; call dcclink.stop() first")
+            raise RuntimeError(
+                "dcclink is already running in this process; call dcclink.stop() first"
+            )
         host = _native.Host(
             queue_capacity=queue_capacity, queue_timeout=queue_timeout, timeout=timeout
         )
@@ -170,7 +172,9 @@ def is_main_thread() -> bool:
     return threading.get_ident() == _main_thread_ident
 
 
-def run_on_main_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> _native.MainThreadCall:
+def run_on_main_thread(
+    function: Callable[..., Any], *args: Any, **kwargs: Any
+) -> _native.MainThreadCall:
     """Queues ``function(*args, **kwargs)`` to run on the main thread, behind
     the calls already queued, and returns at once. ``.wait(timeout)`` on the
     result gets its return value."""

@@ -58,10 +58,10 @@ def schema_for(hint: Any, where: str) -> Json:
         if all(isinstance(t, str) and len(o) == 1 for t, o in zip(simple, options)):
             return {"type": simple}
         return {"anyOf": options}
-    if hint in (list, tuple) or origin in (list, tuple, typing.List):
+    if hint in (list, tuple) or origin in (list, tuple):
         item = args[0] if args and origin is not tuple else Any
         return {"type": "array", "items": schema_for(item, where)}
-    if hint is dict or origin in (dict, typing.Dict):
+    if hint is dict or origin is dict:
         if args and args[0] is not str:
             raise SchemaError(f"{where}: dict keys must be str to come from JSON, not {args[0]!r}")
         value = args[1] if args else Any
@@ -99,11 +99,11 @@ def coercer_for(hint: Any) -> Optional[Coerce]:
             if coerce is not None:
                 return lambda v: None if v is None else coerce(v)
         return None
-    if origin in (list, typing.List) and args:
+    if origin is list and args:
         coerce = coercer_for(args[0])
         if coerce is not None:
             return lambda v: [coerce(x) for x in v]
-    if origin in (dict, typing.Dict) and len(args) == 2:
+    if origin is dict and len(args) == 2:
         coerce = coercer_for(args[1])
         if coerce is not None:
             return lambda v: {k: coerce(x) for k, x in v.items()}

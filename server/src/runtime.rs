@@ -277,7 +277,9 @@ impl Serve {
                     Ok(running) => {
                         let _ = running.waiting().await;
                     }
-                    Err(error) => tracing::error!(%error, "the stdio session failed to start"),
+                    Err(error) => {
+                        tracing::warn!(%error, "the stdio client left before initializing")
+                    }
                 }
                 if !cancel.is_cancelled() {
                     tracing::info!("stdin closed; shutting down");

@@ -1,1 +1,66 @@
-fn main() {}
+//! dcclink's own commands, run as `cargo xtask <command>`:
+//!
+//! * `setup`: installs what is missing (Debian packages, the project's
+//!   `.venv` with the Python tools, the `dcclink` package built by maturin in
+//!   develop mode) and leaves `.venv/bin/dcclink` ready.
+//! * `demo`: setup, then serves the example tools over HTTP and prints the
+//!   IDE configuration to paste.
+//! * `test`: setup, then every check: formatting, lints, cargo tests, pytest
+//!   and the end-to-end tests with the official MCP SDK.
+
+mod demo;
+mod setup;
+mod sh;
+
+use anyhow::{Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or_default();
+    match args.first().map(String::as_str) {
+        Some("setup") => setup::run(setup::Profile::Dev).map(drop),
+        Some("demo") => demo::run(rest),
+        Some("test") => test(),
+        _ => bail!(
+            "usage: cargo xtask <setup|demo|test>\n\n\
+             setup  install what is missing and build .venv/bin/dcclink\n\
+             demo   serve the example tools over HTTP and print the IDE config\n\
+             test   run every check and test"
+        ),
+    }
+}
+
+fn test() -> Result<()> {
+    let env = setup::run(setup::Profile::Dev)?;
+    sh::step("formatting and lints");
+    sh::cargo(&env, &["fmt", "--all", "--", "--check"])?;
+    sh::cargo(
+        &env,
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    sh::run(
+        env.venv_bin("ruff").as_os_str(),
+        &["check", "python", "tests/python", "examples"],
+        &env,
+    )?;
+    sh::step("cargo tests");
+    sh::cargo(
+        &env,
+        &["test", "--workspace", "--exclude", "dcclink-python"],
+    )?;
+    sh::step("pytest");
+    sh::run(
+        env.venv_bin("pytest").as_os_str(),
+        &["tests/python", "-q"],
+        &env,
+    )?;
+    sh::step("all checks passed");
+    Ok(())
+}

@@ -1,0 +1,245 @@
+"""An embedded host: ``dcclink.start()`` in this process, the test's thread
+pumping like a DCC's timer, and the official SDK client on another thread.
+Covers main-thread affinity, return values, errors, re-entrancy and the
+main-thread helpers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Awaitable, Iterator
+from typing import Any, Callable, TypeVar
+
+import anyio
+import dcclink
+import pytest
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+T = TypeVar("T")
+PUMPED_BY = threading.get_ident()
+
+
+@dcclink.tool
+def thread_ident() -> int:
+    """The thread that runs tools."""
+    return threading.get_ident()
+
+
+@dcclink.tool
+def shapes(kind: str) -> Any:
+    """Return values of every kind."""
+    values: dict[str, Any] = {
+        "text": "hello",
+        "dict": {"a": 1},
+        "list": [1, 2],
+        "number": 2.5,
+        "bool": True,
+        "none": None,
+        "image": dcclink.Image(b"\x89PNG\r\n", "image/png"),
+        "object": object(),
+    }
+    return values[kind]
+
+
+@dcclink.tool
+def explode() -> None:
+    """Raise from a nested helper."""
+
+    def inner_helper() -> None:
+        raise ValueError("the rig is broken")
+
+    inner_helper()
+
+
+ORDER: list[str] = []
+
+
+@dcclink.tool
+def outer(ctx: dcclink.Context) -> int:
+    """Pumps re-entrantly while reporting: must not start the queued call."""
+    ORDER.append("outer start")
+    nested = 0
+    for i in range(20):
+        ctx.progress(i + 1, 20)
+        ctx.emit("tick", {"i": i})
+        ctx.log("debug", f"tick {i}")
+        nested += dcclink.pump(1)
+        time.sleep(0.005)
+    ORDER.append("outer end")
+    return nested
+
+
+@dcclink.tool
+def inner() -> str:
+    """Queued behind outer."""
+    ORDER.append("inner")
+    return "inner"
+
+
+@pytest.fixture
+def host() -> Iterator[dcclink.ServerInfo]:
+    info = dcclink.start()
+    yield info
+    dcclink.stop()
+
+
+def with_client(info: dcclink.ServerInfo, body: Callable[[ClientSession], Awaitable[T]]) -> T:
+    """Runs ``body`` with an SDK session on another thread while this (the
+    main) thread pumps, as a DCC's timer would."""
+    outcome: dict[str, Any] = {}
+
+    def client_thread() -> None:
+        async def main() -> None:
+            headers = {"Authorization": f"Bearer {info.token}"}
+            assert info.url is not None
+            async with (
+                create_mcp_http_client(headers=headers) as http,
+                streamable_http_client(info.url, http_client=http) as (read, write, *_),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                outcome["value"] = await body(session)
+
+        try:
+            anyio.run(main)
+        except BaseException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=client_thread)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while thread.is_alive():
+        assert time.monotonic() < deadline, "the client hung"
+        dcclink.pump(10)
+        time.sleep(0.001)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def test_tools_run_on_the_thread_that_pumps(host: dcclink.ServerInfo) -> None:
+    async def body(session: ClientSession) -> Any:
+        return (await session.call_tool("thread_ident", {})).structured_content
+
+    assert with_client(host, body) == {"result": PUMPED_BY}
+    assert dcclink.is_main_thread()
+
+
+def test_return_values_become_mcp_content(host: dcclink.ServerInfo) -> None:
+    async def body(session: ClientSession) -> dict[str, Any]:
+        kinds = ["text", "dict", "list", "number", "bool", "none", "image", "object"]
+        return {kind: await session.call_tool("shapes", {"kind": kind}) for kind in kinds}
+
+    results = with_client(host, body)
+    assert results["text"].content[0].text == "hello"
+    assert results["text"].structured_content is None
+    assert results["dict"].structured_content == {"a": 1}
+    assert results["list"].structured_content == {"result": [1, 2]}
+    assert results["number"].structured_content == {"result": 2.5}
+    assert results["bool"].structured_content == {"result": True}
+    assert results["none"].content == [] and not results["none"].is_error
+    image = results["image"].content[0]
+    assert (image.type, image.mime_type, image.data) == ("image", "image/png", "iVBORw0K")
+    assert results["object"].is_error
+    assert "cannot send" in results["object"].content[0].text
+
+
+def test_an_exception_is_an_error_result_with_its_traceback(host: dcclink.ServerInfo) -> None:
+    async def body(session: ClientSession) -> tuple[Any, Any]:
+        return await session.call_tool("explode", {}), await session.call_tool("thread_ident", {})
+
+    failed, after = with_client(host, body)
+    assert failed.is_error
+    text = failed.content[0].text
+    assert text.startswith("ValueError: the rig is broken")
+    assert "Traceback" in text and "inner_helper" in text
+    assert after.structured_content == {"result": PUMPED_BY}, "the next call runs normally"
+
+
+def test_a_tool_can_pump_and_report_without_starting_the_next_tool(
+    host: dcclink.ServerInfo,
+) -> None:
+    ORDER.clear()
+
+    async def body(session: ClientSession) -> tuple[Any, Any]:
+        async with anyio.create_task_group() as group:
+            results: dict[str, Any] = {}
+
+            async def call(name: str) -> None:
+                results[name] = await session.call_tool(name, {})
+
+            group.start_soon(call, "outer")
+            await anyio.sleep(0.02)
+            group.start_soon(call, "inner")
+        return results["outer"], results["inner"]
+
+    outer_result, inner_result = with_client(host, body)
+    assert outer_result.structured_content == {"result": 0}, "nested pumps ran no tool"
+    assert inner_result.content[0].text == "inner"
+    assert ORDER == ["outer start", "outer end", "inner"]
+
+
+def test_run_on_main_thread_sync_runs_there_and_returns(host: dcclink.ServerInfo) -> None:
+    seen: dict[str, Any] = {}
+
+    def worker() -> None:
+        seen["result"] = dcclink.run_on_main_thread_sync(lambda x: (x, threading.get_ident()), 7)
+        try:
+            dcclink.run_on_main_thread_sync(lambda: 1 / 0)
+        except ZeroDivisionError as error:
+            seen["raised"] = error
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while thread.is_alive() and time.monotonic() < deadline:
+        dcclink.pump(10)
+        time.sleep(0.001)
+    thread.join(1)
+    assert seen["result"] == (7, PUMPED_BY)
+    assert isinstance(seen["raised"], ZeroDivisionError)
+
+
+def test_the_main_thread_decorator_and_the_inline_path(host: dcclink.ServerInfo) -> None:
+    @dcclink.main_thread
+    def where() -> int:
+        return threading.get_ident()
+
+    assert where() == PUMPED_BY, "on the main thread it simply runs"
+    call = dcclink.run_on_main_thread(where)
+    dcclink.pump(10)
+    assert call.wait(1) == PUMPED_BY
+
+
+def test_a_main_thread_that_does_not_pump_times_out(host: dcclink.ServerInfo) -> None:
+    errors: list[BaseException] = []
+    ran: list[bool] = []
+
+    def worker() -> None:
+        try:
+            dcclink.run_on_main_thread_sync(lambda: ran.append(True), timeout=0.2)
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=worker)
+    started = time.monotonic()
+    thread.start()
+    thread.join(5)
+    assert time.monotonic() - started < 3
+    assert len(errors) == 1 and isinstance(errors[0], TimeoutError)
+    assert "did not run" in str(errors[0]) and "withdrawn" in str(errors[0])
+    dcclink.pump(10)
+    assert ran == [], "a withdrawn call never runs late"
+
+
+def test_using_dcclink_before_it_starts_says_how_to_start_it() -> None:
+    with pytest.raises(RuntimeError, match=r"call dcclink.serve\(\).*dcclink.start\(\)"):
+        dcclink.pump()
+
+
+def test_stop_then_start_again(host: dcclink.ServerInfo) -> None:
+    dcclink.stop()
+    again = dcclink.start()
+    assert again.url != host.url or again.token != host.token

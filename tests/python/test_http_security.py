@@ -1,0 +1,85 @@
+"""The HTTP endpoint refuses what it must: no token, a wrong token, foreign
+Host and Origin headers, oversized bodies, non-loopback binds."""
+
+from __future__ import annotations
+
+import subprocess
+
+import httpx2
+from conftest import DCCLINK, FIXTURE_TOOLS, HttpServer, start_http
+
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "pytest", "version": "0"},
+    },
+}
+ACCEPT = {"Accept": "application/json, text/event-stream"}
+
+
+def post(server: HttpServer, headers: dict[str, str], body: object = INIT) -> httpx2.Response:
+    return httpx2.post(server.url, json=body, headers={**ACCEPT, **headers}, timeout=10)
+
+
+def test_the_announced_url_is_loopback_with_a_random_token(http_server: HttpServer) -> None:
+    assert http_server.url.startswith("http://127.0.0.1:")
+    assert http_server.url.endswith("/mcp")
+    assert len(http_server.token) >= 32
+
+
+def test_a_request_with_the_token_is_served(http_server: HttpServer) -> None:
+    response = post(http_server, http_server.auth)
+    assert response.status_code == 200, response.text
+
+
+def test_no_token_or_a_wrong_token_gets_401(http_server: HttpServer) -> None:
+    missing = post(http_server, {})
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
+    assert "missing bearer token" in missing.text
+    wrong = post(http_server, {"Authorization": "Bearer " + "x" * 32})
+    assert wrong.status_code == 401
+    assert "wrong bearer token" in wrong.text
+
+
+def test_a_foreign_host_header_is_refused(http_server: HttpServer) -> None:
+    response = post(http_server, {**http_server.auth, "Host": "evil.example:80"})
+    assert response.status_code in (400, 403), response.text
+
+
+def test_a_foreign_origin_is_refused_and_a_loopback_one_accepted(http_server: HttpServer) -> None:
+    evil = post(http_server, {**http_server.auth, "Origin": "https://evil.example"})
+    assert evil.status_code == 403, evil.text
+    local = post(http_server, {**http_server.auth, "Origin": "http://localhost:5173"})
+    assert local.status_code == 200, local.text
+
+
+def test_an_oversized_body_is_refused_and_the_server_keeps_serving() -> None:
+    server = start_http("--max-request-bytes", "4096")
+    try:
+        huge = dict(INIT, params={**INIT["params"], "padding": "x" * 10_000})  # type: ignore[dict-item]
+        assert post(server, server.auth, huge).status_code == 413
+        assert post(server, server.auth).status_code == 200
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=10)
+
+
+def test_a_non_loopback_bind_is_refused() -> None:
+    result = subprocess.run(
+        [str(DCCLINK), "serve", "--http", "0.0.0.0:0", "--tools", str(FIXTURE_TOOLS)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "loopback only" in result.stderr
+
+
+def test_sigterm_exits_cleanly(http_server: HttpServer) -> None:
+    http_server.process.terminate()
+    assert http_server.process.wait(timeout=5) == 0

@@ -1,0 +1,109 @@
+//! `cargo xtask setup`: everything dcclink needs, installed when missing.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+
+use crate::sh::{self, Env};
+
+/// Which build of the Python extension to install.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// Debug build: quick to compile, for tests.
+    Dev,
+    /// Optimised build, for benchmarks.
+    Release,
+}
+
+/// Debian packages and the command that shows each is present.
+const APT: &[(&str, &[&str], &str)] = &[
+    (
+        "python3",
+        &["-c", "import venv, ensurepip"],
+        "python3 python3-venv",
+    ),
+    ("cc", &["--version"], "build-essential"),
+];
+
+/// Installs what is missing; returns the environment for later commands.
+pub fn run(profile: Profile) -> Result<Env> {
+    let root = sh::root();
+    let python = root.join(".venv/bin/python");
+    let env = Env {
+        vars: vec![
+            ("PYO3_PYTHON".into(), python.display().to_string()),
+            (
+                "VIRTUAL_ENV".into(),
+                root.join(".venv").display().to_string(),
+            ),
+            ("DEBIAN_FRONTEND".into(), "noninteractive".into()),
+        ],
+        root,
+    };
+    sh::step("system packages");
+    install_apt_packages(&env)?;
+    sh::step("project .venv");
+    if !python.exists() {
+        sh::run("python3".as_ref(), &["-m", "venv", ".venv"], &env)?;
+    }
+    let pip = env.venv_bin("pip");
+    sh::run(
+        pip.as_os_str(),
+        &[
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            "python/requirements-dev.txt",
+        ],
+        &env,
+    )?;
+    sh::step("dcclink Python package (maturin develop)");
+    let maturin = env.venv_bin("maturin");
+    let mut args = vec!["develop", "--manifest-path", "python/Cargo.toml"];
+    if profile == Profile::Release {
+        args.push("--release");
+    }
+    sh::run(maturin.as_os_str(), &args, &env)?;
+    if !Path::new(&env.venv_bin("dcclink")).exists() {
+        bail!("maturin ran but .venv/bin/dcclink is missing");
+    }
+    Ok(env)
+}
+
+fn install_apt_packages(env: &Env) -> Result<()> {
+    let missing: Vec<&str> = APT
+        .iter()
+        .filter(|(program, check, _)| !sh::succeeds(program, check))
+        .flat_map(|(_, _, packages)| packages.split(' '))
+        .collect();
+    if missing.is_empty() {
+        eprintln!("all present");
+        return Ok(());
+    }
+    let root = sh::succeeds("sh", &["-c", "[ \"$(id -u)\" = 0 ]"]);
+    let prefix: &[&str] = if root {
+        &[]
+    } else if sh::succeeds("sudo", &["-n", "true"]) {
+        &["sudo"]
+    } else {
+        bail!(
+            "missing Debian packages: {}. Install them (as root: apt-get install {}) and run again",
+            missing.join(" "),
+            missing.join(" ")
+        );
+    };
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut full: Vec<&str> = prefix.to_vec();
+        full.push("apt-get");
+        full.extend_from_slice(args);
+        let (program, rest) = full
+            .split_first()
+            .map_or(("apt-get", &[][..]), |(p, r)| (*p, r));
+        sh::run(program.as_ref(), rest, env)
+    };
+    apt(&["update", "-q"])?;
+    let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
+    install.extend(missing.iter().copied());
+    apt(&install)
+}

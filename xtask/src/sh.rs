@@ -1,0 +1,76 @@
+//! Running commands, loudly.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+/// Where things are, and the environment every command gets.
+pub struct Env {
+    /// The workspace root.
+    pub root: PathBuf,
+    /// Extra environment variables.
+    pub vars: Vec<(String, String)>,
+}
+
+impl Env {
+    /// A program in the project's `.venv`.
+    pub fn venv_bin(&self, name: &str) -> PathBuf {
+        self.root.join(".venv/bin").join(name)
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// Prints a step heading on stderr.
+pub fn step(what: &str) {
+    eprintln!("\n==> {what}");
+}
+
+fn command(program: &OsStr, args: &[&str], env: &Env) -> Command {
+    let mut command = Command::new(program);
+    command.args(args).current_dir(&env.root);
+    for (key, value) in &env.vars {
+        command.env(key, value);
+    }
+    command
+}
+
+/// Runs a command in the workspace root; fails when it fails.
+pub fn run(program: &OsStr, args: &[&str], env: &Env) -> Result<()> {
+    eprintln!("$ {} {}", program.to_string_lossy(), args.join(" "));
+    let status = command(program, args, env)
+        .status()
+        .with_context(|| format!("cannot run {}", program.to_string_lossy()))?;
+    if !status.success() {
+        bail!(
+            "{} {} failed ({status})",
+            program.to_string_lossy(),
+            args.join(" ")
+        );
+    }
+    Ok(())
+}
+
+/// Runs `cargo` with the project's environment.
+pub fn cargo(env: &Env, args: &[&str]) -> Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    run(&cargo, args, env)
+}
+
+/// True when the command runs and succeeds (output hidden).
+pub fn succeeds(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
