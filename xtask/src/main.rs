@@ -7,7 +7,9 @@
 //!   IDE configuration to paste.
 //! * `test`: setup, then every check: formatting, lints, cargo tests, pytest
 //!   and the end-to-end tests with the official MCP SDK.
+//! * `bench`: a release build, then every benchmark.
 
+mod bench;
 mod demo;
 mod setup;
 mod sh;
@@ -21,11 +23,13 @@ fn main() -> Result<()> {
         Some("setup") => setup::run(setup::Profile::Dev).map(drop),
         Some("demo") => demo::run(rest),
         Some("test") => test(),
+        Some("bench") => bench::run(rest),
         _ => bail!(
-            "usage: cargo xtask <setup|demo|test>\n\n\
+            "usage: cargo xtask <setup|demo|test|bench>\n\n\
              setup  install what is missing and build .venv/bin/dcclink\n\
              demo   serve the example tools over HTTP and print the IDE config\n\
-             test   run every check and test"
+             test   run every check and test\n\
+             bench  run the benchmarks on a release build"
         ),
     }
 }
@@ -47,7 +51,7 @@ fn test() -> Result<()> {
     )?;
     sh::run(
         env.venv_bin("ruff").as_os_str(),
-        &["check", "python", "tests/python", "examples"],
+        &["check", "python", "tests", "examples"],
         &env,
     )?;
     sh::step("cargo tests");

@@ -1,0 +1,32 @@
+//! `cargo xtask bench`: installs a release build, then runs every benchmark.
+//! The tables it prints are what `docs/BENCHMARKS.md` records.
+
+use anyhow::{Result, bail};
+
+use crate::setup;
+use crate::sh;
+
+pub fn run(args: &[String]) -> Result<()> {
+    if !args.is_empty() {
+        bail!("usage: cargo xtask bench");
+    }
+    let env = setup::run(setup::Profile::Release)?;
+    sh::step("wake and cancel latency (threading core)");
+    sh::cargo(
+        &env,
+        &["bench", "-q", "-p", "dcclink-bridge", "--bench", "wake"],
+    )?;
+    sh::step("wake latency from a Python thread");
+    let python = env.venv_bin("python");
+    sh::run(
+        python.as_os_str(),
+        &["tests/benches/wake_from_python.py"],
+        &env,
+    )?;
+    sh::step("round trip over stdio: dcclink, plain rmcp, the Python SDK");
+    sh::cargo(
+        &env,
+        &["bench", "-q", "-p", "dcclink-tests", "--bench", "roundtrip"],
+    )?;
+    Ok(())
+}
