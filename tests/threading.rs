@@ -46,6 +46,21 @@ fn blocking_host(config: BridgeConfig) -> (TestHost, Gate, Arc<AtomicUsize>) {
     (host, gate, marks)
 }
 
+/// Starts `block` and waits until it runs on the main thread; returns its id.
+async fn start_blocker(host: &TestHost, client: &mut RawClient) -> i64 {
+    let id = client.start_call("block", json!({}), None).await;
+    until("the blocker runs", || {
+        host.bridge().running_call().is_some()
+    })
+    .await;
+    id
+}
+
+/// Locks a test mutex, whatever a panicking tool left behind.
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 async fn until(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + HANG;
     while !condition() {
@@ -75,7 +90,7 @@ async fn calls_from_eight_pipelining_clients_run_on_the_main_thread_in_arrival_o
                 args["client"].as_i64().unwrap_or(-1),
                 args["seq"].as_i64().unwrap_or(-1),
             );
-            record.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
+            locked(&record).push(entry);
             ToolOutput::Empty
         },
     );
@@ -96,7 +111,7 @@ async fn calls_from_eight_pipelining_clients_run_on_the_main_thread_in_arrival_o
         let response = clients[c].response(id).await;
         assert!(!is_error(&response["result"]), "{response}");
     }
-    let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+    let seen = locked(&seen);
     assert_eq!(seen.len(), 8 * SEQS as usize);
     for c in 0..8 {
         let order: Vec<i64> = seen.iter().filter(|e| e.0 == c).map(|e| e.1).collect();
@@ -113,8 +128,7 @@ async fn ping_and_tools_list_answer_while_a_long_tool_runs() {
     let (host, gate, _) = blocking_host(BridgeConfig::default());
     let mut client = host.raw();
     client.initialize().await;
-    let long = client.start_call("block", json!({}), None).await;
-    until("the tool runs", || host.bridge().running_call().is_some()).await;
+    let long = start_blocker(&host, &mut client).await;
     let asked = Instant::now();
     let ping = client.request("ping", json!({})).await;
     let list = client.request("tools/list", json!({})).await;
@@ -169,7 +183,7 @@ async fn cancelling_a_running_call_sets_ctx_cancelled_at_once() {
         while !ctx.is_cancelled() && Instant::now() < deadline {
             std::hint::spin_loop();
         }
-        *record.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        *locked(&record) = Some(Instant::now());
         ToolOutput::Text("stopped".into())
     });
     let mut client = host.raw();
@@ -178,17 +192,8 @@ async fn cancelling_a_running_call_sets_ctx_cancelled_at_once() {
     until("the tool runs", || host.bridge().running_call().is_some()).await;
     let sent = Instant::now();
     client.cancel(id).await;
-    until("the tool sees the cancel", || {
-        saw_cancel
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some()
-    })
-    .await;
-    let seen = saw_cancel
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .unwrap_or(sent);
+    until("the tool sees the cancel", || locked(&saw_cancel).is_some()).await;
+    let seen = locked(&saw_cancel).unwrap_or(sent);
     // The bench measures the latency; this bound only catches a design that polls.
     assert!(seen.duration_since(sent) < Duration::from_millis(500));
     assert_eq!(client.request("ping", json!({})).await["result"], json!({}));
@@ -306,9 +311,7 @@ async fn tools_can_pump_report_and_emit_from_inside_without_nesting_calls() {
     let order: Arc<Mutex<Vec<String>>> = Arc::default();
     let (pump, log) = (host.pump.clone(), order.clone());
     host.tool("outer", schema(json!({})), None, move |_, ctx| {
-        log.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push("outer start".into());
+        locked(&log).push("outer start".into());
         for i in 0..100 {
             ctx.progress(f64::from(i + 1), Some(100.0), None);
             ctx.emit("tick".into(), json!(i));
@@ -316,16 +319,12 @@ async fn tools_can_pump_report_and_emit_from_inside_without_nesting_calls() {
             let ran = pump.pump(Duration::from_millis(5));
             assert_eq!(ran, 0, "a nested pump must not start the queued tool");
         }
-        log.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push("outer end".into());
+        locked(&log).push("outer end".into());
         ToolOutput::Text("outer".into())
     });
     let log = order.clone();
     host.tool("inner", schema(json!({})), None, move |_, _| {
-        log.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push("inner".into());
+        locked(&log).push("inner".into());
         ToolOutput::Text("inner".into())
     });
     let mut client = host.raw();
@@ -334,10 +333,7 @@ async fn tools_can_pump_report_and_emit_from_inside_without_nesting_calls() {
     let inner = client.start_call("inner", json!({}), None).await;
     assert_eq!(text(&client.response(outer).await["result"]), "outer");
     assert_eq!(text(&client.response(inner).await["result"]), "inner");
-    assert_eq!(
-        *order.lock().unwrap_or_else(|p| p.into_inner()),
-        ["outer start", "outer end", "inner"]
-    );
+    assert_eq!(*locked(&order), ["outer start", "outer end", "inner"]);
 }
 
 #[tokio::test]

@@ -112,6 +112,11 @@ impl Server {
     async fn call(&mut self, tool: &str, arguments: Value) -> Value {
         self.send_call(tool, arguments, None).await;
         self.flush().await;
+        self.next_result().await
+    }
+
+    /// The next response, which must be a result.
+    async fn next_result(&mut self) -> Value {
         let response = self.next_response().await;
         assert!(
             response.get("result").is_some(),
@@ -146,12 +151,7 @@ impl Server {
                 sent += 1;
             }
             self.flush().await;
-            let response = self.next_response().await;
-            assert!(
-                response.get("result").is_some(),
-                "{}: {response}",
-                self.name
-            );
+            self.next_result().await;
             received += 1;
         }
         PIPELINED as f64 / start.elapsed().as_secs_f64()

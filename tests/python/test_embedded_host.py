@@ -85,6 +85,15 @@ def host() -> Iterator[dcclink.ServerInfo]:
     dcclink.stop()
 
 
+def pump_while(thread: threading.Thread, bound: float = 30) -> None:
+    """Pumps, as a DCC's timer would, until ``thread`` ends (bounded)."""
+    deadline = time.monotonic() + bound
+    while thread.is_alive():
+        assert time.monotonic() < deadline, "the other thread hung"
+        dcclink.pump(10)
+        time.sleep(0.001)
+
+
 def with_client(info: dcclink.ServerInfo, body: Callable[[ClientSession], Awaitable[T]]) -> T:
     """Runs ``body`` with an SDK session on another thread while this (the
     main) thread pumps, as a DCC's timer would."""
@@ -109,11 +118,7 @@ def with_client(info: dcclink.ServerInfo, body: Callable[[ClientSession], Awaita
 
     thread = threading.Thread(target=client_thread)
     thread.start()
-    deadline = time.monotonic() + 30
-    while thread.is_alive():
-        assert time.monotonic() < deadline, "the client hung"
-        dcclink.pump(10)
-        time.sleep(0.001)
+    pump_while(thread)
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
@@ -193,11 +198,7 @@ def test_run_on_main_thread_sync_runs_there_and_returns(host: dcclink.ServerInfo
 
     thread = threading.Thread(target=worker)
     thread.start()
-    deadline = time.monotonic() + 10
-    while thread.is_alive() and time.monotonic() < deadline:
-        dcclink.pump(10)
-        time.sleep(0.001)
-    thread.join(1)
+    pump_while(thread)
     assert seen["result"] == (7, PUMPED_BY)
     assert isinstance(seen["raised"], ZeroDivisionError)
 
