@@ -94,6 +94,40 @@ async fn progress_reaches_only_a_client_that_asked_and_only_increases() {
 }
 
 #[tokio::test]
+async fn progress_is_coalesced_for_a_slow_reader_and_the_final_value_arrives() {
+    let host = TestHost::new();
+    host.tool("flood", schema(json!({})), None, |_, ctx| {
+        for i in 1..=20_000 {
+            ctx.progress(f64::from(i), Some(20_000.0), None);
+        }
+        ToolOutput::Text("flooded".into())
+    });
+    // A 512-byte pipe that the client does not read until the answer: the
+    // server's sends block, so reports must be coalesced, not queued.
+    let (read, write) = tokio::io::split(host.pipe_with_buffer(512, 1 << 20));
+    let mut client = dcclink_tests::RawClient::new(read, write);
+    client.initialize().await;
+    let id = client.start_call("flood", json!({}), Some("slow")).await;
+    assert_eq!(text(&client.response(id).await["result"]), "flooded");
+    let progress: Vec<f64> = client
+        .notifications
+        .iter()
+        .filter_map(|n| n["params"]["progress"].as_f64())
+        .collect();
+    assert!(
+        progress.len() < 20_000,
+        "nothing was coalesced: {} notifications",
+        progress.len()
+    );
+    assert!(progress.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(
+        progress.last(),
+        Some(&20_000.0),
+        "the final value is never dropped"
+    );
+}
+
+#[tokio::test]
 async fn tool_logs_become_mcp_logging_notifications() {
     let host = TestHost::new();
     host.tool("talk", schema(json!({})), None, |_, ctx| {

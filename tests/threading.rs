@@ -200,6 +200,34 @@ async fn cancelling_a_running_call_sets_ctx_cancelled_at_once() {
 }
 
 #[tokio::test]
+async fn a_client_that_disconnects_cancels_its_calls() {
+    let host = TestHost::new();
+    let saw = Arc::new(AtomicBool::new(false));
+    let flag = saw.clone();
+    host.tool("wait", schema(json!({})), None, move |_, ctx| {
+        let deadline = Instant::now() + HANG;
+        while !ctx.is_cancelled() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        flag.store(ctx.is_cancelled(), Ordering::SeqCst);
+        ToolOutput::Empty
+    });
+    let mut client = host.raw();
+    client.initialize().await;
+    client.start_call("wait", json!({}), None).await;
+    until("the tool runs", || host.bridge().running_call().is_some()).await;
+    drop(client);
+    until("the tool returns", || {
+        host.bridge().running_call().is_none()
+    })
+    .await;
+    assert!(
+        saw.load(Ordering::SeqCst),
+        "the tool must see ctx.cancelled when its client leaves"
+    );
+}
+
+#[tokio::test]
 async fn a_tool_past_its_timeout_is_answered_and_sees_cancelled() {
     let host = TestHost::new();
     let saw = Arc::new(AtomicBool::new(false));

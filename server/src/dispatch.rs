@@ -34,8 +34,10 @@ pub struct Caller {
     pub peer: Peer<RoleServer>,
     /// The progress token the client sent, if any.
     pub progress_token: Option<ProgressToken>,
-    /// Fires when the client cancels the request or goes away.
+    /// Fires when the client cancels the request.
     pub cancelled: CancellationToken,
+    /// Fires when the client's connection closes.
+    pub disconnected: CancellationToken,
     /// The least severe log level the client wants.
     pub min_log_level: dcclink_bridge::LogLevel,
 }
@@ -90,7 +92,7 @@ pub async fn run_tool(
     }
 
     let answer = {
-        let wait = wait_for_answer(bridge, &call, started_rx, done_rx, &caller.cancelled);
+        let wait = wait_for_answer(bridge, &call, started_rx, done_rx, &caller);
         let forward = forward_notifications(&call, &notify, &caller);
         tokio::pin!(wait);
         tokio::select! {
@@ -129,7 +131,7 @@ async fn wait_for_answer(
     call: &CallHandle,
     started: oneshot::Receiver<()>,
     done: oneshot::Receiver<ToolOutput>,
-    cancelled: &CancellationToken,
+    caller: &Caller,
 ) -> Answer {
     tokio::pin!(done);
     let queue_deadline = tokio::time::Instant::from_std(call.expires_at());
@@ -137,8 +139,8 @@ async fn wait_for_answer(
     let started = tokio::select! {
         biased;
         started = started => started.is_ok(),
-        () = cancelled.cancelled() => {
-            bridge.cancel(call, CancelReason::Client);
+        reason = cancellation(caller) => {
+            bridge.cancel(call, reason);
             return Answer::Withdrawn;
         }
         () = tokio::time::sleep_until(queue_deadline) => {
@@ -160,14 +162,22 @@ async fn wait_for_answer(
                 traceback: None,
             }),
         },
-        () = cancelled.cancelled() => {
-            bridge.cancel(call, CancelReason::Client);
+        reason = cancellation(caller) => {
+            bridge.cancel(call, reason);
             Answer::Withdrawn
         }
         () = tokio::time::sleep_until(deadline) => {
             bridge.cancel(call, CancelReason::TimedOut);
             Answer::TimedOut
         }
+    }
+}
+
+/// Resolves when the client cancels the call or goes away, with the reason.
+async fn cancellation(caller: &Caller) -> CancelReason {
+    tokio::select! {
+        () = caller.cancelled.cancelled() => CancelReason::Client,
+        () = caller.disconnected.cancelled() => CancelReason::Disconnected,
     }
 }
 
@@ -187,9 +197,10 @@ fn cancelled_message(call: &CallHandle, bridge: &Bridge) -> String {
             format!("tool '{tool}' was not run: dcclink is shutting down")
         }
         Some(CancelReason::TimedOut) => format!("tool '{tool}' timed out"),
-        Some(CancelReason::Client | CancelReason::Disconnected) | None => {
-            format!("tool '{tool}' was cancelled by the client")
+        Some(CancelReason::Disconnected) => {
+            format!("tool '{tool}' was cancelled: its client disconnected")
         }
+        Some(CancelReason::Client) | None => format!("tool '{tool}' was cancelled by the client"),
     }
 }
 

@@ -16,6 +16,7 @@ use rmcp::model::{
     LoggingLevel, PaginatedRequestParams, ServerCapabilities, ServerConfig, SetLevelRequestParams,
 };
 use rmcp::service::{RequestContext, RoleServer};
+use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::{self, Caller};
 use crate::tools::Registry;
@@ -47,6 +48,7 @@ pub struct DccServer {
     shared: Arc<Shared>,
     transport: &'static str,
     min_log_level: Arc<AtomicU8>,
+    disconnected: CancellationToken,
 }
 
 impl DccServer {
@@ -56,7 +58,15 @@ impl DccServer {
             shared,
             transport,
             min_log_level: Arc::new(AtomicU8::new(LogLevel::Info as u8)),
+            disconnected: CancellationToken::new(),
         }
+    }
+
+    /// Cancels this session's calls when `token` fires (the transport's
+    /// "peer went away" signal).
+    pub fn cancelled_on(mut self, token: CancellationToken) -> Self {
+        self.disconnected = token;
+        self
     }
 
     fn min_log_level(&self) -> LogLevel {
@@ -116,6 +126,7 @@ impl ServerHandler for DccServer {
             progress_token: context.meta.get_progress_token(),
             peer: context.peer,
             cancelled: context.ct,
+            disconnected: self.disconnected.clone(),
             min_log_level: self.min_log_level(),
         };
         let result = dispatch::run_tool(

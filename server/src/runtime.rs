@@ -268,7 +268,8 @@ impl Serve {
         if self.config.stdio {
             let (reader, writer) = take_process_stdio()?;
             let transport = StdioTransport::new(reader, writer, self.config.max_request_bytes);
-            let server = DccServer::new(self.shared.clone(), "stdio");
+            let server =
+                DccServer::new(self.shared.clone(), "stdio").cancelled_on(transport.closed());
             let (bridge, cancel) = (self.shared.bridge.clone(), self.cancel.clone());
             tasks.spawn(async move {
                 // Serving waits for the client's `initialize`, so it runs as a

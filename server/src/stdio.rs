@@ -21,6 +21,7 @@ use rmcp::transport::async_rw::JsonRpcMessageCodec;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
 use tokio::sync::Mutex;
 use tokio_util::codec::FramedWrite;
+use tokio_util::sync::CancellationToken;
 
 type Writer<W> = FramedWrite<W, JsonRpcMessageCodec<TxJsonRpcMessage<RoleServer>>>;
 
@@ -39,6 +40,7 @@ pub struct StdioTransport<R, W> {
     discarding: bool,
     max_line: usize,
     write: Arc<Mutex<Writer<W>>>,
+    closed: CancellationToken,
 }
 
 enum Line {
@@ -63,7 +65,15 @@ where
                 write,
                 JsonRpcMessageCodec::default(),
             ))),
+            closed: CancellationToken::new(),
         }
+    }
+
+    /// Fires the moment the peer closes its end. rmcp cancels a session's
+    /// requests only after draining them for up to five seconds; dcclink
+    /// gives this token to the session so its calls are cancelled at once.
+    pub fn closed(&self) -> CancellationToken {
+        self.closed.clone()
     }
 
     /// Reads one line without letting it grow past the limit. Cancellation
@@ -155,9 +165,13 @@ where
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
         loop {
             match self.read_line().await {
-                Ok(Line::Eof) => return None,
+                Ok(Line::Eof) => {
+                    self.closed.cancel();
+                    return None;
+                }
                 Err(error) => {
                     tracing::warn!(%error, "stdin failed; closing the stdio transport");
+                    self.closed.cancel();
                     return None;
                 }
                 Ok(Line::TooLong) => {

@@ -3,6 +3,7 @@ Host and Origin headers, oversized bodies, non-loopback binds."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 
 import httpx2
@@ -82,4 +83,9 @@ def test_a_non_loopback_bind_is_refused() -> None:
 
 def test_sigterm_exits_cleanly(http_server: HttpServer) -> None:
     http_server.process.terminate()
+    assert http_server.process.wait(timeout=5) == 0
+
+
+def test_ctrl_c_exits_cleanly(http_server: HttpServer) -> None:
+    http_server.process.send_signal(signal.SIGINT)
     assert http_server.process.wait(timeout=5) == 0

@@ -111,10 +111,16 @@ impl TestHost {
     /// A server session on in-process pipes, served on the current runtime,
     /// with the server's stdio framing; returns the client's end.
     pub fn pipe(&self, max_request_bytes: usize) -> DuplexStream {
-        let (client, server) = tokio::io::duplex(1 << 20);
+        self.pipe_with_buffer(1 << 20, max_request_bytes)
+    }
+
+    /// Like [`TestHost::pipe`], with `buffer` bytes of pipe in each direction
+    /// (a small one makes a slow reader).
+    pub fn pipe_with_buffer(&self, buffer: usize, max_request_bytes: usize) -> DuplexStream {
+        let (client, server) = tokio::io::duplex(buffer);
         let (read, write) = tokio::io::split(server);
         let transport = StdioTransport::new(read, write, max_request_bytes);
-        let session = DccServer::new(self.shared.clone(), "test");
+        let session = DccServer::new(self.shared.clone(), "test").cancelled_on(transport.closed());
         tokio::spawn(async move {
             if let Ok(running) = session.serve(transport).await {
                 let _ = running.waiting().await;

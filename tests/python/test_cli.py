@@ -1,0 +1,81 @@
+"""The command line: the console script and `python -m dcclink` are the same
+CLI, and stdio and HTTP can serve at once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+import pytest
+from conftest import DCCLINK, FIXTURE_TOOLS
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+
+@pytest.mark.parametrize("command", [[str(DCCLINK)], [sys.executable, "-m", "dcclink"]])
+def test_help_and_version(command: list[str]) -> None:
+    helped = subprocess.run([*command, "serve", "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0
+    for flag in ("--stdio", "--http", "--token", "--tools", "--queue-capacity", "--timeout"):
+        assert flag in helped.stdout
+    version = subprocess.run([*command, "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("dcclink ")
+
+
+def test_a_usage_error_says_what_is_wrong() -> None:
+    result = subprocess.run(
+        [str(DCCLINK), "serve", "--http", "nonsense"], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "invalid value 'nonsense' for '--http <ADDR>'" in result.stderr
+
+
+def test_a_missing_tool_file_is_a_clear_error() -> None:
+    result = subprocess.run(
+        [str(DCCLINK), "serve", "--http", "127.0.0.1:0", "--tools", "no/such/file.py"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "tool file 'no/such/file.py' does not exist" in result.stderr
+
+
+def test_stdio_and_http_serve_at_once() -> None:
+    async def main(errlog: Path) -> tuple[object, object]:
+        params = StdioServerParameters(
+            command=str(DCCLINK),
+            args=["serve", "--stdio", "--http", "127.0.0.1:0", "--tools", str(FIXTURE_TOOLS)],
+        )
+        with errlog.open("w") as err:
+            async with (
+                stdio_client(params, errlog=err) as (read, write),
+                ClientSession(read, write) as stdio,
+            ):
+                await stdio.initialize()
+                deadline = time.monotonic() + 20
+                while not errlog.read_text().strip():
+                    assert time.monotonic() < deadline
+                    await anyio.sleep(0.05)
+                info = json.loads(errlog.read_text().splitlines()[0])
+                headers = {"Authorization": f"Bearer {info['token']}"}
+                async with (
+                    create_mcp_http_client(headers=headers) as client,
+                    streamable_http_client(info["url"], http_client=client) as (r, w, *_),
+                    ClientSession(r, w) as http,
+                ):
+                    await http.initialize()
+                    from_http = await http.call_tool("add", {"a": 1, "b": 2})
+                    from_stdio = await stdio.call_tool("add", {"a": 3, "b": 4})
+                    return from_http.structured_content, from_stdio.structured_content
+
+    with tempfile.TemporaryDirectory() as tmp:
+        from_http, from_stdio = anyio.run(main, Path(tmp) / "stderr.log")
+    assert from_http == {"result": 3}
+    assert from_stdio == {"result": 7}
