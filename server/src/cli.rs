@@ -117,5 +117,9 @@ pub fn init_logging(verbose: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // When stderr is a closed pipe (the launcher died), reporting the
+        // failed write would itself panic and take the task that logged with
+        // it — such as the one that handles SIGTERM.
+        .log_internal_errors(false)
         .try_init();
 }

@@ -28,14 +28,14 @@ class HttpServer:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def start_http(*extra: str) -> HttpServer:
-    """`dcclink serve --http 127.0.0.1:0` with the fixture tools; waits for
-    its JSON line on stderr."""
+def start_http(*extra: str, log: str = "warn") -> HttpServer:
+    """`dcclink serve --http 127.0.0.1:0` with the fixture tools, logging at
+    ``log``; waits for its JSON line on stderr."""
     process = subprocess.Popen(
         [str(DCCLINK), "serve", "--http", "127.0.0.1:0", "--tools", str(FIXTURE_TOOLS), *extra],
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "DCCLINK_LOG": "warn"},
+        env={**os.environ, "DCCLINK_LOG": log},
     )
     assert process.stderr is not None
     line = process.stderr.readline()

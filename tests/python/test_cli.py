@@ -4,6 +4,7 @@ CLI, and stdio and HTTP can serve at once."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from conftest import DCCLINK, FIXTURE_TOOLS
+from conftest import DCCLINK, FIXTURE_TOOLS, start_http
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
@@ -79,3 +80,11 @@ def test_stdio_and_http_serve_at_once() -> None:
         from_http, from_stdio = anyio.run(main, Path(tmp) / "stderr.log")
     assert from_http == {"result": 3}
     assert from_stdio == {"result": 7}
+
+
+def test_sigterm_still_works_when_the_launcher_closed_stderr() -> None:
+    server = start_http(log="info")  # shutting down logs, into the broken pipe
+    assert server.process.stderr is not None
+    server.process.stderr.close()  # the launcher went away: stderr is a broken pipe
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=10) == 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import threading
+import time
 
 import httpx2
 from conftest import DCCLINK, FIXTURE_TOOLS, HttpServer, start_http
@@ -89,3 +91,41 @@ def test_sigterm_exits_cleanly(http_server: HttpServer) -> None:
 def test_ctrl_c_exits_cleanly(http_server: HttpServer) -> None:
     http_server.process.send_signal(signal.SIGINT)
     assert http_server.process.wait(timeout=5) == 0
+
+
+def open_session(server: HttpServer, client: httpx2.Client) -> dict[str, str]:
+    """Initializes a session over raw HTTP; returns the headers that use it."""
+    response = post(server, server.auth)
+    headers = {**ACCEPT, **server.auth, "mcp-session-id": response.headers["mcp-session-id"]}
+    note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    client.post(server.url, json=note, headers=headers)
+    return headers
+
+
+def test_ending_a_session_cancels_its_running_call(http_server: HttpServer) -> None:
+    with httpx2.Client(timeout=30) as client:
+        headers = open_session(http_server, client)
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "wait_cancel", "arguments": {"limit": 20}},
+        }
+        caller = threading.Thread(
+            target=lambda: client.post(http_server.url, json=call, headers=headers), daemon=True
+        )
+        caller.start()
+        time.sleep(0.5)
+        assert client.delete(http_server.url, headers=headers).status_code in (200, 202, 204)
+        started = time.monotonic()
+        other = open_session(http_server, client)
+        ask = {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "waits", "arguments": {}},
+        }
+        answer = client.post(http_server.url, json=ask, headers=other)
+        assert '\\"cancelled\\"' in answer.text, answer.text
+        # rmcp drains a closed session for up to 5 s before it cancels.
+        assert time.monotonic() - started < 10
