@@ -121,3 +121,53 @@ async fn closing_stdin_ends_the_process() {
     let status = exit_within(&mut child, Duration::from_secs(10)).await;
     assert!(status.success(), "{status}");
 }
+
+#[tokio::test]
+async fn rmcp_client_lists_calls_and_cancels_against_a_spawned_dcclink() {
+    use rmcp::ServiceExt;
+    use rmcp::model::{CallToolRequest, CallToolRequestParams, ClientRequest};
+    use rmcp::service::PeerRequestOptions;
+
+    let mut child = tokio::process::Command::new(dcclink_tests::spawn::dcclink_bin())
+        .args(["serve", "--stdio", "--tools"])
+        .arg(dcclink_tests::spawn::fixture("tools.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn dcclink");
+    let transport = (
+        child.stdout.take().expect("stdout"),
+        child.stdin.take().expect("stdin"),
+    );
+    let client = tokio::time::timeout(HANG, ().serve(transport))
+        .await
+        .expect("initialize timed out")
+        .expect("initialize");
+
+    let tools = client.list_all_tools().await.expect("tools/list");
+    assert!(tools.iter().any(|t| t.name == "wait_cancel"));
+    let mut add = CallToolRequestParams::new("add");
+    add.arguments = json!({"a": 5, "b": 6}).as_object().cloned();
+    let sum = client.call_tool(add).await.expect("tools/call");
+    assert_eq!(sum.structured_content, Some(json!({"result": 11})));
+
+    let mut wait = CallToolRequestParams::new("wait_cancel");
+    wait.arguments = json!({"limit": 20.0}).as_object().cloned();
+    let request = ClientRequest::CallToolRequest(CallToolRequest::new(wait));
+    let handle = client
+        .send_cancellable_request(request, PeerRequestOptions::no_options())
+        .await
+        .expect("send");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    handle.cancel(Some("test".into())).await.expect("cancel");
+    let waits = client
+        .call_tool(CallToolRequestParams::new("waits"))
+        .await
+        .expect("tools/call");
+    assert_eq!(
+        waits.structured_content,
+        Some(json!({"result": ["cancelled"]}))
+    );
+    client.cancel().await.expect("close");
+}

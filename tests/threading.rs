@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dcclink_bridge::BridgeConfig;
+use dcclink_bridge::{BridgeConfig, EventKind};
 use dcclink_server::ToolOutput;
 use dcclink_tests::{HANG, RawClient, TestHost, is_error, schema, text};
 use serde_json::json;
@@ -355,6 +355,7 @@ async fn tools_can_pump_report_and_emit_from_inside_without_nesting_calls() {
         locked(&log).push("inner".into());
         ToolOutput::Text("inner".into())
     });
+    let events = host.bridge().events().subscribe(10_000);
     let mut client = host.raw();
     client.initialize().await;
     let outer = client.start_call("outer", json!({}), Some("p")).await;
@@ -362,6 +363,33 @@ async fn tools_can_pump_report_and_emit_from_inside_without_nesting_calls() {
     assert_eq!(text(&client.response(outer).await["result"]), "outer");
     assert_eq!(text(&client.response(inner).await["result"]), "inner");
     assert_eq!(*locked(&order), ["outer start", "outer end", "inner"]);
+    // The panel's view: every emit, and each call's life in order.
+    let events: Vec<EventKind> = events.try_iter().map(|e| e.kind.clone()).collect();
+    let ticks = events
+        .iter()
+        .filter(|e| matches!(e, EventKind::Emit { name, .. } if name == "tick"))
+        .count();
+    assert_eq!(ticks, 100);
+    let lifecycle: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            EventKind::CallQueued { tool, .. } => Some(format!("queued {tool}")),
+            EventKind::CallStarted { call } => Some(format!("started {call}")),
+            EventKind::CallEnded { call, outcome } => Some(format!("ended {call} {outcome:?}")),
+            _ => None,
+        })
+        .collect();
+    let at = |what: &str| {
+        lifecycle
+            .iter()
+            .position(|e| e == what)
+            .unwrap_or_else(|| panic!("no '{what}' in {lifecycle:?}"))
+    };
+    assert!(at("queued outer") < at("started 1"));
+    assert!(at("started 1") < at("ended 1 Done"));
+    assert!(at("ended 1 Done") < at("started 2"), "calls never overlap");
+    assert!(at("queued inner") < at("started 2"));
+    assert!(at("started 2") < at("ended 2 Done"));
 }
 
 #[tokio::test]

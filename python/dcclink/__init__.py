@@ -25,6 +25,7 @@ from dcclink._host import (
     run_on_main_thread_sync,
     serve,
     start,
+    stats,
     stop,
 )
 from dcclink._native import Context, Image, MainThreadCall, __version__
@@ -44,6 +45,7 @@ __all__ = [
     "run_on_main_thread_sync",
     "serve",
     "start",
+    "stats",
     "stop",
     "tool",
 ]

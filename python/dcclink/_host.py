@@ -167,6 +167,13 @@ def pump(budget_ms: float = 10.0) -> int:
     return current_host().pump(budget_ms)
 
 
+def stats() -> dict[str, int]:
+    """Counters of the running host: calls submitted, started, done, failed,
+    cancelled and timed out, refusals, main-thread tasks run, the queue depth
+    and how many milliseconds ago the main thread last pumped."""
+    return current_host().stats()
+
+
 def is_main_thread() -> bool:
     """True on the thread that runs tools."""
     return threading.get_ident() == _main_thread_ident

@@ -5,9 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossbeam_channel::Receiver;
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
-use dcclink_bridge::{Bridge, BridgeConfig, Event, Message, Pump};
+use dcclink_bridge::{Bridge, BridgeConfig, Message, Pump};
 use dcclink_server::{Registry, ServerConfig, ServerHandle, Shared, ToolSpec};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -32,7 +31,6 @@ pub struct Host {
     shared: Arc<Shared>,
     pump: Pump,
     server: OrderedMutex<Option<ServerHandle>>,
-    events: OrderedMutex<Option<Receiver<Arc<Event>>>>,
 }
 
 #[pymethods]
@@ -57,7 +55,6 @@ impl Host {
             shared,
             pump: Pump::new(bridge),
             server: OrderedMutex::new(LockLevel::Host, None),
-            events: OrderedMutex::new(LockLevel::Host, None),
         })
     }
 
@@ -85,16 +82,6 @@ impl Host {
             .registry
             .register(spec, Arc::new(PyTool::new(invoke)))
             .map_err(|e| PyValueError::new_err(e.to_string()))
-    }
-
-    /// Removes a tool; `True` when it was registered.
-    fn unregister_tool(&self, name: &str) -> bool {
-        self.shared.registry.unregister(name)
-    }
-
-    /// The registered tools' names, sorted.
-    fn tool_names(&self) -> Vec<String> {
-        self.shared.registry.names()
     }
 
     /// Starts serving MCP. Returns `(url, token)`; `url` is `None` without
@@ -155,12 +142,6 @@ impl Host {
         Ok(py.detach(|| self.pump.pump(budget)))
     }
 
-    /// True while a tool or main-thread task is running.
-    #[getter]
-    fn busy(&self) -> bool {
-        self.pump.is_running()
-    }
-
     /// Posts `func(*args, **kwargs)` to the main thread through the FIFO.
     #[pyo3(signature = (func, args, kwargs = None))]
     fn post(
@@ -214,20 +195,5 @@ impl Host {
         let stats = serde_json::to_value(self.shared.bridge.stats())
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         to_py(py, &stats)
-    }
-
-    /// Events (as dicts) published since the last call, oldest first.
-    /// The first caller subscribes and also gets the backlog.
-    fn drain_events<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let bus = self.shared.bridge.events();
-        let mut subscription = self.events.lock();
-        let rx = subscription.get_or_insert_with(|| bus.subscribe(100_000));
-        rx.try_iter()
-            .map(|event| {
-                let value = serde_json::to_value(&*event)
-                    .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-                to_py(py, &value)
-            })
-            .collect()
     }
 }

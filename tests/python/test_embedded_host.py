@@ -28,6 +28,12 @@ def thread_ident() -> int:
 
 
 @dcclink.tool
+def who(ctx: dcclink.Context) -> dict:
+    """What a tool knows of its call."""
+    return {"call": ctx.call_id, "client": ctx.client, "cancelled": ctx.cancelled}
+
+
+@dcclink.tool
 def shapes(kind: str) -> Any:
     """Return values of every kind."""
     values: dict[str, Any] = {
@@ -130,6 +136,21 @@ def test_tools_run_on_the_thread_that_pumps(host: dcclink.ServerInfo) -> None:
 
     assert with_client(host, body) == {"result": PUMPED_BY}
     assert dcclink.is_main_thread()
+
+
+def test_a_tool_knows_its_call_and_the_host_counts_calls(host: dcclink.ServerInfo) -> None:
+    async def body(session: ClientSession) -> Any:
+        first = await session.call_tool("who", {})
+        second = await session.call_tool("who", {})
+        return first.structured_content, second.structured_content
+
+    first, second = with_client(host, body)
+    assert second["call"] == first["call"] + 1
+    assert first["client"] == "mcp (http)"
+    assert first["cancelled"] is False
+    stats = dcclink.stats()
+    assert stats["done"] == 2 and stats["submitted"] == 2
+    assert stats["queue_depth"] == 0 and stats["failed"] == 0
 
 
 def test_return_values_become_mcp_content(host: dcclink.ServerInfo) -> None:
