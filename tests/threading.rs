@@ -375,7 +375,7 @@ async fn tools_can_pump_report_and_emit_from_inside_without_nesting_calls() {
         .filter_map(|e| match e {
             EventKind::CallQueued { tool, .. } => Some(format!("queued {tool}")),
             EventKind::CallStarted { call } => Some(format!("started {call}")),
-            EventKind::CallEnded { call, outcome } => Some(format!("ended {call} {outcome:?}")),
+            EventKind::CallEnded { call, outcome, .. } => Some(format!("ended {call} {outcome:?}")),
             _ => None,
         })
         .collect();

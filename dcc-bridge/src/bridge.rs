@@ -1,6 +1,7 @@
 //! The bridge: the bounded FIFO between the server's threads and the host's
 //! main thread, with its lifecycle, accounting and event bus.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -82,6 +83,7 @@ pub struct Bridge {
     events: EventBus,
     next_call: AtomicU64,
     running: OrderedMutex<Option<Arc<CallHandle>>>,
+    live: OrderedMutex<HashMap<u64, Arc<CallHandle>>>,
 }
 
 impl std::fmt::Debug for Bridge {
@@ -109,6 +111,7 @@ impl Bridge {
             stats: Stats::new(),
             next_call: AtomicU64::new(1),
             running: OrderedMutex::new(LockLevel::Running, None),
+            live: OrderedMutex::new(LockLevel::Live, HashMap::new()),
         };
         // A fresh lifecycle is in Creating, so this cannot fail.
         let _ = bridge.lifecycle.activate();
@@ -162,10 +165,12 @@ impl Bridge {
         let queued = match &message {
             Message::McpToolCall(call) => {
                 let info = call.handle.info();
+                self.live.lock().insert(info.id, call.handle.clone());
                 self.events.publish(EventKind::CallQueued {
                     call: info.id,
                     tool: info.tool.clone(),
                     client: info.client.clone(),
+                    arguments: info.arguments.clone(),
                 });
                 Some(info.id)
             }
@@ -190,9 +195,11 @@ impl Bridge {
             }
         };
         if let Some(call) = queued {
+            self.live.lock().remove(&call);
             self.events.publish(EventKind::CallEnded {
                 call,
                 outcome: Outcome::Cancelled,
+                duration_ms: None,
             });
         }
         Err(refused)
@@ -205,15 +212,32 @@ impl Bridge {
     pub fn cancel(&self, call: &CallHandle, reason: CancelReason) -> bool {
         let withdrawn = call.cancel(reason);
         if withdrawn {
-            self.end_call(call.info().id, outcome_of(reason));
+            self.end_call(call.info().id, outcome_of(reason), None);
         }
         withdrawn
     }
 
-    pub(crate) fn end_call(&self, id: u64, outcome: Outcome) {
+    /// Cancels the queued or running call numbered `id` (the panel's Cancel
+    /// button). Returns false when no such call is live.
+    pub fn cancel_call(&self, id: u64, reason: CancelReason) -> bool {
+        let call = self.live.lock().get(&id).cloned();
+        match call {
+            Some(call) => {
+                self.cancel(&call, reason);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn end_call(&self, id: u64, outcome: Outcome, duration: Option<Duration>) {
+        self.live.lock().remove(&id);
         self.stats.record_end(outcome);
-        self.events
-            .publish(EventKind::CallEnded { call: id, outcome });
+        self.events.publish(EventKind::CallEnded {
+            call: id,
+            outcome,
+            duration_ms: duration.map(|d| d.as_secs_f64() * 1000.0),
+        });
     }
 
     /// Shuts down: stops intake, answers every queued message "shutting
@@ -270,8 +294,9 @@ impl Bridge {
 pub(crate) fn outcome_of(reason: CancelReason) -> Outcome {
     match reason {
         CancelReason::TimedOut | CancelReason::Expired => Outcome::TimedOut,
-        CancelReason::Client | CancelReason::Disconnected | CancelReason::ShuttingDown => {
-            Outcome::Cancelled
-        }
+        CancelReason::Client
+        | CancelReason::Disconnected
+        | CancelReason::ShuttingDown
+        | CancelReason::Panel => Outcome::Cancelled,
     }
 }

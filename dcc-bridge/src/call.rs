@@ -51,6 +51,8 @@ pub enum CancelReason {
     Expired = 4,
     /// The server is shutting down.
     ShuttingDown = 5,
+    /// Someone pressed Cancel in the dcclink panel.
+    Panel = 6,
 }
 
 impl CancelReason {
@@ -61,6 +63,7 @@ impl CancelReason {
             3 => Some(Self::TimedOut),
             4 => Some(Self::Expired),
             5 => Some(Self::ShuttingDown),
+            6 => Some(Self::Panel),
             _ => None,
         }
     }
@@ -75,6 +78,8 @@ pub struct CallInfo {
     pub tool: String,
     /// The client's name and transport, e.g. `"claude-code (http)"`.
     pub client: String,
+    /// The arguments as JSON text, shortened for display.
+    pub arguments: String,
 }
 
 /// The state one call shares between the server and the pump.
@@ -192,6 +197,7 @@ pub(crate) fn test_handle(id: u64, queue_timeout: Duration) -> CallHandle {
             id,
             tool: "t".into(),
             client: "test".into(),
+            arguments: "{}".into(),
         },
         queue_timeout,
         Duration::from_secs(60),

@@ -43,6 +43,8 @@ pub enum EventKind {
         tool: String,
         /// The client.
         client: String,
+        /// The arguments as JSON text, shortened for display.
+        arguments: String,
     },
     /// A call started on the host's main thread.
     CallStarted {
@@ -66,6 +68,17 @@ pub enum EventKind {
         call: u64,
         /// How it ended.
         outcome: Outcome,
+        /// How long it ran, when it ran.
+        duration_ms: Option<f64>,
+    },
+    /// What the client was answered, shortened for display.
+    CallResult {
+        /// The call number.
+        call: u64,
+        /// True when the answer is an error.
+        is_error: bool,
+        /// The answer's text.
+        text: String,
     },
     /// A log line from a tool (`ctx.log`) or from dcclink itself.
     Log {
@@ -246,6 +259,7 @@ mod tests {
             kind: EventKind::CallEnded {
                 call: 3,
                 outcome: Outcome::TimedOut,
+                duration_ms: Some(1.5),
             },
         };
         let json = serde_json::to_value(&event).unwrap();

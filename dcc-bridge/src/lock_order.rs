@@ -23,10 +23,14 @@ pub enum LockLevel {
     Stash = 2,
     /// The bridge's record of the call now running.
     Running = 3,
+    /// The bridge's map of queued and running calls, by number.
+    Live = 4,
+    /// The panel board's recent events.
+    Board = 5,
     /// One call's pending progress and log records.
-    Outbox = 4,
+    Outbox = 6,
     /// The event bus's backlog and subscriber list.
-    EventBus = 5,
+    EventBus = 7,
 }
 
 #[cfg(debug_assertions)]

@@ -173,7 +173,8 @@ impl Pump {
             Some(reason) => crate::bridge::outcome_of(reason),
             None => outcome,
         };
-        self.bridge.end_call(id, outcome);
+        let duration = handle.started_at().map(|started| started.elapsed());
+        self.bridge.end_call(id, outcome, duration);
     }
 
     /// Runs foreign code with no lock held, at one more level of nesting, and

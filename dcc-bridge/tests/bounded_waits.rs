@@ -170,7 +170,7 @@ fn shutdown_answers_queued_work_and_bounds_the_wait_for_the_running_call() {
     let ended: Vec<_> = events
         .try_iter()
         .filter_map(|e| match &e.kind {
-            EventKind::CallEnded { call, outcome } => Some((*call, *outcome)),
+            EventKind::CallEnded { call, outcome, .. } => Some((*call, *outcome)),
             _ => None,
         })
         .collect();

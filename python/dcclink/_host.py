@@ -24,10 +24,12 @@ _main_thread_ident: int = threading.main_thread().ident or 0
 
 @dataclass(frozen=True)
 class ServerInfo:
-    """Where clients reach a running dcclink."""
+    """Where clients reach a running dcclink: the MCP endpoint, its bearer
+    token, and the panel's address (with the token, for the first load)."""
 
     url: Optional[str]
     token: str
+    panel: Optional[str] = None
 
 
 def _register(host: _native.Host, definition: _tools.ToolDef) -> None:
@@ -105,8 +107,9 @@ def serve(
 
     The calling thread becomes the main thread that runs every tool. With
     neither ``stdio`` nor ``http`` it serves stdio. ``tools`` are Python files
-    to import first. With HTTP it prints ``{"url": ..., "token": ...}`` as one
-    JSON line on stderr once it listens.
+    to import first. With HTTP it prints ``{"url": ..., "token": ...,
+    "panel": ...}`` as one JSON line on stderr once it listens; ``panel`` is
+    the link that opens the panel in a browser.
     """
     if not stdio and http is None:
         stdio = True
@@ -116,7 +119,7 @@ def serve(
     host = _create_host(queue_capacity, queue_timeout, timeout)
     try:
         load_tool_files(list(tools))
-        url, token = host.start(
+        url, token, panel = host.start(
             stdio=stdio,
             http=http,
             token=token,
@@ -124,7 +127,8 @@ def serve(
             handle_signals=True,
         )
         if url is not None:
-            print(json.dumps({"url": url, "token": token}), file=sys.stderr, flush=True)
+            line = {"url": url, "token": token, "panel": panel}
+            print(json.dumps(line), file=sys.stderr, flush=True)
         host.serve_forever()
     finally:
         host.stop()
@@ -145,11 +149,11 @@ def start(
     _native.init_logging(0)
     host = _create_host(queue_capacity, queue_timeout, timeout)
     try:
-        url, token = host.start(http=http, token=token, max_request_bytes=max_request_bytes)
+        url, token, panel = host.start(http=http, token=token, max_request_bytes=max_request_bytes)
     except BaseException:
         host.stop()
         raise
-    return ServerInfo(url=url, token=token)
+    return ServerInfo(url=url, token=token, panel=panel)
 
 
 def stop(timeout: float = 5.0) -> None:

@@ -84,8 +84,8 @@ impl Host {
             .map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
-    /// Starts serving MCP. Returns `(url, token)`; `url` is `None` without
-    /// HTTP.
+    /// Starts serving MCP. Returns `(url, token, panel_url)`; the URLs are
+    /// `None` without HTTP.
     #[pyo3(signature = (*, stdio = false, http = None, token = None, max_request_bytes = 8 * 1024 * 1024, handle_signals = false))]
     fn start(
         &self,
@@ -95,7 +95,7 @@ impl Host {
         token: Option<String>,
         max_request_bytes: usize,
         handle_signals: bool,
-    ) -> PyResult<(Option<String>, String)> {
+    ) -> PyResult<(Option<String>, String, Option<String>)> {
         let http = http
             .map(|addr| {
                 addr.parse::<SocketAddr>().map_err(|e| {
@@ -122,7 +122,11 @@ impl Host {
         let handle = py
             .detach(|| ServerHandle::start(config, shared))
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        let answer = (handle.url().map(str::to_owned), handle.token().to_owned());
+        let answer = (
+            handle.url().map(str::to_owned),
+            handle.token().to_owned(),
+            handle.panel_url(),
+        );
         *slot = Some(handle);
         Ok(answer)
     }

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use dcclink_bridge::{
-    Bridge, CallContext, CallHandle, CallInfo, CancelReason, Message, Outbox, Outcome, Pending,
-    ToolCall,
+    Bridge, CallContext, CallHandle, CallInfo, CancelReason, EventKind, Message, Outbox, Outcome,
+    Pending, ToolCall,
 };
 use rmcp::model::{
     CallToolResult, ContentBlock, JsonObject, LoggingLevel, LoggingMessageNotificationParam,
@@ -62,6 +62,7 @@ pub async fn run_tool(
         id: bridge.next_call_id(),
         tool: name.clone(),
         client: caller.label.clone(),
+        arguments: shorten(serde_json::Value::Object(arguments.clone()).to_string()),
     };
     let call = Arc::new(CallHandle::new(
         info,
@@ -88,7 +89,9 @@ pub async fn run_tool(
         handle: call.clone(),
         run,
     })) {
-        return error_result(format!("tool '{name}' was not run: {refused}"));
+        let result = error_result(format!("tool '{name}' was not run: {refused}"));
+        publish_result(bridge, &call, &result);
+        return result;
     }
 
     let answer = {
@@ -103,14 +106,67 @@ pub async fn run_tool(
     };
     // The final progress value and the last logs go out before the answer.
     send_pending(call.outbox().take(), &caller).await;
+    let result = answer_result(answer, &call, bridge, timeout);
+    publish_result(bridge, &call, &result);
+    result
+}
+
+/// Tells the panel what the client was answered.
+fn publish_result(bridge: &Bridge, call: &CallHandle, result: &CallToolResult) {
+    bridge.events().publish(EventKind::CallResult {
+        call: call.info().id,
+        is_error: result.is_error == Some(true),
+        text: shorten(result_text(result)),
+    });
+}
+
+/// The longest text an event carries for display.
+const DISPLAY_LIMIT: usize = 4096;
+
+/// `text`, cut to [`DISPLAY_LIMIT`] bytes (on a character boundary).
+fn shorten(mut text: String) -> String {
+    if text.len() > DISPLAY_LIMIT {
+        let mut end = DISPLAY_LIMIT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
+/// The result as text: its text blocks, or its structured content.
+fn result_text(result: &CallToolResult) -> String {
+    if let Some(value) = &result.structured_content {
+        return value.to_string();
+    }
+    let texts: Vec<&str> = result
+        .content
+        .iter()
+        .map(|block| match block.as_text() {
+            Some(text) => text.text.as_str(),
+            None => "[image]",
+        })
+        .collect();
+    texts.join("\n")
+}
+
+fn answer_result(
+    answer: Answer,
+    call: &CallHandle,
+    bridge: &Bridge,
+    timeout: Duration,
+) -> CallToolResult {
+    let name = &call.info().tool;
     match answer {
         // A tool that stops because it was cancelled (typically by raising
         // `dcclink.Cancelled`) is answered with the reason, not its exception.
         Answer::Output(ToolOutput::Error { .. }) if call.is_cancelled() => {
-            error_result(cancelled_message(&call, bridge))
+            error_result(cancelled_message(call, bridge))
         }
         Answer::Output(output) => output_result(output),
-        Answer::Withdrawn => error_result(cancelled_message(&call, bridge)),
+        Answer::Withdrawn => error_result(cancelled_message(call, bridge)),
         Answer::TimedOut => error_result(format!(
             "tool '{name}' timed out after {} and was asked to stop (ctx.cancelled is now true). \
              The host's main thread stays busy until the tool returns. Make the tool check \
@@ -200,6 +256,7 @@ fn cancelled_message(call: &CallHandle, bridge: &Bridge) -> String {
         Some(CancelReason::Disconnected) => {
             format!("tool '{tool}' was cancelled: its client disconnected")
         }
+        Some(CancelReason::Panel) => format!("tool '{tool}' was cancelled from the dcclink panel"),
         Some(CancelReason::Client) | None => format!("tool '{tool}' was cancelled by the client"),
     }
 }

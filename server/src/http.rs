@@ -3,7 +3,8 @@
 //! rmcp's [`StreamableHttpService`] does the protocol (POST for requests, SSE
 //! streams for progress and server messages) and checks that `Host` and
 //! `Origin` are loopback, which defeats DNS rebinding. dcclink adds the bearer
-//! token, compared in constant time, and the body-size limit.
+//! token, compared in constant time, and the body-size limit. The same
+//! server serves the panel at `/panel` ([`crate::panel`]).
 
 use std::sync::Arc;
 
@@ -15,22 +16,23 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use subtle::ConstantTimeEq;
 use tokio_util::sync::CancellationToken;
 
 use crate::handler::{DccServer, Shared};
+use crate::panel::Panel;
 
 /// The loopback names a `Host` header may carry.
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 /// The loopback origins a browser may call from.
 const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
 
-/// The axum app: `/mcp` behind the token.
+/// The axum app: `/mcp` behind the token, and the panel.
 pub fn router(
     shared: Arc<Shared>,
     token: Arc<str>,
     max_body_bytes: usize,
     cancel: CancellationToken,
+    panel: Panel,
 ) -> Router {
     let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(LOOPBACK_HOSTS)
@@ -45,6 +47,7 @@ pub fn router(
     Router::new()
         .route_service("/mcp", service)
         .layer(middleware::from_fn_with_state(token, require_token))
+        .merge(crate::panel::router(panel))
 }
 
 /// Lets a request through only with `Authorization: Bearer <token>`.
@@ -54,8 +57,7 @@ async fn require_token(State(token): State<Arc<str>>, request: Request, next: Ne
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "));
-    let authorized =
-        presented.is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.as_bytes())));
+    let authorized = presented.is_some_and(|given| crate::panel::token_matches(given, &token));
     if authorized {
         return next.run(request).await;
     }

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod dispatch;
 pub mod handler;
 pub mod http;
+pub mod panel;
 pub mod runtime;
 pub mod stdio;
 pub mod tools;

@@ -19,6 +19,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::handler::{DccServer, Shared};
+use crate::panel::{Board, Panel};
 use crate::stdio::{StdioTransport, take_process_stdio};
 
 /// What to serve and how.
@@ -177,6 +178,12 @@ impl ServerHandle {
         &self.token
     }
 
+    /// The panel's address, with the token for the first load.
+    pub fn panel_url(&self) -> Option<String> {
+        let base = self.url.as_deref()?.strip_suffix("/mcp")?;
+        Some(format!("{base}/panel?token={}", self.token))
+    }
+
     /// True once the server has stopped (a signal, stdin closed, or
     /// [`ServerHandle::shutdown`]).
     pub fn is_finished(&self) -> bool {
@@ -249,11 +256,17 @@ impl Serve {
     ) -> std::io::Result<()> {
         if let Some(listener) = listener {
             let listener = tokio::net::TcpListener::from_std(listener)?;
+            let panel = Panel {
+                board: Board::start(self.shared.bridge.clone())?,
+                token: self.token.clone(),
+                mcp_url: Arc::from(format!("http://{}/mcp", listener.local_addr()?)),
+            };
             let app = crate::http::router(
                 self.shared.clone(),
                 self.token.clone(),
                 self.config.max_request_bytes,
                 self.cancel.child_token(),
+                panel,
             );
             let stop = self.cancel.clone();
             tasks.spawn(async move {

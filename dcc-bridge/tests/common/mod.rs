@@ -24,6 +24,7 @@ pub fn handle(bridge: &Bridge) -> Arc<CallHandle> {
             id,
             tool: format!("tool{id}"),
             client: "test".into(),
+            arguments: "{}".into(),
         },
         bridge.config().queue_timeout,
         Duration::from_secs(60),

@@ -1,0 +1,293 @@
+// The dcclink panel. One stream of events (Server-Sent Events from
+// /panel/events) drives everything: a snapshot first, replayed through the
+// same `apply` as the live events that follow. Each event updates only the
+// DOM it touches, at once, so progress reaches the screen within a frame.
+"use strict";
+
+const LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
+const MAX_LOG_LINES = 1000;
+const MAX_ROWS = 300;
+
+const calls = new Map();          // call id → call record
+const clients = new Map();        // client label → last activity (ms)
+const finishedAt = [];            // end times of recent calls, for calls/s
+let status = { state: "connecting" };
+let info = null;
+const pendingLog = [];
+let logFrame = 0;
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, className, text) => {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+};
+
+// ---- events -------------------------------------------------------------
+
+function apply(event) {
+  switch (event.type) {
+    case "call_queued": {
+      const call = { id: event.call, tool: event.tool, client: event.client, args: event.arguments,
+                     state: "queued", queuedAt: event.time_ms };
+      calls.set(call.id, call);
+      clients.set(event.client, event.time_ms);
+      drawCall(call);
+      drawClients();
+      break;
+    }
+    case "call_started": return update(event.call, (c) => { c.state = "running"; c.startedAt = event.time_ms; });
+    case "call_progress": return update(event.call, (c) => {
+      c.progress = event.progress; c.total = event.total; c.message = event.message;
+    });
+    case "call_result": return update(event.call, (c) => { c.result = event.text; c.isError = event.is_error; });
+    case "call_ended": {
+      finishedAt.push(event.time_ms);
+      return update(event.call, (c) => {
+        c.state = event.outcome; c.endedAt = event.time_ms; c.duration = event.duration_ms;
+      });
+    }
+    case "log": return log(event.time_ms, event.level, event.message, event.call);
+    case "emit": return log(event.time_ms, "event", `${event.name} ${JSON.stringify(event.data)}`, event.call);
+  }
+}
+
+function update(id, change) {
+  const call = calls.get(id);
+  if (!call) return;
+  change(call);
+  drawCall(call);
+}
+
+// ---- calls --------------------------------------------------------------
+
+function drawCall(call) {
+  let row = document.querySelector(`tr.call[data-call="${call.id}"]`);
+  if (!row) {
+    row = buildRow(call);
+    const body = $("call-rows");
+    body.insertBefore(row.detail, body.firstChild);
+    body.insertBefore(row, row.detail);
+    $("no-calls").hidden = true;
+    trimRows();
+  }
+  row.dataset.state = call.state;
+  const badge = row.querySelector(".state");
+  badge.className = `state ${call.state}`;
+  badge.textContent = call.state.replace("_", " ");
+  const running = call.state === "running";
+  const track = row.querySelector(".track");
+  const bar = row.querySelector(".bar");
+  if (call.progress !== undefined) {
+    const fraction = call.total ? Math.min(1, call.progress / call.total) : null;
+    track.classList.toggle("indeterminate", fraction === null && running);
+    bar.style.width = fraction === null ? "" : `${(fraction * 100).toFixed(1)}%`;
+    bar.dataset.progress = String(call.progress);
+    row.querySelector(".message").textContent = call.message
+      || (call.total ? `${call.progress} / ${call.total}` : String(call.progress));
+  } else {
+    track.classList.toggle("indeterminate", running);
+  }
+  track.hidden = call.progress === undefined && !running;
+  if (call.state === "done" && call.total) bar.style.width = "100%";
+  row.querySelector(".time").textContent = elapsed(call);
+  row.querySelector(".cancel").hidden = !(call.state === "queued" || running);
+  const result = row.detail.querySelector(".result");
+  result.textContent = call.result ?? "";
+  result.classList.toggle("error-text", Boolean(call.isError));
+}
+
+function buildRow(call) {
+  const row = el("tr", "call");
+  row.dataset.call = call.id;
+  row.append(el("td", "", `#${call.id}`));
+  const state = el("td");
+  state.append(el("span", "state"));
+  row.append(state, el("td", "tool", call.tool), el("td", "client", call.client));
+  const progress = el("td");
+  const wrap = el("div", "progress");
+  const track = el("div", "track");
+  track.append(el("div", "bar"));
+  wrap.append(track, el("span", "message"));
+  progress.append(wrap);
+  row.append(progress, el("td", "time"));
+  const actions = el("td");
+  const cancel = el("button", "cancel", "Cancel");
+  cancel.type = "button";
+  cancel.title = "Stop this call: a queued call never runs; a running tool sees ctx.cancelled";
+  cancel.addEventListener("click", (event) => { event.stopPropagation(); requestCancel(call.id, cancel); });
+  actions.append(cancel);
+  row.append(actions);
+
+  const detail = el("tr", "detail");
+  detail.hidden = true;
+  const cell = el("td");
+  cell.colSpan = 7;
+  cell.append(el("div", "label", "arguments"), el("pre", "args", call.args),
+              el("div", "label", "result"), el("pre", "result"));
+  detail.append(cell);
+  row.detail = detail;
+  row.addEventListener("click", () => { detail.hidden = !detail.hidden; });
+  return row;
+}
+
+function trimRows() {
+  const rows = document.querySelectorAll("tr.call");
+  for (let i = MAX_ROWS; i < rows.length; i++) {
+    rows[i].detail.remove();
+    rows[i].remove();
+    calls.delete(Number(rows[i].dataset.call));
+  }
+}
+
+async function requestCancel(id, button) {
+  button.disabled = true;
+  button.textContent = "Cancelling…";
+  try {
+    const response = await fetch(`/panel/api/cancel/${id}`, { method: "POST" });
+    if (!response.ok && response.status !== 404) throw new Error(response.statusText);
+  } catch (error) {
+    button.disabled = false;
+    button.textContent = "Cancel";
+    log(Date.now(), "error", `could not cancel call #${id}: ${error}`);
+  }
+}
+
+function elapsed(call) {
+  if (call.duration !== undefined && call.duration !== null) return seconds(call.duration);
+  if (call.startedAt && !call.endedAt) return seconds(Date.now() - call.startedAt);
+  if (call.state === "queued") return `waiting ${seconds(Date.now() - call.queuedAt)}`;
+  return "";
+}
+
+const seconds = (ms) => {
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+};
+
+// ---- log ----------------------------------------------------------------
+
+function log(time, level, message, call) {
+  pendingLog.push({ time, level, message, call });
+  if (!logFrame) logFrame = requestAnimationFrame(flushLog);
+}
+
+function visible(entry) {
+  if (entry.level === "event") return $("show-events").checked;
+  return LEVELS.indexOf(entry.level) >= LEVELS.indexOf($("log-level").value);
+}
+
+function flushLog() {
+  logFrame = 0;
+  const list = $("log");
+  const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 4;
+  const fragment = document.createDocumentFragment();
+  for (const entry of pendingLog.splice(0).slice(-MAX_LOG_LINES)) {
+    const line = el("li");
+    line.entry = entry;
+    line.hidden = !visible(entry);
+    line.append(el("span", "time", new Date(entry.time).toLocaleTimeString()),
+                el("span", `level ${entry.level}`, entry.level),
+                document.createTextNode(entry.call ? `#${entry.call} ${entry.message}` : entry.message));
+    fragment.append(line);
+  }
+  list.append(fragment);
+  while (list.childElementCount > MAX_LOG_LINES) list.firstElementChild.remove();
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+function refilterLog() {
+  for (const line of $("log").children) line.hidden = !visible(line.entry);
+}
+
+// ---- host, clients, connection ------------------------------------------
+
+function drawStatus() {
+  const host = $("host");
+  host.className = `host ${status.state}`;
+  let text;
+  switch (status.state) {
+    case "busy": {
+      const call = calls.get(status.call);
+      const since = call && call.startedAt ? ` for ${seconds(Date.now() - call.startedAt)}` : "";
+      text = `Busy: ${call ? call.tool : `call #${status.call}`}${since}`;
+      break;
+    }
+    case "stalled": text = `Stalled: the main thread has not pumped for ${seconds(status.ms_since_pump)}`; break;
+    case "idle": text = "Idle"; break;
+    case "offline": text = "Disconnected from dcclink — reconnecting…"; break;
+    default: text = "Connecting…";
+  }
+  $("host-text").textContent = text;
+  $("queue").textContent = `queue ${status.queue_depth ?? 0}`;
+}
+
+function drawRate() {
+  const cutoff = Date.now() - 10_000;
+  while (finishedAt.length && finishedAt[0] < cutoff) finishedAt.shift();
+  $("rate").textContent = `${(finishedAt.length / 10).toFixed(1)} calls/s`;
+}
+
+function drawClients() {
+  const list = $("clients");
+  list.replaceChildren();
+  if (!clients.size) { list.append(el("li", "empty", "none yet")); return; }
+  for (const [label, last] of [...clients].sort((a, b) => b[1] - a[1])) {
+    list.append(el("li", "", `${label} — last call ${new Date(last).toLocaleTimeString()}`));
+  }
+}
+
+function drawInfo() {
+  $("mcp-url").textContent = info.mcp_url;
+  const server = { type: "http", url: info.mcp_url, headers: { Authorization: `Bearer ${info.token}` } };
+  $("config-mcp").textContent = JSON.stringify({ mcpServers: { dcclink: server } }, null, 2);
+  $("config-vscode").textContent = JSON.stringify({ servers: { dcclink: server } }, null, 2);
+}
+
+$("show-token").addEventListener("click", () => {
+  const token = $("token");
+  const hidden = token.dataset.hidden === "true";
+  token.textContent = hidden ? info.token : "••••••••";
+  token.dataset.hidden = String(!hidden);
+  $("show-token").textContent = hidden ? "Hide" : "Show";
+});
+$("copy-token").addEventListener("click", async () => {
+  try {
+    await navigator.clipboard.writeText(info.token);
+    $("copy-token").textContent = "Copied";
+  } catch {
+    $("copy-token").textContent = "Copy failed";
+  }
+  setTimeout(() => { $("copy-token").textContent = "Copy"; }, 1500);
+});
+$("log-level").addEventListener("change", refilterLog);
+$("show-events").addEventListener("change", refilterLog);
+
+// Clock-driven text (elapsed times, "busy for N s", calls/s) once a second.
+setInterval(() => {
+  for (const call of calls.values()) {
+    if (call.state === "running" || call.state === "queued") drawCall(call);
+  }
+  drawStatus();
+  drawRate();
+}, 1000);
+
+// ---- the stream ---------------------------------------------------------
+
+const stream = new EventSource("/panel/events");
+stream.addEventListener("snapshot", (message) => {
+  const snapshot = JSON.parse(message.data);
+  calls.clear();
+  $("call-rows").replaceChildren();
+  $("log").replaceChildren();
+  info = snapshot.info;
+  drawInfo();
+  for (const event of snapshot.events) apply(event);
+  $("no-calls").hidden = calls.size > 0;
+  status = snapshot.status;
+  drawStatus();
+});
+stream.addEventListener("event", (message) => apply(JSON.parse(message.data)));
+stream.addEventListener("status", (message) => { status = JSON.parse(message.data); drawStatus(); });
+stream.addEventListener("error", () => { status = { state: "offline" }; drawStatus(); });

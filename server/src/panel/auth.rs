@@ -1,0 +1,105 @@
+//! Who may open the panel: a loopback page that knows the token.
+//!
+//! The token comes once as `?token=` (the link dcclink prints or opens), is
+//! turned into an HttpOnly, SameSite=Strict cookie and removed from the
+//! address bar; from then on the cookie (or an `Authorization: Bearer`
+//! header) is checked, in constant time, on the page, its event stream and
+//! its actions. `Host` and `Origin` must be loopback, which stops DNS
+//! rebinding and other sites' pages.
+
+use axum::http::{HeaderMap, header};
+use subtle::ConstantTimeEq;
+
+/// The cookie that carries the token.
+pub const COOKIE: &str = "dcclink_token";
+
+/// True when `given` is the token (constant time).
+pub fn matches(given: &str, token: &str) -> bool {
+    bool::from(given.as_bytes().ct_eq(token.as_bytes()))
+}
+
+/// The token presented by a bearer header or the panel cookie.
+pub fn presented(headers: &HeaderMap) -> Option<&str> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    bearer.or_else(|| {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+    })
+}
+
+/// The `?token=` query parameter, if any.
+pub fn from_query(query: Option<&str>) -> Option<&str> {
+    query?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="))
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    matches!(name, "localhost" | "127.0.0.1" | "::1")
+}
+
+/// True when `Host` is loopback and `Origin`, if sent, is a loopback page.
+pub fn loopback_request(headers: &HeaderMap) -> bool {
+    let host_ok = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(is_loopback_host);
+    let origin_ok = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(origin) => origin.strip_prefix("http://").is_some_and(is_loopback_host),
+    };
+    host_ok && origin_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(name.clone(), HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn the_token_comes_from_a_bearer_header_or_the_cookie() {
+        let h = headers(&[(header::AUTHORIZATION, "Bearer abc")]);
+        assert_eq!(presented(&h), Some("abc"));
+        let h = headers(&[(header::COOKIE, "theme=dark; dcclink_token=xyz; other=1")]);
+        assert_eq!(presented(&h), Some("xyz"));
+        assert_eq!(presented(&HeaderMap::new()), None);
+        assert_eq!(from_query(Some("a=1&token=t0k")), Some("t0k"));
+        assert!(matches("same", "same") && !matches("same", "diff"));
+    }
+
+    #[test]
+    fn only_loopback_hosts_and_origins_pass() {
+        let ok = |host: &str, origin: Option<&str>| {
+            let mut pairs = vec![(header::HOST, host)];
+            if let Some(origin) = origin {
+                pairs.push((header::ORIGIN, origin));
+            }
+            loopback_request(&headers(&pairs))
+        };
+        assert!(ok("127.0.0.1:8765", None));
+        assert!(ok("localhost:8765", Some("http://localhost:8765")));
+        assert!(ok("[::1]:8765", Some("http://[::1]:8765")));
+        assert!(!ok("evil.example:8765", None));
+        assert!(!ok("127.0.0.1:8765", Some("https://evil.example")));
+        assert!(!ok("127.0.0.1:8765", Some("http://127.0.0.1.evil.example")));
+    }
+}

@@ -1,0 +1,204 @@
+//! The panel: a page that shows every tool call live and can cancel it,
+//! served by dcclink's own HTTP server at `/panel`.
+//!
+//! One design serves every place the panel appears (a browser tab, the
+//! embedded WebView, a separate panel process): the page loads from
+//! `/panel`, receives one Server-Sent Events stream from `/panel/events`
+//! (a snapshot, then every event as it happens, then status changes) and
+//! acts through small POST endpoints. The assets are compiled into the
+//! binary, so the panel works offline.
+
+mod auth;
+mod board;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use dcclink_bridge::CancelReason;
+use futures::Stream;
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+pub use auth::matches as token_matches;
+pub use board::{Board, HostStatus};
+
+const PAGE: &str = include_str!("assets/index.html");
+const SCRIPT: &str = include_str!("assets/panel.js");
+const STYLE: &str = include_str!("assets/panel.css");
+const SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
+/// What the panel routes share.
+#[derive(Clone)]
+pub struct Panel {
+    /// The board.
+    pub board: Arc<Board>,
+    /// The bearer token.
+    pub token: Arc<str>,
+    /// The MCP endpoint, for the connection section.
+    pub mcp_url: Arc<str>,
+}
+
+/// The `/panel` routes.
+pub fn router(panel: Panel) -> Router {
+    Router::new()
+        .route("/panel", get(page))
+        .route(
+            "/panel/panel.js",
+            get(|| asset(SCRIPT, "text/javascript; charset=utf-8")),
+        )
+        .route(
+            "/panel/panel.css",
+            get(|| asset(STYLE, "text/css; charset=utf-8")),
+        )
+        .route("/panel/events", get(events))
+        .route("/panel/api/cancel/{call}", post(cancel))
+        .layer(middleware::from_fn_with_state(panel.clone(), guard))
+        .with_state(panel)
+}
+
+/// Loopback only, and the token (or, on the page itself, `?token=` once).
+async fn guard(State(panel): State<Panel>, request: Request, next: Next) -> Response {
+    if !auth::loopback_request(request.headers()) {
+        return (
+            StatusCode::FORBIDDEN,
+            "the panel answers loopback pages only\n",
+        )
+            .into_response();
+    }
+    if auth::presented(request.headers()).is_some_and(|t| auth::matches(t, &panel.token)) {
+        return next.run(request).await;
+    }
+    let from_link = auth::from_query(request.uri().query());
+    if request.uri().path() == "/panel" && from_link.is_some_and(|t| auth::matches(t, &panel.token))
+    {
+        let cookie = format!(
+            "{}={}; Path=/panel; HttpOnly; SameSite=Strict",
+            auth::COOKIE,
+            panel.token
+        );
+        let mut response = Redirect::to("/panel").into_response();
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(header::SET_COOKIE, value);
+        }
+        return response;
+    }
+    (
+        StatusCode::UNAUTHORIZED,
+        "the dcclink panel needs its token: open the link dcclink printed \
+         (http://127.0.0.1:PORT/panel?token=...), or call dcclink.open_panel() in the DCC\n",
+    )
+        .into_response()
+}
+
+fn secured(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(SECURITY_POLICY),
+    );
+    response
+}
+
+async fn page() -> Response {
+    secured(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE).into_response())
+}
+
+async fn asset(body: &'static str, kind: &'static str) -> Response {
+    secured(([(header::CONTENT_TYPE, kind)], body).into_response())
+}
+
+async fn cancel(State(panel): State<Panel>, Path(call): Path<u64>) -> StatusCode {
+    if panel.board.bridge().cancel_call(call, CancelReason::Panel) {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::NOT_FOUND
+    }
+}
+
+/// The snapshot message: connection details, the host's status and the
+/// recent events to replay.
+fn snapshot(panel: &Panel, events: &[Arc<dcclink_bridge::Event>]) -> SseEvent {
+    let data = json!({
+        "info": {
+            "mcp_url": &*panel.mcp_url,
+            "token": &*panel.token,
+            "version": env!("CARGO_PKG_VERSION"),
+        },
+        "status": panel.board.status(),
+        "events": events,
+    });
+    SseEvent::default().event("snapshot").data(data.to_string())
+}
+
+fn status_event(status: &HostStatus) -> SseEvent {
+    SseEvent::default()
+        .event("status")
+        .data(serde_json::to_string(status).unwrap_or_default())
+}
+
+/// How often an open panel's host status is checked for a change.
+const STATUS_EVERY: Duration = Duration::from_millis(250);
+
+async fn events(State(panel): State<Panel>, _headers: HeaderMap) -> Response {
+    let stream = event_stream(panel);
+    secured(
+        Sse::new(stream)
+            .keep_alive(KeepAlive::default())
+            .into_response(),
+    )
+}
+
+fn event_stream(panel: Panel) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+    let (events, receiver) = panel.board.subscribe();
+    let first = snapshot(&panel, &events);
+    let status = panel.board.status();
+    let ticker = tokio::time::interval(STATUS_EVERY);
+    futures::stream::unfold(
+        (Some(first), receiver, ticker, status, panel),
+        |(mut first, mut receiver, mut ticker, mut status, panel)| async move {
+            if let Some(message) = first.take() {
+                return Some((Ok(message), (None, receiver, ticker, status, panel)));
+            }
+            loop {
+                tokio::select! {
+                    received = receiver.recv() => match received {
+                        Ok(json) => {
+                            let message = SseEvent::default().event("event").data(&*json);
+                            return Some((Ok(message), (None, receiver, ticker, status, panel)));
+                        }
+                        Err(RecvError::Lagged(_)) => {
+                            // Too far behind: start over from a fresh snapshot.
+                            let (events, fresh) = panel.board.subscribe();
+                            let message = snapshot(&panel, &events);
+                            return Some((Ok(message), (None, fresh, ticker, status, panel)));
+                        }
+                        Err(RecvError::Closed) => return None,
+                    },
+                    _ = ticker.tick() => {
+                        let now = panel.board.status();
+                        if now != status {
+                            status = now;
+                            let message = status_event(&status);
+                            return Some((Ok(message), (None, receiver, ticker, status, panel)));
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
