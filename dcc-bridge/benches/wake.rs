@@ -56,6 +56,7 @@ fn main() {
                 id,
                 tool: "spin".into(),
                 client: "bench".into(),
+                arguments: "{}".into(),
             },
             Duration::from_secs(60),
             Duration::from_secs(60),
