@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dcclink_bridge::{BridgeConfig, EventKind};
+use dcclink_bridge::{BridgeConfig, CancelReason, EventKind};
 use dcclink_server::ToolOutput;
 use dcclink_tests::{HANG, RawClient, TestHost, is_error, schema, text};
 use serde_json::json;
@@ -225,6 +225,42 @@ async fn a_client_that_disconnects_cancels_its_calls() {
         saw.load(Ordering::SeqCst),
         "the tool must see ctx.cancelled when its client leaves"
     );
+}
+
+#[tokio::test]
+async fn a_cancel_from_the_panel_answers_the_client_at_once() {
+    let (host, gate, marks) = blocking_host(BridgeConfig::default());
+    let mut client = host.raw();
+    client.initialize().await;
+    let running = start_blocker(&host, &mut client).await;
+    let queued = client.start_call("mark", json!({}), None).await;
+    until("one call waits", || host.bridge().stats().queue_depth == 1).await;
+    let ids: Vec<u64> = {
+        let mut ids = vec![host.bridge().running_call().unwrap_or(0)];
+        ids.push(ids[0] + 1);
+        ids
+    };
+    assert!(host.bridge().cancel_call(ids[1], CancelReason::Panel));
+    let refused = client.response(queued).await;
+    assert!(text(&refused["result"]).contains("cancelled from the dcclink panel"));
+    // The running call is answered while its tool still runs (the gate is shut).
+    assert!(host.bridge().cancel_call(ids[0], CancelReason::Panel));
+    let stopped = client.response(running).await;
+    assert!(text(&stopped["result"]).contains("cancelled from the dcclink panel"));
+    assert!(
+        host.bridge().running_call().is_some(),
+        "answered before the tool returned"
+    );
+    gate.open();
+    until("the tool returns", || {
+        host.bridge().running_call().is_none()
+    })
+    .await;
+    assert!(
+        !host.bridge().cancel_call(ids[0], CancelReason::Panel),
+        "no longer live"
+    );
+    assert_eq!(marks.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]

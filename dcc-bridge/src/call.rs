@@ -159,13 +159,16 @@ impl CallHandle {
     }
 
     /// Cancels the call. The first reason sticks. A queued call is withdrawn
-    /// and will never run; a running call sees `is_cancelled()` at once.
-    /// Returns true when this cancel withdrew a queued call.
+    /// and will never run; a running call sees `is_cancelled()` at once, and
+    /// the server side of the call is woken through its outbox. Returns true
+    /// when this cancel withdrew a queued call.
     pub fn cancel(&self, reason: CancelReason) -> bool {
         let _ = self
             .cancel
             .compare_exchange(0, reason as u8, Ordering::AcqRel, Ordering::Acquire);
-        self.transition(CallState::Queued, CallState::Withdrawn)
+        let withdrawn = self.transition(CallState::Queued, CallState::Withdrawn);
+        self.outbox.wake();
+        withdrawn
     }
 
     /// Queued → Running, unless the call was withdrawn. Called by the pump.

@@ -163,6 +163,12 @@ impl Outbox {
         (self.notify)();
     }
 
+    /// Wakes the server side of the call without adding a report (the call
+    /// was cancelled, and whoever waits for it should look).
+    pub fn wake(&self) {
+        (self.notify)();
+    }
+
     /// Takes everything pending, leaving the outbox empty.
     pub fn take(&self) -> Pending {
         let mut state = self.state.lock();

@@ -101,7 +101,7 @@ pub async fn run_tool(
         tokio::select! {
             biased;
             answer = &mut wait => answer,
-            never = forward => match never {},
+            () = forward => Answer::Withdrawn,
         }
     };
     // The final progress value and the last logs go out before the answer.
@@ -265,16 +265,17 @@ fn seconds(duration: Duration) -> String {
     format!("{:.1} s", duration.as_secs_f64())
 }
 
-/// Sends the call's progress and logs whenever the tool reports some. Never
-/// returns; dropped when the answer is ready.
-async fn forward_notifications(
-    call: &CallHandle,
-    notify: &Notify,
-    caller: &Caller,
-) -> std::convert::Infallible {
+/// Sends the call's progress and logs whenever the tool reports some, until
+/// the call is cancelled from the panel: then the client is answered at once,
+/// as for a timeout, while the tool winds down. Dropped when the answer is
+/// ready.
+async fn forward_notifications(call: &CallHandle, notify: &Notify, caller: &Caller) {
     loop {
         notify.notified().await;
         send_pending(call.outbox().take(), caller).await;
+        if call.cancel_reason() == Some(CancelReason::Panel) {
+            return;
+        }
     }
 }
 

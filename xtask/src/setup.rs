@@ -23,6 +23,8 @@ const APT: &[(&str, &[&str], &str)] = &[
         "python3 python3-venv",
     ),
     ("cc", &["--version"], "build-essential"),
+    // Headless Chromium for the browser-panel tests (driven by Playwright).
+    ("chromium", &["--version"], "chromium"),
 ];
 
 /// Installs what is missing; returns the environment for later commands.

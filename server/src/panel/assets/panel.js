@@ -96,6 +96,7 @@ function drawCall(call) {
   const result = row.detail.querySelector(".result");
   result.textContent = call.result ?? "";
   result.classList.toggle("error-text", Boolean(call.isError));
+  if (status.call === call.id) drawStatus();
 }
 
 function buildRow(call) {

@@ -1,0 +1,192 @@
+"""The panel in a real browser: headless Chromium (Debian's) driven by
+Playwright, against `dcclink serve --http` with the official SDK as the
+agent. The screenshot goes to artifacts/panel.png."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Awaitable, Iterator
+from typing import Any, Callable
+
+import anyio
+import httpx2
+import pytest
+from conftest import ROOT, HttpServer
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "artifacts"
+HEADLESS_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=HEADLESS_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def panel_link(server: HttpServer) -> str:
+    return server.url.removesuffix("/mcp") + f"/panel?token={server.token}"
+
+
+class Agent:
+    """The official SDK client, calling tools from a thread of its own."""
+
+    def __init__(self, server: HttpServer, body: Callable[[ClientSession], Awaitable[Any]]):
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+        async def main() -> None:
+            async with (
+                create_mcp_http_client(headers=server.auth) as http,
+                streamable_http_client(server.url, http_client=http) as (read, write, *_),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                self.result = await body(session)
+
+        def run() -> None:
+            try:
+                anyio.run(main)
+            except BaseException as error:
+                self.error = error
+
+        self.thread = threading.Thread(target=run)
+        self.thread.start()
+
+    def join(self) -> Any:
+        self.thread.join(30)
+        assert not self.thread.is_alive(), "the agent hung"
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def open_panel(browser: Browser, server: HttpServer) -> Page:
+    page = browser.new_page(viewport={"width": 1200, "height": 760})
+    page.goto(panel_link(server))
+    page.wait_for_selector("#mcp-url:not(:empty)")
+    return page
+
+
+def row(call: int) -> str:
+    return f'tr.call[data-call="{call}"]'
+
+
+def progress_of(page: Page, selector: str) -> float:
+    """The progress a bar shows (read from the DOM: the page's CSP allows
+    no script evaluation, not even Playwright's)."""
+    return float(page.get_attribute(selector, "data-progress") or -1)
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.01)
+
+
+def test_the_panel_needs_the_token_then_keeps_it_in_a_cookie(http_server: HttpServer) -> None:
+    base = http_server.url.removesuffix("/mcp")
+    with httpx2.Client(timeout=10, follow_redirects=False) as client:
+        assert client.get(f"{base}/panel").status_code == 401
+        assert client.get(f"{base}/panel?token=wrong").status_code == 401
+        assert client.get(f"{base}/panel/events").status_code == 401
+        first = client.get(panel_link(http_server))
+        assert first.status_code == 303 and first.headers["location"] == "/panel"
+        cookie = first.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        page = client.get(f"{base}/panel")
+        assert page.status_code == 200 and "<title>dcclink</title>" in page.text
+        assert "default-src 'none'" in page.headers["content-security-policy"]
+        evil = client.get(f"{base}/panel", headers={"Host": "evil.example"})
+        assert evil.status_code == 403
+        cross = client.post(
+            f"{base}/panel/api/cancel/1", headers={"Origin": "https://evil.example"}
+        )
+        assert cross.status_code == 403
+
+
+def test_progress_moves_live_and_the_call_finishes(
+    browser: Browser, http_server: HttpServer
+) -> None:
+    page = open_panel(browser, http_server)
+
+    async def body(session: ClientSession) -> Any:
+        return await session.call_tool("count", {"n": 60, "delay": 0.05})
+
+    agent = Agent(http_server, body)
+    bar = f"{row(1)} .bar"
+    page.wait_for_selector(f"{bar}[data-progress]", timeout=15_000)
+    wait_until(lambda: progress_of(page, bar) >= 5, "the bar shows progress")
+    first = progress_of(page, bar)
+    wait_until(lambda: progress_of(page, bar) > first, "the bar moves")
+    assert page.get_attribute(row(1), "data-state") == "running"
+    style = page.get_attribute(bar, "style") or ""
+    width = float(style.split("width:")[1].split("%")[0])
+    assert 0 < width <= 100
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "panel.png"))
+    assert agent.join().structured_content == {"result": 60}
+    page.wait_for_selector(f'{row(1)}[data-state="done"]')
+    page.wait_for_selector("#host.idle")
+    page.close()
+
+
+def test_cancel_stops_a_running_call(browser: Browser, http_server: HttpServer) -> None:
+    page = open_panel(browser, http_server)
+
+    async def body(session: ClientSession) -> Any:
+        stopped = await session.call_tool("wait_cancel", {"limit": 20})
+        waits = await session.call_tool("waits", {})
+        return stopped, waits
+
+    agent = Agent(http_server, body)
+    page.wait_for_selector(f'{row(1)}[data-state="running"]', timeout=15_000)
+    page.wait_for_selector("#host.busy")
+    page.click(f"{row(1)} button.cancel")
+    page.wait_for_selector(f'{row(1)}[data-state="cancelled"]', timeout=15_000)
+    stopped, waits = agent.join()
+    assert stopped.is_error
+    assert "cancelled from the dcclink panel" in stopped.content[0].text
+    assert waits.structured_content == {"result": ["cancelled"]}, "the tool saw ctx.cancelled"
+    page.close()
+
+
+def test_cancel_removes_a_queued_call(browser: Browser, http_server: HttpServer) -> None:
+    page = open_panel(browser, http_server)
+
+    async def body(session: ClientSession) -> Any:
+        results: dict[str, Any] = {}
+        async with anyio.create_task_group() as group:
+
+            async def call(name: str, arguments: dict[str, Any]) -> None:
+                results[name] = await session.call_tool(name, arguments)
+
+            group.start_soon(call, "busy", {"seconds": 1.5})
+            await anyio.sleep(0.2)
+            group.start_soon(call, "add", {"a": 1, "b": 2})
+        return results
+
+    agent = Agent(http_server, body)
+    page.wait_for_selector(f'{row(2)}[data-state="queued"]', timeout=15_000)
+    page.click(f"{row(2)} button.cancel")
+    page.wait_for_selector(f'{row(2)}[data-state="cancelled"]', timeout=15_000)
+    results = agent.join()
+    assert results["add"].is_error
+    assert "cancelled from the dcclink panel" in results["add"].content[0].text
+    assert results["busy"].content[0].text == "done"
+    page.close()
