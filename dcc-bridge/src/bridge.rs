@@ -174,7 +174,7 @@ impl Bridge {
                 });
                 Some(info.id)
             }
-            Message::MainThreadTask(_) => None,
+            Message::MainThreadTask(_) | Message::PythonCallbackDeferred(_) => None,
         };
         let refused = match self.tx.try_send(message) {
             Ok(()) => {
@@ -283,7 +283,9 @@ impl Bridge {
                 Message::McpToolCall(call) => {
                     self.cancel(&call.handle, CancelReason::ShuttingDown);
                 }
-                Message::MainThreadTask(task) => task(TaskFate::Refused),
+                Message::MainThreadTask(task) | Message::PythonCallbackDeferred(task) => {
+                    task(TaskFate::Refused);
+                }
             }
         }
         drained

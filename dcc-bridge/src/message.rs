@@ -37,6 +37,8 @@ pub enum Message {
     McpToolCall(ToolCall),
     /// Code posted from another thread to run on the main thread.
     MainThreadTask(MainThreadTask),
+    /// A Python callback the panel's page asked for (`window.dcclink.call`).
+    PythonCallbackDeferred(MainThreadTask),
 }
 
 impl std::fmt::Debug for Message {
@@ -47,6 +49,7 @@ impl std::fmt::Debug for Message {
                 .field(&call.handle.info().id)
                 .finish(),
             Self::MainThreadTask(_) => f.write_str("MainThreadTask"),
+            Self::PythonCallbackDeferred(_) => f.write_str("PythonCallbackDeferred"),
         }
     }
 }

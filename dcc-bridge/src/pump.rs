@@ -141,7 +141,7 @@ impl Pump {
                 self.run_call(call);
                 true
             }
-            Message::MainThreadTask(task) => {
+            Message::MainThreadTask(task) | Message::PythonCallbackDeferred(task) => {
                 self.guarded("running a main-thread task", || task(TaskFate::Run));
                 Stats::bump(&self.bridge.stats.tasks_run);
                 true

@@ -16,6 +16,7 @@ dcclink.serve(http="127.0.0.1:8765")
 ```
 """
 
+from dcclink import panel
 from dcclink._host import (
     ServerInfo,
     is_main_thread,
@@ -40,6 +41,7 @@ __all__ = [
     "__version__",
     "is_main_thread",
     "main_thread",
+    "panel",
     "pump",
     "run_on_main_thread",
     "run_on_main_thread_sync",

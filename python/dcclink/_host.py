@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
-from dcclink import _native, _tools
+from dcclink import _native, _tools, panel
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,6 +55,9 @@ def _create_host(queue_capacity: int, queue_timeout: float, timeout: float) -> _
         for definition in _tools.registry.values():
             _register(host, definition)
         _tools.listeners[:] = [functools.partial(_register, host)]
+        for name, function in panel.callbacks.items():
+            host.register_callback(name, function)
+        panel.listeners[:] = [host.register_callback]
         _host = host
         _main_thread_ident = threading.get_ident()
         return host

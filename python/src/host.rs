@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
-use dcclink_bridge::{Bridge, BridgeConfig, Message, Pump};
+use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump};
 use dcclink_server::{Registry, ServerConfig, ServerHandle, Shared, ToolSpec};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use serde_json::Value;
 
+use crate::callback::PyCallback;
 use crate::convert::{from_py, to_py};
 use crate::main_thread::{self, MainThreadCall};
 use crate::tool::PyTool;
@@ -50,6 +51,7 @@ impl Host {
             bridge: bridge.clone(),
             registry: Arc::new(Registry::default()),
             default_timeout: duration(timeout, "timeout")?,
+            callbacks: Default::default(),
         });
         Ok(Self {
             shared,
@@ -82,6 +84,29 @@ impl Host {
             .registry
             .register(spec, Arc::new(PyTool::new(invoke)))
             .map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// Registers (or replaces) a panel callback: `window.dcclink.call(name,
+    /// args)` in the panel's page runs `function` on the main thread.
+    fn register_callback(&self, name: String, function: Py<PyAny>) {
+        self.shared
+            .callbacks
+            .register(name, Arc::new(PyCallback::new(function)));
+    }
+
+    /// Publishes an application event for the panel (`dcclink.panel.emit`).
+    #[pyo3(signature = (event, data = None))]
+    fn emit(&self, event: String, data: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let data = match data {
+            Some(data) => from_py(data)?,
+            None => Value::Null,
+        };
+        self.shared.bridge.events().publish(EventKind::Emit {
+            call: None,
+            name: event,
+            data,
+        });
+        Ok(())
     }
 
     /// Starts serving MCP. Returns `(url, token, panel_url)`; the URLs are

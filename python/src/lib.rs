@@ -5,6 +5,7 @@
 //! the MCP server. Python runs only on the host's main thread, inside the
 //! pump; every server thread stays off the GIL.
 
+mod callback;
 mod cli;
 mod context;
 mod convert;

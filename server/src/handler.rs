@@ -29,6 +29,8 @@ pub struct Shared {
     pub registry: Arc<Registry>,
     /// The timeout of tools that set none.
     pub default_timeout: Duration,
+    /// The Python callbacks the panel's page may call.
+    pub callbacks: Arc<crate::panel::Callbacks>,
 }
 
 const LEVELS: [LogLevel; 8] = [

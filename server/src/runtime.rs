@@ -258,6 +258,7 @@ impl Serve {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let panel = Panel {
                 board: Board::start(self.shared.bridge.clone())?,
+                callbacks: self.shared.callbacks.clone(),
                 token: self.token.clone(),
                 mcp_url: Arc::from(format!("http://{}/mcp", listener.local_addr()?)),
             };

@@ -190,3 +190,28 @@ def test_cancel_removes_a_queued_call(browser: Browser, http_server: HttpServer)
     assert "cancelled from the dcclink panel" in results["add"].content[0].text
     assert results["busy"].content[0].text == "done"
     page.close()
+
+
+def test_page_callbacks_run_on_the_main_thread_and_emits_reach_the_page(
+    browser: Browser, http_server: HttpServer
+) -> None:
+    # Playwright's evaluate is script evaluation, which the panel's CSP
+    # forbids; this page lets the test call the page's own API.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(panel_link(http_server))
+    page.wait_for_selector("#mcp-url:not(:empty)")
+    result = page.evaluate("dcclink.call('greet', {name: 'artist'})")
+    assert result == {"hello": "artist", "is_main": True}
+    error = page.evaluate("dcclink.call('nope').then(() => 'resolved', (e) => e.message)")
+    assert "no panel callback is called" in error
+    page.evaluate("window.seen = []; dcclink.on('announce', (data) => seen.push(data.text))")
+
+    async def body(session: ClientSession) -> Any:
+        return await session.call_tool("announce", {"text": "render finished"})
+
+    Agent(http_server, body).join()
+    wait_until(lambda: page.evaluate("seen.length") == 1, "the emit reaches the page")
+    assert page.evaluate("seen") == ["render finished"]
+    assert "announce" in (page.text_content("#log") or "")
+    context.close()

@@ -66,6 +66,7 @@ impl TestHost {
             bridge,
             registry: Arc::new(Registry::default()),
             default_timeout,
+            callbacks: Default::default(),
         });
         Self {
             shared,

@@ -10,6 +10,7 @@
 
 mod auth;
 mod board;
+mod callbacks;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 pub use auth::matches as token_matches;
 pub use board::{Board, HostStatus};
+pub use callbacks::{CallbackError, Callbacks, PanelCallback};
 
 const PAGE: &str = include_str!("assets/index.html");
 const SCRIPT: &str = include_str!("assets/panel.js");
@@ -42,6 +44,8 @@ const SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 
 pub struct Panel {
     /// The board.
     pub board: Arc<Board>,
+    /// The page's Python callbacks.
+    pub callbacks: Arc<Callbacks>,
     /// The bearer token.
     pub token: Arc<str>,
     /// The MCP endpoint, for the connection section.
@@ -62,6 +66,7 @@ pub fn router(panel: Panel) -> Router {
         )
         .route("/panel/events", get(events))
         .route("/panel/api/cancel/{call}", post(cancel))
+        .route("/panel/api/call/{name}", post(call_back))
         .layer(middleware::from_fn_with_state(panel.clone(), guard))
         .with_state(panel)
 }
@@ -127,6 +132,36 @@ async fn cancel(State(panel): State<Panel>, Path(call): Path<u64>) -> StatusCode
         StatusCode::NO_CONTENT
     } else {
         StatusCode::NOT_FOUND
+    }
+}
+
+/// How long the page waits for a callback's result.
+const CALLBACK_BOUND: Duration = Duration::from_secs(30);
+
+/// `window.dcclink.call(name, args)`: runs the callback on the main thread
+/// and answers `{"result": ...}` or `{"error": "..."}`.
+async fn call_back(
+    State(panel): State<Panel>,
+    Path(name): Path<String>,
+    arguments: Option<axum::Json<serde_json::Value>>,
+) -> Response {
+    let arguments = arguments.map_or(serde_json::Value::Null, |axum::Json(value)| value);
+    let bridge = panel.board.bridge();
+    match panel
+        .callbacks
+        .call(bridge, &name, arguments, CALLBACK_BOUND)
+        .await
+    {
+        Ok(result) => axum::Json(json!({ "result": result })).into_response(),
+        Err(error) => {
+            let status = match error {
+                CallbackError::Unknown(_) => StatusCode::NOT_FOUND,
+                CallbackError::Raised(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                CallbackError::Refused(_) => StatusCode::SERVICE_UNAVAILABLE,
+                CallbackError::TimedOut(..) => StatusCode::GATEWAY_TIMEOUT,
+            };
+            (status, axum::Json(json!({ "error": error.to_string() }))).into_response()
+        }
     }
 }
 

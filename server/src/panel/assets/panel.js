@@ -26,7 +26,7 @@ const el = (tag, className, text) => {
 
 // ---- events -------------------------------------------------------------
 
-function apply(event) {
+function apply(event, live = true) {
   switch (event.type) {
     case "call_queued": {
       const call = { id: event.call, tool: event.tool, client: event.client, args: event.arguments,
@@ -49,7 +49,9 @@ function apply(event) {
       });
     }
     case "log": return log(event.time_ms, event.level, event.message, event.call);
-    case "emit": return log(event.time_ms, "event", `${event.name} ${JSON.stringify(event.data)}`, event.call);
+    case "emit":
+      if (live) for (const handler of handlers.get(event.name) ?? []) handler(event.data, event);
+      return log(event.time_ms, "event", `${event.name} ${JSON.stringify(event.data)}`, event.call);
   }
 }
 
@@ -274,6 +276,29 @@ setInterval(() => {
   drawRate();
 }, 1000);
 
+// ---- the page's API for custom panels ------------------------------------
+
+const handlers = new Map();       // emit name → handlers
+
+window.dcclink = {
+  /** Runs the Python callback `name` on the DCC's main thread; resolves with its result. */
+  async call(name, args) {
+    const response = await fetch(`/panel/api/call/${encodeURIComponent(name)}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(args ?? null),
+    });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.error);
+    return body.result;
+  },
+  /** Calls `handler(data, event)` for every `emit(name, data)` from Python. */
+  on(name, handler) {
+    if (!handlers.has(name)) handlers.set(name, []);
+    handlers.get(name).push(handler);
+  },
+};
+
 // ---- the stream ---------------------------------------------------------
 
 const stream = new EventSource("/panel/events");
@@ -284,7 +309,7 @@ stream.addEventListener("snapshot", (message) => {
   $("log").replaceChildren();
   info = snapshot.info;
   drawInfo();
-  for (const event of snapshot.events) apply(event);
+  for (const event of snapshot.events) apply(event, false);
   $("no-calls").hidden = calls.size > 0;
   status = snapshot.status;
   drawStatus();
