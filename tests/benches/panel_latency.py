@@ -1,0 +1,150 @@
+"""Panel latencies in headless Chromium against `dcclink serve --http`:
+
+* ctx.progress → the panel's DOM shows it (target p95 ≤ 16 ms);
+* the page calls a Python callback → the callback starts, idle host
+  (target p95 ≤ 10 ms);
+* 10,000 ctx.emit per second → how many reach the page, and what each emit
+  costs the tool (it must not block).
+
+    .venv/bin/python tests/benches/panel_latency.py
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+DCCLINK = Path(sys.executable).parent / "dcclink"
+
+# Records, for every progress message the page draws, how long after the
+# tool stamped it the DOM changed (the message is the tool's wall-clock ms).
+OBSERVE = """
+window.__lat = [];
+const seen = new Set();
+new MutationObserver((records) => {
+  const now = performance.timeOrigin + performance.now();
+  for (const r of records) {
+    const node = r.target.nodeType === 3 ? r.target.parentElement : r.target;
+    if (node && node.classList && node.classList.contains("message")) {
+      const sent = Number(node.textContent);
+      // The first time each stamp shows; the page's once-a-second redraw
+      // sets the same text again.
+      if (sent > 0 && !seen.has(sent)) {
+        seen.add(sent);
+        window.__lat.push(now - sent);
+      }
+    }
+  }
+}).observe(document, { subtree: true, childList: true, characterData: true });
+"""
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * q))]
+
+
+def agent(url: str, token: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+
+    async def main() -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with (
+            create_mcp_http_client(headers=headers) as http,
+            streamable_http_client(url, http_client=http) as (read, write, *_),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            out["result"] = await session.call_tool(tool, arguments)
+
+    # Playwright's sync API owns this thread's event loop; the agent gets its own.
+    thread = threading.Thread(target=anyio.run, args=(main,))
+    thread.start()
+    thread.join(120)
+    return out
+
+
+def main() -> None:
+    server = subprocess.Popen(
+        [
+            str(DCCLINK),
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--tools",
+            str(ROOT / "tests/benches/panel_tools.py"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stderr is not None
+    info = json.loads(server.stderr.readline())
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            # The benchmark instruments the page, which its CSP would forbid.
+            page = browser.new_context(bypass_csp=True).new_page()
+            page.add_init_script(OBSERVE)
+            page.goto(info["panel"])
+            page.wait_for_selector("#mcp-url:not(:empty)")
+
+            agent(info["url"], info["token"], "stamped_progress", {"n": 300, "delay": 0.02})
+            time.sleep(0.5)
+            progress = page.evaluate("window.__lat")
+
+            callback = page.evaluate("""async () => {
+                const lat = [];
+                for (let i = 0; i < 300; i++) {
+                    await new Promise((r) => setTimeout(r, 20));
+                    const start = performance.timeOrigin + performance.now();
+                    const began = await dcclink.call("stamp");
+                    lat.push(began - start);
+                }
+                return lat;
+            }""")
+
+            page.evaluate("window.__burst = 0; dcclink.on('burst', () => window.__burst++)")
+            burst = agent(info["url"], info["token"], "emit_burst", {"n": 10_000, "seconds": 1.0})
+            time.sleep(1.0)
+            received = page.evaluate("window.__burst")
+            emitter = burst["result"].structured_content
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(10)
+
+    print("| measurement | p50 | p95 | max | samples |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| ctx.progress → panel DOM updated | {pct(progress, 0.5):.1f} ms "
+        f"| {pct(progress, 0.95):.1f} ms | {max(progress):.1f} ms | {len(progress)} |"
+    )
+    print(
+        f"| page calls a callback → callback starts (idle host) | {pct(callback, 0.5):.1f} ms "
+        f"| {pct(callback, 0.95):.1f} ms | {max(callback):.1f} ms | {len(callback)} |"
+    )
+    print()
+    print(
+        f"- {emitter['rate']:.0f} emits/s from one tool: each ctx.emit took "
+        f"p50 {emitter['p50_us']:.1f} µs, p99 {emitter['p99_us']:.1f} µs, "
+        f"max {emitter['max_us']:.1f} µs; {received:,} of 10,000 reached the page."
+    )
+
+
+if __name__ == "__main__":
+    main()
