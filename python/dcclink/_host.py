@@ -167,6 +167,13 @@ def stop(timeout: float = 5.0) -> None:
         host.stop(timeout)
 
 
+def open_panel() -> None:
+    """Opens the panel in a window of its own (on a UI thread of its own, so
+    it stays live while a tool runs), or brings it to the front. Closing it
+    never stops the server."""
+    current_host().open_panel()
+
+
 def pump(budget_ms: float = 10.0) -> int:
     """Runs queued tool calls on this (the main) thread for at most
     ``budget_ms`` and returns how many ran. Safe inside a tool: a nested pump

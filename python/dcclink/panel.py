@@ -1,4 +1,5 @@
-"""The panel: ``dcclink.panel.emit`` sends events to it, and functions
+"""The panel: ``dcclink.open_panel()`` opens it in a window of its own,
+``dcclink.panel.emit`` sends events to it, and functions
 decorated with ``@dcclink.panel.callback`` can be called from its page with
 ``window.dcclink.call(name, args)``; they run on the main thread, in order
 with tool calls.
@@ -14,7 +15,10 @@ dcclink.panel.emit("scene_changed", {"objects": 12})
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Optional, TypeVar, overload
+
+from dcclink import _native
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,3 +52,27 @@ def emit(event: str, data: Any = None) -> None:
     from dcclink._host import current_host
 
     current_host().emit(event, data)
+
+
+def eval_js(script: str) -> None:
+    """Runs JavaScript in the panel window without waiting for it."""
+    _native.eval_js(script)
+
+
+def eval_js_sync(script: str, timeout: float = 5.0) -> Any:
+    """Runs JavaScript in the panel window and returns its value (decoded
+    from JSON). Raises ``TimeoutError`` when the page does not answer within
+    ``timeout`` seconds, and ``RuntimeError`` when the window is not open."""
+    result = _native.eval_js_sync(script, timeout)
+    return json.loads(result) if result else None
+
+
+def close() -> None:
+    """Closes the panel window. The server keeps running; reopen it with
+    ``dcclink.open_panel()``."""
+    _native.close_panel()
+
+
+def is_open() -> bool:
+    """True while the panel window is open."""
+    return _native.panel_is_open()

@@ -156,6 +156,21 @@ impl Host {
         Ok(answer)
     }
 
+    /// Opens the panel window on this instance's panel page, or focuses it.
+    fn open_panel(&self, py: Python<'_>) -> PyResult<()> {
+        let url = self
+            .server
+            .lock()
+            .as_ref()
+            .and_then(ServerHandle::panel_url);
+        let url = url.ok_or_else(|| {
+            PyRuntimeError::new_err(
+                "the panel needs dcclink's HTTP server: start it with dcclink.start() or --http",
+            )
+        })?;
+        py.detach(|| crate::panel_window::open(&url))
+    }
+
     /// Runs tool calls on this thread as they arrive, until the server shuts
     /// down (a signal, stdin closing, or `stop()` from another thread).
     fn serve_forever(&self, py: Python<'_>) {

@@ -12,6 +12,7 @@ mod convert;
 mod host;
 mod image;
 mod main_thread;
+mod panel_window;
 mod tool;
 
 use pyo3::prelude::*;
@@ -26,5 +27,37 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cli::parse_args, m)?)?;
     m.add_function(wrap_pyfunction!(cli::init_logging, m)?)?;
     m.add_function(wrap_pyfunction!(cli::protect_stdout, m)?)?;
+    m.add_function(wrap_pyfunction!(close_panel, m)?)?;
+    m.add_function(wrap_pyfunction!(panel_is_open, m)?)?;
+    m.add_function(wrap_pyfunction!(eval_js, m)?)?;
+    m.add_function(wrap_pyfunction!(eval_js_sync, m)?)?;
     Ok(())
+}
+
+/// Closes the panel window, if open (the server keeps running).
+#[pyfunction]
+fn close_panel(py: Python<'_>) -> PyResult<()> {
+    py.detach(panel_window::close)
+}
+
+/// True while the panel window is open.
+#[pyfunction]
+fn panel_is_open() -> bool {
+    panel_window::is_open()
+}
+
+/// Runs `script` in the panel window without waiting.
+#[pyfunction]
+fn eval_js(py: Python<'_>, script: &str) -> PyResult<()> {
+    py.detach(|| panel_window::eval_js(script))
+}
+
+/// Runs `script` in the panel window and returns its value as JSON text;
+/// raises `TimeoutError` when the page does not answer in `timeout` seconds.
+#[pyfunction]
+#[pyo3(signature = (script, timeout = 5.0))]
+fn eval_js_sync(py: Python<'_>, script: &str, timeout: f64) -> PyResult<String> {
+    let bound = std::time::Duration::try_from_secs_f64(timeout.max(0.0))
+        .unwrap_or(std::time::Duration::MAX);
+    py.detach(|| panel_window::eval_js_sync(script, bound))
 }

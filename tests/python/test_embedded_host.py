@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Awaitable, Iterator
-from typing import Any, Callable, TypeVar
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
 import anyio
 import dcclink
 import pytest
+from conftest import pump_while, with_client
 from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 
 T = TypeVar("T")
 PUMPED_BY = threading.get_ident()
@@ -89,45 +88,6 @@ def host() -> Iterator[dcclink.ServerInfo]:
     info = dcclink.start()
     yield info
     dcclink.stop()
-
-
-def pump_while(thread: threading.Thread, bound: float = 30) -> None:
-    """Pumps, as a DCC's timer would, until ``thread`` ends (bounded)."""
-    deadline = time.monotonic() + bound
-    while thread.is_alive():
-        assert time.monotonic() < deadline, "the other thread hung"
-        dcclink.pump(10)
-        time.sleep(0.001)
-
-
-def with_client(info: dcclink.ServerInfo, body: Callable[[ClientSession], Awaitable[T]]) -> T:
-    """Runs ``body`` with an SDK session on another thread while this (the
-    main) thread pumps, as a DCC's timer would."""
-    outcome: dict[str, Any] = {}
-
-    def client_thread() -> None:
-        async def main() -> None:
-            headers = {"Authorization": f"Bearer {info.token}"}
-            assert info.url is not None
-            async with (
-                create_mcp_http_client(headers=headers) as http,
-                streamable_http_client(info.url, http_client=http) as (read, write, *_),
-                ClientSession(read, write) as session,
-            ):
-                await session.initialize()
-                outcome["value"] = await body(session)
-
-        try:
-            anyio.run(main)
-        except BaseException as error:
-            outcome["error"] = error
-
-    thread = threading.Thread(target=client_thread)
-    thread.start()
-    pump_while(thread)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
 
 
 def test_tools_run_on_the_thread_that_pumps(host: dcclink.ServerInfo) -> None:

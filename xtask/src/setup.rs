@@ -25,6 +25,13 @@ const APT: &[(&str, &[&str], &str)] = &[
     ("cc", &["--version"], "build-essential"),
     // Headless Chromium for the browser-panel tests (driven by Playwright).
     ("chromium", &["--version"], "chromium"),
+    // The embedded panel: WebKitGTK to build against, Xvfb to test under.
+    (
+        "pkg-config",
+        &["--exists", "webkit2gtk-4.1"],
+        "pkg-config libwebkit2gtk-4.1-dev",
+    ),
+    ("xvfb-run", &["--help"], "xvfb xauth"),
 ];
 
 /// Installs what is missing; returns the environment for later commands.

@@ -15,6 +15,20 @@ pub struct Env {
 }
 
 impl Env {
+    /// The same environment with more variables.
+    pub fn with_vars(&self, extra: &[(&str, &str)]) -> Env {
+        let mut vars = self.vars.clone();
+        vars.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        Env {
+            root: self.root.clone(),
+            vars,
+        }
+    }
+
     /// A program in the project's `.venv`.
     pub fn venv_bin(&self, name: &str) -> PathBuf {
         self.root.join(".venv/bin").join(name)

@@ -37,13 +37,18 @@ function apply(event, live = true) {
       drawClients();
       break;
     }
-    case "call_started": return update(event.call, (c) => { c.state = "running"; c.startedAt = event.time_ms; });
+    case "call_started":
+      // The call events say at once what the main thread is doing; the
+      // server's status messages add what only it can see (stalled).
+      if (live) { status = { ...status, state: "busy", call: event.call }; drawStatus(); }
+      return update(event.call, (c) => { c.state = "running"; c.startedAt = event.time_ms; });
     case "call_progress": return update(event.call, (c) => {
       c.progress = event.progress; c.total = event.total; c.message = event.message;
     });
     case "call_result": return update(event.call, (c) => { c.result = event.text; c.isError = event.is_error; });
     case "call_ended": {
       finishedAt.push(event.time_ms);
+      if (live && status.call === event.call) { status = { ...status, state: "idle", call: null }; drawStatus(); }
       return update(event.call, (c) => {
         c.state = event.outcome; c.endedAt = event.time_ms; c.duration = event.duration_ms;
       });
