@@ -29,8 +29,10 @@ pub enum LockLevel {
     Board = 5,
     /// One call's pending progress and log records.
     Outbox = 6,
+    /// Which bridge's panel receives the server's own log.
+    LogSink = 7,
     /// The event bus's backlog and subscriber list.
-    EventBus = 7,
+    EventBus = 8,
 }
 
 #[cfg(debug_assertions)]

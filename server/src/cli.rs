@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use dcclink_bridge::BridgeConfig;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::runtime::ServerConfig;
 
@@ -102,9 +104,9 @@ fn seconds(value: f64) -> Duration {
     Duration::try_from_secs_f64(value).unwrap_or(Duration::MAX)
 }
 
-/// Sends dcclink's logs to stderr: dcclink's own at `info` and other
-/// crates' warnings by default, more with `verbose`,
-/// or whatever `DCCLINK_LOG` says (an `EnvFilter` directive).
+/// Sends dcclink's logs to stderr, and its warnings and errors to the panel:
+/// dcclink's own at `info` and other crates' warnings by default, more with
+/// `verbose`, or whatever `DCCLINK_LOG` says (an `EnvFilter` directive).
 pub fn init_logging(verbose: u8) {
     let default = match verbose {
         0 => "warn,dcclink=info,dcclink_bridge=info,dcclink_server=info",
@@ -113,13 +115,16 @@ pub fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("DCCLINK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         // When stderr is a closed pipe (the launcher died), reporting the
         // failed write would itself panic and take the task that logged with
         // it — such as the one that handles SIGTERM.
-        .log_internal_errors(false)
+        .log_internal_errors(false);
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(stderr)
+        .with(crate::panel::server_log::PanelLogLayer)
         .try_init();
 }

@@ -126,6 +126,7 @@ impl ServerHandle {
             None => None,
         };
         let token = config.token.clone().unwrap_or_else(random_token);
+        crate::panel::server_log::attach(&shared.bridge);
         let cancel = CancellationToken::new();
         let (ready_tx, ready_rx) = crossbeam_channel::bounded::<std::io::Result<()>>(1);
         let (finished_tx, finished) = crossbeam_channel::bounded::<()>(1);

@@ -4,6 +4,8 @@ agent. The screenshot goes to artifacts/panel.png."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import threading
 import time
 from collections.abc import Awaitable, Iterator
@@ -12,7 +14,7 @@ from typing import Any, Callable
 import anyio
 import httpx2
 import pytest
-from conftest import ROOT, HttpServer
+from conftest import DCCLINK, FIXTURE_TOOLS, ROOT, HttpServer
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
@@ -215,3 +217,32 @@ def test_page_callbacks_run_on_the_main_thread_and_emits_reach_the_page(
     assert page.evaluate("seen") == ["render finished"]
     assert "announce" in (page.text_content("#log") or "")
     context.close()
+
+
+def test_server_warnings_reach_the_panel_log() -> None:
+    server = subprocess.Popen(
+        [str(DCCLINK), "serve", "--stdio", "--http", "127.0.0.1:0", "--tools", str(FIXTURE_TOOLS)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None and server.stdin is not None
+        info = json.loads(server.stderr.readline())
+        server.stdin.write("this is not json\n")
+        server.stdin.flush()
+        events = info["url"].removesuffix("/mcp") + "/panel/events"
+        headers = {"Authorization": f"Bearer {info['token']}"}
+        deadline = time.monotonic() + 15
+        with httpx2.stream("GET", events, headers=headers, timeout=15) as stream:
+            for line in stream.iter_lines():
+                assert time.monotonic() < deadline, "the warning never reached the panel"
+                if "bad message on stdin" in line:
+                    payload = json.loads(line.removeprefix("data:").strip())
+                    found = [e for e in payload.get("events", [payload]) if e.get("type") == "log"]
+                    assert any(e["level"] == "warning" for e in found), payload
+                    break
+    finally:
+        server.terminate()
+        server.wait(10)

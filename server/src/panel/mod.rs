@@ -11,6 +11,7 @@
 mod auth;
 mod board;
 mod callbacks;
+pub mod server_log;
 
 use std::convert::Infallible;
 use std::sync::Arc;
