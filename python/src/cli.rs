@@ -19,8 +19,15 @@ pub fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bound<'py
             return Ok(error.exit_code().into_pyobject(py)?.into_any());
         }
     };
-    let Command::Serve(args) = cli.command;
     let options = PyDict::new(py);
+    let args = match cli.command {
+        Command::Serve(args) => args,
+        Command::Panel(args) => {
+            options.set_item("command", "panel")?;
+            options.set_item("url", args.url)?;
+            return Ok(options.into_any());
+        }
+    };
     options.set_item("command", "serve")?;
     options.set_item("stdio", args.stdio)?;
     options.set_item("http", args.http.map(|a| a.to_string()))?;

@@ -27,11 +27,28 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cli::parse_args, m)?)?;
     m.add_function(wrap_pyfunction!(cli::init_logging, m)?)?;
     m.add_function(wrap_pyfunction!(cli::protect_stdout, m)?)?;
+    m.add_function(wrap_pyfunction!(open_panel_at, m)?)?;
+    m.add_function(wrap_pyfunction!(wait_panel_closed, m)?)?;
     m.add_function(wrap_pyfunction!(close_panel, m)?)?;
     m.add_function(wrap_pyfunction!(panel_is_open, m)?)?;
     m.add_function(wrap_pyfunction!(eval_js, m)?)?;
     m.add_function(wrap_pyfunction!(eval_js_sync, m)?)?;
     Ok(())
+}
+
+/// Opens the panel window on `url` (`dcclink panel`).
+#[pyfunction]
+fn open_panel_at(py: Python<'_>, url: &str) -> PyResult<()> {
+    py.detach(|| panel_window::open(url))
+}
+
+/// Waits up to `timeout` seconds for the panel window to close; `True` when
+/// it did.
+#[pyfunction]
+fn wait_panel_closed(py: Python<'_>, timeout: f64) -> bool {
+    let bound = std::time::Duration::try_from_secs_f64(timeout.max(0.0))
+        .unwrap_or(std::time::Duration::MAX);
+    py.detach(|| panel_window::wait_closed(bound))
 }
 
 /// Closes the panel window, if open (the server keeps running).

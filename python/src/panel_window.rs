@@ -27,6 +27,12 @@ pub fn open(url: &str) -> PyResult<()> {
     panel()?.open(url).map_err(convert)
 }
 
+/// Waits up to `timeout` for the panel window to close.
+#[cfg(feature = "panel")]
+pub fn wait_closed(timeout: Duration) -> bool {
+    dcclink_webview::Panel::get().map_or(true, |panel| panel.wait_closed(timeout))
+}
+
 /// Closes the panel window, if open.
 #[cfg(feature = "panel")]
 pub fn close() -> PyResult<()> {
@@ -64,6 +70,11 @@ fn unavailable<T>() -> PyResult<T> {
 #[cfg(not(feature = "panel"))]
 pub fn open(_url: &str) -> PyResult<()> {
     unavailable()
+}
+
+#[cfg(not(feature = "panel"))]
+pub fn wait_closed(_timeout: Duration) -> bool {
+    true
 }
 
 #[cfg(not(feature = "panel"))]

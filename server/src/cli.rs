@@ -31,6 +31,17 @@ pub struct Cli {
 pub enum Command {
     /// Run the standalone host: import the tool files and serve MCP.
     Serve(ServeArgs),
+    /// Open a running instance's panel in a window of its own process.
+    Panel(PanelArgs),
+}
+
+/// `dcclink panel`.
+#[derive(Debug, Args)]
+pub struct PanelArgs {
+    /// The panel link the instance printed ("panel" in its JSON line, or
+    /// `dcclink.start().panel`).
+    #[arg(long, env = "DCCLINK_PANEL_URL", hide_env_values = true)]
+    pub url: String,
 }
 
 /// `dcclink serve`.

@@ -4,15 +4,19 @@ read back with eval_js_sync; the screenshot goes to artifacts/webview.png."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import dcclink
+import httpx2
 import pytest
-from conftest import ROOT, with_client
+from conftest import DCCLINK, ROOT, HttpServer, with_client
 from mcp import ClientSession
 
 # `cargo xtask test` runs this under xvfb-run with DCCLINK_REQUIRE_DISPLAY
@@ -130,3 +134,37 @@ def test_eval_js_sync_is_bounded(panel_host: dcclink.ServerInfo) -> None:
         time.sleep(0.001)
     with pytest.raises(RuntimeError, match="not open"):
         dcclink.panel.eval_js_sync("1")
+
+
+def test_dcclink_panel_shows_an_instance_in_its_own_process(http_server: HttpServer) -> None:
+    link = http_server.url.removesuffix("/mcp") + f"/panel?token={http_server.token}"
+    env = {**os.environ, "WEBKIT_DISABLE_DMABUF_RENDERER": "1"}
+
+    def open_viewer() -> subprocess.Popen[str]:
+        viewer = subprocess.Popen(
+            [str(DCCLINK), "panel", "--url", link], stderr=subprocess.PIPE, text=True, env=env
+        )
+        assert viewer.stderr is not None
+        assert json.loads(viewer.stderr.readline()) == {"panel": "open"}
+        return viewer
+
+    viewer = open_viewer()
+    viewer.send_signal(signal.SIGTERM)
+    assert viewer.wait(timeout=10) == 0
+
+    # A crash of the panel process cannot take the instance down.
+    viewer = open_viewer()
+    viewer.kill()
+    viewer.wait(timeout=10)
+    ping = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "after-crash", "version": "0"},
+        },
+    }
+    headers = {**http_server.auth, "Accept": "application/json, text/event-stream"}
+    assert httpx2.post(http_server.url, json=ping, headers=headers, timeout=10).status_code == 200

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crossbeam_channel::{Sender, bounded};
+use crossbeam_channel::{Receiver, Sender, bounded};
 use dcclink_bridge::Lifecycle;
 use tao::dpi::LogicalSize;
 use tao::event::{Event, WindowEvent};
@@ -25,6 +25,7 @@ const OPEN_BOUND: Duration = Duration::from_secs(15);
 pub struct Panel {
     proxy: EventLoopProxy<Command>,
     open: Arc<AtomicBool>,
+    closed: Receiver<()>,
 }
 
 static PANEL: OnceLock<Result<Panel, PanelError>> = OnceLock::new();
@@ -46,15 +47,25 @@ impl Panel {
         }
         let open = Arc::new(AtomicBool::new(false));
         let (ready_tx, ready_rx) = bounded(1);
+        let (closed_tx, closed) = bounded(1);
         let flag = open.clone();
         std::thread::Builder::new()
             .name("dcclink-panel".into())
-            .spawn(move || run(ready_tx, flag))
+            .spawn(move || run(ready_tx, flag, closed_tx))
             .map_err(|e| PanelError::Build(e.to_string()))?;
         let proxy = ready_rx
             .recv_timeout(OPEN_BOUND)
             .map_err(|_| PanelError::Timeout(OPEN_BOUND))??;
-        Ok(Panel { proxy, open })
+        Ok(Panel {
+            proxy,
+            open,
+            closed,
+        })
+    }
+
+    /// Waits up to `timeout` for the window to close; true when it did.
+    pub fn wait_closed(&self, timeout: Duration) -> bool {
+        !self.is_open() || self.closed.recv_timeout(timeout).is_ok()
     }
 
     fn send(&self, command: Command) -> Result<(), PanelError> {
@@ -119,7 +130,11 @@ struct PanelWindow {
 }
 
 /// The UI thread's body: builds the event loop, then serves commands forever.
-fn run(ready: Sender<Result<EventLoopProxy<Command>, PanelError>>, open: Arc<AtomicBool>) {
+fn run(
+    ready: Sender<Result<EventLoopProxy<Command>, PanelError>>,
+    open: Arc<AtomicBool>,
+    closed: Sender<()>,
+) {
     let built = catch_unwind(AssertUnwindSafe(|| {
         let mut builder = EventLoopBuilder::<Command>::with_user_event();
         builder.with_any_thread(true);
@@ -137,12 +152,12 @@ fn run(ready: Sender<Result<EventLoopProxy<Command>, PanelError>>, open: Arc<Ato
     event_loop.run(move |event, target, flow| {
         *flow = ControlFlow::Wait;
         match event {
-            Event::UserEvent(command) => handle(command, &mut current, target, &open),
+            Event::UserEvent(command) => handle(command, &mut current, target, &open, &closed),
             Event::WindowEvent {
                 event: WindowEvent::CloseRequested,
                 ..
             } => {
-                close(&mut current, &open);
+                close(&mut current, &open, &closed);
             }
             _ => {}
         }
@@ -154,6 +169,7 @@ fn handle(
     current: &mut Option<PanelWindow>,
     target: &EventLoopWindowTarget<Command>,
     open: &AtomicBool,
+    closed: &Sender<()>,
 ) {
     match command {
         Command::Open { url, done } => {
@@ -175,7 +191,7 @@ fn handle(
             };
             let _ = done.send(result);
         }
-        Command::Close => close(current, open),
+        Command::Close => close(current, open, closed),
         Command::EvalJs(script) => {
             if let Some(panel) = current
                 && let Err(error) = panel.webview.evaluate_script(&script)
@@ -238,7 +254,7 @@ fn build(
 
 /// Closes the window, if one is open, through its lifecycle. The WebView is
 /// dropped before its window.
-fn close(current: &mut Option<PanelWindow>, open: &AtomicBool) {
+fn close(current: &mut Option<PanelWindow>, open: &AtomicBool, closed: &Sender<()>) {
     let Some(panel) = current.take() else { return };
     if panel.lifecycle.request_close().is_err() {
         return;
@@ -253,4 +269,5 @@ fn close(current: &mut Option<PanelWindow>, open: &AtomicBool) {
     drop(webview);
     drop(window);
     let _ = lifecycle.finish_destroy();
+    let _ = closed.try_send(());
 }
