@@ -80,6 +80,20 @@ pub enum EventKind {
         /// The answer's text.
         text: String,
     },
+    /// An MCP client finished `initialize`.
+    ClientConnected {
+        /// The session's number.
+        client: u64,
+        /// The client's name, as it introduced itself.
+        name: String,
+        /// `stdio` or `http`.
+        transport: String,
+    },
+    /// A client's session ended.
+    ClientDisconnected {
+        /// The session's number.
+        client: u64,
+    },
     /// A log line from a tool (`ctx.log`) or from dcclink itself.
     Log {
         /// The call that logged it, if any.

@@ -161,8 +161,13 @@ fn answer_result(
     let name = &call.info().tool;
     match answer {
         // A tool that stops because it was cancelled (typically by raising
-        // `dcclink.Cancelled`) is answered with the reason, not its exception.
+        // `dcclink.Cancelled`) is answered with the reason, not its exception;
+        // and a call the user cancelled from the panel is always answered as
+        // cancelled, even when the tool managed to return first.
         Answer::Output(ToolOutput::Error { .. }) if call.is_cancelled() => {
+            error_result(cancelled_message(call, bridge))
+        }
+        Answer::Output(_) if call.cancel_reason() == Some(CancelReason::Panel) => {
             error_result(cancelled_message(call, bridge))
         }
         Answer::Output(output) => output_result(output),

@@ -5,15 +5,17 @@
 #![allow(deprecated)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
-use dcclink_bridge::{Bridge, LogLevel};
+use dcclink_bridge::{Bridge, EventKind, LogLevel};
 use rmcp::ErrorData as McpError;
 use rmcp::ServerHandler;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, InitializeResult, ListToolsResult,
-    LoggingLevel, PaginatedRequestParams, ServerCapabilities, ServerConfig, SetLevelRequestParams,
+    CallToolRequestParams, CallToolResponse, Implementation, InitializeRequestParams,
+    InitializeResult, ListToolsResult, LoggingLevel, PaginatedRequestParams, ServerCapabilities,
+    ServerConfig, SetLevelRequestParams,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use tokio_util::sync::CancellationToken;
@@ -44,6 +46,24 @@ const LEVELS: [LogLevel; 8] = [
     LogLevel::Emergency,
 ];
 
+/// Session numbers, process-wide.
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+/// A connected client, announced to the panel; its end is announced when
+/// the session (the last clone of its handler) goes away.
+struct Session {
+    id: u64,
+    bridge: Arc<Bridge>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.bridge
+            .events()
+            .publish(EventKind::ClientDisconnected { client: self.id });
+    }
+}
+
 /// One client session of the dcclink MCP server.
 #[derive(Clone)]
 pub struct DccServer {
@@ -51,6 +71,7 @@ pub struct DccServer {
     transport: &'static str,
     min_log_level: Arc<AtomicU8>,
     disconnected: CancellationToken,
+    session: Arc<OnceLock<Session>>,
 }
 
 impl DccServer {
@@ -61,6 +82,7 @@ impl DccServer {
             transport,
             min_log_level: Arc::new(AtomicU8::new(LogLevel::Info as u8)),
             disconnected: CancellationToken::new(),
+            session: Arc::new(OnceLock::new()),
         }
     }
 
@@ -90,6 +112,33 @@ impl ServerHandler for DccServer {
             "dcclink runs these tools inside a DCC application, one at a time, on its main \
              thread. Long tools report progress and can be cancelled.",
         )
+    }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, McpError> {
+        context.peer.set_peer_info(request.clone());
+        let bridge = &self.shared.bridge;
+        if self.session.get().is_none() {
+            let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+            if self
+                .session
+                .set(Session {
+                    id,
+                    bridge: bridge.clone(),
+                })
+                .is_ok()
+            {
+                bridge.events().publish(EventKind::ClientConnected {
+                    client: id,
+                    name: request.client_info.name.clone(),
+                    transport: self.transport.to_owned(),
+                });
+            }
+        }
+        self.negotiate_initialize(&request)
     }
 
     async fn list_tools(

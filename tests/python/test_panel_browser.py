@@ -215,7 +215,8 @@ def test_page_callbacks_run_on_the_main_thread_and_emits_reach_the_page(
     Agent(http_server, body).join()
     wait_until(lambda: page.evaluate("seen.length") == 1, "the emit reaches the page")
     assert page.evaluate("seen") == ["render finished"]
-    assert "announce" in (page.text_content("#log") or "")
+    # The log is drawn on the next animation frame, after the handler ran.
+    page.wait_for_selector("#log li:has-text('announce')", timeout=5_000)
     context.close()
 
 
@@ -246,3 +247,24 @@ def test_server_warnings_reach_the_panel_log() -> None:
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_the_panel_lists_connected_clients(browser: Browser, http_server: HttpServer) -> None:
+    page = open_panel(browser, http_server)
+    assert page.text_content("#clients") == "none connected"
+    connected = threading.Event()
+    leave = threading.Event()
+
+    async def body(session: ClientSession) -> None:
+        await session.call_tool("add", {"a": 1, "b": 1})
+        connected.set()
+        await anyio.to_thread.run_sync(leave.wait, 30)
+
+    agent = Agent(http_server, body)
+    assert connected.wait(15)
+    page.wait_for_selector("#clients li.client", timeout=15_000)
+    assert "mcp (http) — last call" in (page.text_content("#clients") or "")
+    leave.set()
+    agent.join()  # the SDK ends its session (DELETE) on the way out
+    page.wait_for_selector("#clients li.empty", timeout=15_000)
+    page.close()

@@ -3,7 +3,7 @@
 //!
 //! The board does not interpret events; it keeps the ones a newly opened
 //! panel needs to replay (each recent call's lifecycle and latest progress,
-//! and the recent log) so that the page folds a snapshot with the same code
+//! the recent log, and the clients still connected) so that the page folds a snapshot with the same code
 //! it uses for live events.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -32,6 +32,7 @@ struct CallEvents {
 struct State {
     calls: BTreeMap<u64, CallEvents>,
     logs: VecDeque<Arc<Event>>,
+    clients: BTreeMap<u64, Arc<Event>>,
 }
 
 /// The host's state as the panel shows it.
@@ -102,6 +103,12 @@ impl Board {
                     state.calls.pop_first();
                 }
             }
+            EventKind::ClientConnected { client, .. } => {
+                state.clients.insert(*client, event.clone());
+            }
+            EventKind::ClientDisconnected { client } => {
+                state.clients.remove(client);
+            }
             EventKind::Log { .. } | EventKind::Emit { .. } => {
                 if state.logs.len() == LOGS_KEPT {
                     state.logs.pop_front();
@@ -122,6 +129,7 @@ impl Board {
             .values()
             .flat_map(|call| call.lifecycle.iter().chain(call.progress.iter()).cloned())
             .chain(state.logs.iter().cloned())
+            .chain(state.clients.values().cloned())
             .collect();
         events.sort_by_key(|event| event.seq);
         (events, self.live.subscribe())

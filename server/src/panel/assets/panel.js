@@ -9,7 +9,8 @@ const MAX_LOG_LINES = 1000;
 const MAX_ROWS = 300;
 
 const calls = new Map();          // call id → call record
-const clients = new Map();        // client label → last activity (ms)
+const clients = new Map();        // session number → {name, transport, since}
+const lastCall = new Map();       // client label ("name (transport)") → time of its last call
 const finishedAt = [];            // end times of recent calls, for calls/s
 let status = { state: "connecting" };
 let info = null;
@@ -32,11 +33,17 @@ function apply(event, live = true) {
       const call = { id: event.call, tool: event.tool, client: event.client, args: event.arguments,
                      state: "queued", queuedAt: event.time_ms };
       calls.set(call.id, call);
-      clients.set(event.client, event.time_ms);
+      lastCall.set(event.client, event.time_ms);
       drawCall(call);
       drawClients();
       break;
     }
+    case "client_connected":
+      clients.set(event.client, { name: event.name, transport: event.transport, since: event.time_ms });
+      return drawClients();
+    case "client_disconnected":
+      clients.delete(event.client);
+      return drawClients();
     case "call_started":
       // The call events say at once what the main thread is doing; the
       // server's status messages add what only it can see (stalled).
@@ -240,9 +247,15 @@ function drawRate() {
 function drawClients() {
   const list = $("clients");
   list.replaceChildren();
-  if (!clients.size) { list.append(el("li", "empty", "none yet")); return; }
-  for (const [label, last] of [...clients].sort((a, b) => b[1] - a[1])) {
-    list.append(el("li", "", `${label} — last call ${new Date(last).toLocaleTimeString()}`));
+  if (!clients.size) { list.append(el("li", "empty", "none connected")); return; }
+  for (const [id, client] of [...clients].sort((a, b) => a[0] - b[0])) {
+    const label = `${client.name} (${client.transport})`;
+    const last = lastCall.get(label);
+    const item = el("li", "client", last
+      ? `${label} — last call ${new Date(last).toLocaleTimeString()}`
+      : `${label} — connected ${new Date(client.since).toLocaleTimeString()}`);
+    item.dataset.client = id;
+    list.append(item);
   }
 }
 
@@ -310,6 +323,7 @@ const stream = new EventSource("/panel/events");
 stream.addEventListener("snapshot", (message) => {
   const snapshot = JSON.parse(message.data);
   calls.clear();
+  clients.clear();
   $("call-rows").replaceChildren();
   $("log").replaceChildren();
   info = snapshot.info;
