@@ -27,6 +27,21 @@ FIXTURE_TOOLS = ROOT / "tests" / "fixtures" / "tools.py"
 DCCLINK = Path(sys.executable).parent / "dcclink"
 
 
+#: A raw MCP `initialize` request, for tests that speak HTTP by hand.
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "pytest", "version": "0"},
+    },
+}
+#: What a Streamable HTTP client must accept.
+ACCEPT = {"Accept": "application/json, text/event-stream"}
+
+
 @dataclass
 class HttpServer:
     process: subprocess.Popen[str]

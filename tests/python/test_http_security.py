@@ -9,19 +9,7 @@ import threading
 import time
 
 import httpx2
-from conftest import DCCLINK, FIXTURE_TOOLS, HttpServer, start_http
-
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "pytest", "version": "0"},
-    },
-}
-ACCEPT = {"Accept": "application/json, text/event-stream"}
+from conftest import ACCEPT, DCCLINK, FIXTURE_TOOLS, INIT, HttpServer, start_http
 
 
 def post(server: HttpServer, headers: dict[str, str], body: object = INIT) -> httpx2.Response:

@@ -16,7 +16,7 @@ from typing import Any
 import dcclink
 import httpx2
 import pytest
-from conftest import DCCLINK, ROOT, HttpServer, with_client
+from conftest import ACCEPT, DCCLINK, INIT, ROOT, HttpServer, with_client
 from mcp import ClientSession
 
 # `cargo xtask test` runs this under xvfb-run with DCCLINK_REQUIRE_DISPLAY
@@ -156,15 +156,5 @@ def test_dcclink_panel_shows_an_instance_in_its_own_process(http_server: HttpSer
     viewer = open_viewer()
     viewer.kill()
     viewer.wait(timeout=10)
-    ping = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "after-crash", "version": "0"},
-        },
-    }
-    headers = {**http_server.auth, "Accept": "application/json, text/event-stream"}
-    assert httpx2.post(http_server.url, json=ping, headers=headers, timeout=10).status_code == 200
+    headers = {**http_server.auth, **ACCEPT}
+    assert httpx2.post(http_server.url, json=INIT, headers=headers, timeout=10).status_code == 200
