@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -190,7 +190,7 @@ fn status_event(status: &HostStatus) -> SseEvent {
 /// How often an open panel's host status is checked for a change.
 const STATUS_EVERY: Duration = Duration::from_millis(250);
 
-async fn events(State(panel): State<Panel>, _headers: HeaderMap) -> Response {
+async fn events(State(panel): State<Panel>) -> Response {
     let stream = event_stream(panel);
     secured(
         Sse::new(stream)
