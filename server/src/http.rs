@@ -11,13 +11,14 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::header::WWW_AUTHENTICATE;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
+use crate::auth;
 use crate::handler::{DccServer, Shared};
 use crate::panel::Panel;
 
@@ -52,12 +53,8 @@ pub fn router(
 
 /// Lets a request through only with `Authorization: Bearer <token>`.
 async fn require_token(State(token): State<Arc<str>>, request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
-    let authorized = presented.is_some_and(|given| crate::panel::token_matches(given, &token));
+    let presented = auth::bearer(request.headers());
+    let authorized = presented.is_some_and(|given| auth::matches(given, &token));
     if authorized {
         return next.run(request).await;
     }

@@ -8,7 +8,6 @@
 //! acts through small POST endpoints. The assets are compiled into the
 //! binary, so the panel works offline.
 
-mod auth;
 mod board;
 mod callbacks;
 pub mod server_log;
@@ -25,11 +24,12 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use dcclink_bridge::CancelReason;
+
+use crate::auth;
 use futures::Stream;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
-pub use auth::matches as token_matches;
 pub use board::{Board, HostStatus};
 pub use callbacks::{CallbackError, Callbacks, PanelCallback};
 

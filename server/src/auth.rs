@@ -1,11 +1,12 @@
-//! Who may open the panel: a loopback page that knows the token.
+//! Who may use the HTTP server: a loopback client that knows the token.
 //!
-//! The token comes once as `?token=` (the link dcclink prints or opens), is
-//! turned into an HttpOnly, SameSite=Strict cookie and removed from the
-//! address bar; from then on the cookie (or an `Authorization: Bearer`
-//! header) is checked, in constant time, on the page, its event stream and
-//! its actions. `Host` and `Origin` must be loopback, which stops DNS
-//! rebinding and other sites' pages.
+//! `/mcp` takes the token as `Authorization: Bearer`. The panel also takes
+//! it once as `?token=` (the link dcclink prints or opens), turns it into an
+//! HttpOnly, SameSite=Strict cookie and removes it from the address bar;
+//! from then on the cookie or the bearer header is checked on the page, its
+//! event stream and its actions. Tokens are compared in constant time.
+//! `Host` and `Origin` must be loopback, which stops DNS rebinding and other
+//! sites' pages.
 
 use axum::http::{HeaderMap, header};
 use subtle::ConstantTimeEq;
@@ -18,13 +19,17 @@ pub fn matches(given: &str, token: &str) -> bool {
     bool::from(given.as_bytes().ct_eq(token.as_bytes()))
 }
 
-/// The token presented by a bearer header or the panel cookie.
-pub fn presented(headers: &HeaderMap) -> Option<&str> {
-    let bearer = headers
+/// The token in an `Authorization: Bearer` header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    bearer.or_else(|| {
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
+/// The token presented by a bearer header or the panel cookie.
+pub fn presented(headers: &HeaderMap) -> Option<&str> {
+    bearer(headers).or_else(|| {
         headers
             .get_all(header::COOKIE)
             .iter()
