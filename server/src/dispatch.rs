@@ -57,17 +57,16 @@ pub async fn run_tool(
         let notify = notify.clone();
         Outbox::new(move || notify.notify_one())
     };
-    let timeout = tool.timeout().unwrap_or(default_timeout);
     let info = CallInfo {
         id: bridge.next_call_id(),
         tool: name.clone(),
         client: caller.label.clone(),
-        arguments: shorten(serde_json::Value::Object(arguments.clone()).to_string()),
+        arguments: shorten(serde_json::to_string(&arguments).unwrap_or_default()),
     };
     let call = Arc::new(CallHandle::new(
         info,
         bridge.config().queue_timeout,
-        timeout,
+        tool.timeout().unwrap_or(default_timeout),
         outbox,
     ));
 
@@ -106,7 +105,7 @@ pub async fn run_tool(
     };
     // The final progress value and the last logs go out before the answer.
     send_pending(call.outbox().take(), &caller).await;
-    let result = answer_result(answer, &call, bridge, timeout);
+    let result = answer_result(answer, &call, bridge);
     publish_result(bridge, &call, &result);
     result
 }
@@ -152,12 +151,7 @@ fn result_text(result: &CallToolResult) -> String {
     texts.join("\n")
 }
 
-fn answer_result(
-    answer: Answer,
-    call: &CallHandle,
-    bridge: &Bridge,
-    timeout: Duration,
-) -> CallToolResult {
+fn answer_result(answer: Answer, call: &CallHandle, bridge: &Bridge) -> CallToolResult {
     let name = &call.info().tool;
     match answer {
         // A tool that stops because it was cancelled (typically by raising
@@ -176,7 +170,7 @@ fn answer_result(
             "tool '{name}' timed out after {} and was asked to stop (ctx.cancelled is now true). \
              The host's main thread stays busy until the tool returns. Make the tool check \
              ctx.cancelled, or give it a longer timeout with @dcclink.tool(timeout=...).",
-            seconds(timeout)
+            seconds(call.timeout())
         )),
     }
 }
