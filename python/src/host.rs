@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
@@ -32,6 +33,7 @@ pub struct Host {
     shared: Arc<Shared>,
     pump: Pump,
     server: OrderedMutex<Option<ServerHandle>>,
+    starting: AtomicBool,
 }
 
 #[pymethods]
@@ -57,6 +59,7 @@ impl Host {
             shared,
             pump: Pump::new(bridge),
             server: OrderedMutex::new(LockLevel::Host, None),
+            starting: AtomicBool::new(false),
         })
     }
 
@@ -137,23 +140,27 @@ impl Host {
             max_request_bytes,
             handle_signals,
         };
-        let shared = self.shared.clone();
-        let mut slot = self.server.lock();
-        if slot.is_some() {
+        // Claimed with an atomic, not by holding the slot's lock: starting
+        // waits (bounded) for the server thread, and stop() from another
+        // thread must not wait behind it.
+        if self.server.lock().is_some() || self.starting.swap(true, Ordering::AcqRel) {
             return Err(PyRuntimeError::new_err(
                 "dcclink is already serving; call dcclink.stop() first",
             ));
         }
-        let handle = py
-            .detach(|| ServerHandle::start(config, shared))
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        let answer = (
-            handle.url().map(str::to_owned),
-            handle.token().to_owned(),
-            handle.panel_url(),
-        );
-        *slot = Some(handle);
-        Ok(answer)
+        let shared = self.shared.clone();
+        let started = py.detach(|| ServerHandle::start(config, shared));
+        let answer = started.map(|handle| {
+            let answer = (
+                handle.url().map(str::to_owned),
+                handle.token().to_owned(),
+                handle.panel_url(),
+            );
+            *self.server.lock() = Some(handle);
+            answer
+        });
+        self.starting.store(false, Ordering::Release);
+        answer.map_err(|e| PyRuntimeError::new_err(e.to_string()))
     }
 
     /// Opens the panel window on this instance's panel page, or focuses it.
