@@ -74,16 +74,24 @@ impl Panel {
             .map_err(|_| PanelError::UiThreadGone)
     }
 
+    /// Sends the command `make` builds around a reply channel, and waits at
+    /// most `bound` for the UI thread's answer.
+    fn ask<T>(
+        &self,
+        make: impl FnOnce(Sender<Result<T, PanelError>>) -> Command,
+        bound: Duration,
+    ) -> Result<T, PanelError> {
+        let (done, answer) = bounded(1);
+        self.send(make(done))?;
+        answer
+            .recv_timeout(bound)
+            .map_err(|_| PanelError::Timeout(bound))?
+    }
+
     /// Opens the window on `url`, or brings it to the front when it is open.
     pub fn open(&self, url: &str) -> Result<(), PanelError> {
-        let (done, answer) = bounded(1);
-        self.send(Command::Open {
-            url: url.to_owned(),
-            done,
-        })?;
-        answer
-            .recv_timeout(OPEN_BOUND)
-            .map_err(|_| PanelError::Timeout(OPEN_BOUND))?
+        let url = url.to_owned();
+        self.ask(|done| Command::Open { url, done }, OPEN_BOUND)
     }
 
     /// Closes the window. The server keeps running, and the panel can be
@@ -111,14 +119,8 @@ impl Panel {
         if !self.is_open() {
             return Err(PanelError::Closed);
         }
-        let (done, answer) = bounded(1);
-        self.send(Command::EvalJsWithResult {
-            script: script.to_owned(),
-            done,
-        })?;
-        answer
-            .recv_timeout(timeout)
-            .map_err(|_| PanelError::Timeout(timeout))?
+        let script = script.to_owned();
+        self.ask(|done| Command::EvalJsWithResult { script, done }, timeout)
     }
 }
 
