@@ -27,9 +27,16 @@ impl Gate {
     }
 }
 
-/// Registers `block`, a tool that waits for the gate, and `mark`, a tool
-/// that records that it ran.
-fn blocking_host(config: BridgeConfig) -> (TestHost, Gate, Arc<AtomicUsize>) {
+/// A host with `block`, a tool that waits for the gate, and `mark`, a tool
+/// that counts its runs, and a client that has initialized.
+struct Blocking {
+    host: TestHost,
+    gate: Gate,
+    marks: Arc<AtomicUsize>,
+    client: RawClient,
+}
+
+async fn blocking_host(config: BridgeConfig) -> Blocking {
     let host = TestHost::with(config, Duration::from_secs(60));
     let gate = Gate::default();
     let g = gate.clone();
@@ -43,7 +50,14 @@ fn blocking_host(config: BridgeConfig) -> (TestHost, Gate, Arc<AtomicUsize>) {
         m.fetch_add(1, Ordering::SeqCst);
         ToolOutput::Text("marked".into())
     });
-    (host, gate, marks)
+    let mut client = host.raw();
+    client.initialize().await;
+    Blocking {
+        host,
+        gate,
+        marks,
+        client,
+    }
 }
 
 /// Starts `block` and waits until it runs on the main thread; returns its id.
@@ -125,9 +139,12 @@ async fn calls_from_eight_pipelining_clients_run_on_the_main_thread_in_arrival_o
 
 #[tokio::test]
 async fn ping_and_tools_list_answer_while_a_long_tool_runs() {
-    let (host, gate, _) = blocking_host(BridgeConfig::default());
-    let mut client = host.raw();
-    client.initialize().await;
+    let Blocking {
+        host,
+        gate,
+        mut client,
+        ..
+    } = blocking_host(BridgeConfig::default()).await;
     let long = start_blocker(&host, &mut client).await;
     let asked = Instant::now();
     let ping = client.request("ping", json!({})).await;
@@ -144,9 +161,13 @@ async fn ping_and_tools_list_answer_while_a_long_tool_runs() {
 
 #[tokio::test]
 async fn cancelling_a_queued_call_means_it_never_runs() {
-    let (host, gate, marks) = blocking_host(BridgeConfig::default());
-    let mut client = host.raw();
-    client.initialize().await;
+    let Blocking {
+        host,
+        gate,
+        marks,
+        mut client,
+        ..
+    } = blocking_host(BridgeConfig::default()).await;
     let first = client.start_call("block", json!({}), None).await;
     until("the blocker runs", || {
         host.bridge().running_call().is_some()
@@ -229,22 +250,23 @@ async fn a_client_that_disconnects_cancels_its_calls() {
 
 #[tokio::test]
 async fn a_cancel_from_the_panel_answers_the_client_at_once() {
-    let (host, gate, marks) = blocking_host(BridgeConfig::default());
-    let mut client = host.raw();
-    client.initialize().await;
+    let Blocking {
+        host,
+        gate,
+        marks,
+        mut client,
+        ..
+    } = blocking_host(BridgeConfig::default()).await;
     let running = start_blocker(&host, &mut client).await;
     let queued = client.start_call("mark", json!({}), None).await;
     until("one call waits", || host.bridge().stats().queue_depth == 1).await;
-    let ids: Vec<u64> = {
-        let mut ids = vec![host.bridge().running_call().unwrap_or(0)];
-        ids.push(ids[0] + 1);
-        ids
-    };
-    assert!(host.bridge().cancel_call(ids[1], CancelReason::Panel));
+    let running_id = host.bridge().running_call().unwrap_or(0);
+    let queued_id = running_id + 1;
+    assert!(host.bridge().cancel_call(queued_id, CancelReason::Panel));
     let refused = client.response(queued).await;
     assert!(text(&refused["result"]).contains("cancelled from the dcclink panel"));
     // The running call is answered while its tool still runs (the gate is shut).
-    assert!(host.bridge().cancel_call(ids[0], CancelReason::Panel));
+    assert!(host.bridge().cancel_call(running_id, CancelReason::Panel));
     let stopped = client.response(running).await;
     assert!(text(&stopped["result"]).contains("cancelled from the dcclink panel"));
     assert!(
@@ -257,7 +279,7 @@ async fn a_cancel_from_the_panel_answers_the_client_at_once() {
     })
     .await;
     assert!(
-        !host.bridge().cancel_call(ids[0], CancelReason::Panel),
+        !host.bridge().cancel_call(running_id, CancelReason::Panel),
         "no longer live"
     );
     assert_eq!(marks.load(Ordering::SeqCst), 0);
@@ -307,9 +329,13 @@ async fn a_full_queue_answers_at_once() {
         queue_capacity: 2,
         ..BridgeConfig::default()
     };
-    let (host, gate, marks) = blocking_host(config);
-    let mut client = host.raw();
-    client.initialize().await;
+    let Blocking {
+        host,
+        gate,
+        marks,
+        mut client,
+        ..
+    } = blocking_host(config).await;
     let running = client.start_call("block", json!({}), None).await;
     until("the blocker runs", || {
         host.bridge().running_call().is_some()
@@ -341,9 +367,13 @@ async fn a_call_that_waits_past_its_queue_deadline_is_refused_and_never_runs_lat
         queue_timeout: Duration::from_millis(100),
         ..BridgeConfig::default()
     };
-    let (host, gate, marks) = blocking_host(config);
-    let mut client = host.raw();
-    client.initialize().await;
+    let Blocking {
+        host,
+        gate,
+        marks,
+        mut client,
+        ..
+    } = blocking_host(config).await;
     let running = client.start_call("block", json!({}), None).await;
     until("the blocker runs", || {
         host.bridge().running_call().is_some()
@@ -430,12 +460,17 @@ async fn tools_can_pump_report_and_emit_from_inside_without_nesting_calls() {
 
 #[tokio::test]
 async fn shutdown_answers_queued_calls_and_refuses_new_ones() {
-    let (host, gate, marks) = blocking_host(BridgeConfig {
+    let Blocking {
+        host,
+        gate,
+        marks,
+        mut client,
+        ..
+    } = blocking_host(BridgeConfig {
         shutdown_grace: Duration::from_secs(5),
         ..BridgeConfig::default()
-    });
-    let mut client = host.raw();
-    client.initialize().await;
+    })
+    .await;
     let running = client.start_call("block", json!({}), None).await;
     until("the blocker runs", || {
         host.bridge().running_call().is_some()
