@@ -77,9 +77,9 @@ function update(id, change) {
 // ---- calls --------------------------------------------------------------
 
 function drawCall(call) {
-  let row = document.querySelector(`tr.call[data-call="${call.id}"]`);
+  let row = call.row;
   if (!row) {
-    row = buildRow(call);
+    row = call.row = buildRow(call);
     const body = $("call-rows");
     body.insertBefore(row.detail, body.firstChild);
     body.insertBefore(row, row.detail);
