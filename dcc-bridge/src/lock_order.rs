@@ -15,24 +15,30 @@ use std::sync::{Mutex, MutexGuard};
 /// whose level is greater than every level it already holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LockLevel {
+    /// The host-pumped panel's WebView guard (a borrow of its thread-local
+    /// window, marked with [`mark_held`]). Outermost: native events are
+    /// dispatched under it, so no other lock may be held when it is taken.
+    WebView = 0,
     /// The Python host's slot for its running server.
-    Host = 0,
+    Host = 1,
     /// The server's tool registry.
-    Registry = 1,
+    Registry = 2,
     /// The pump's slot for a tool call that a nested pump set aside.
-    Stash = 2,
+    Stash = 3,
     /// The bridge's record of the call now running.
-    Running = 3,
+    Running = 4,
     /// The bridge's map of queued and running calls, by number.
-    Live = 4,
+    Live = 5,
     /// The panel board's recent events.
-    Board = 5,
+    Board = 6,
     /// One call's pending progress and log records.
-    Outbox = 6,
+    Outbox = 7,
     /// Which bridge's panel receives the server's own log.
-    LogSink = 7,
+    LogSink = 8,
     /// The event bus's backlog and subscriber list.
-    EventBus = 8,
+    EventBus = 9,
+    /// The host-pumped panel's route to its thread (the bridge to post to).
+    PanelRoute = 10,
 }
 
 #[cfg(debug_assertions)]
@@ -87,6 +93,39 @@ pub fn assert_none_held(what: &str) {
     }
     #[cfg(not(debug_assertions))]
     let _ = what;
+}
+
+/// Marks a lock that is not an [`OrderedMutex`] as held by this thread until
+/// the returned mark drops, so the order and the no-lock-around-Python checks
+/// see it. The host-pumped panel's WebView guard, a thread-local borrow, is
+/// one.
+///
+/// ```
+/// use dcclink_bridge::lock_order::{LockLevel, mark_held};
+/// let guard = mark_held(LockLevel::WebView);
+/// // ... WebView work; no Python runs here ...
+/// drop(guard);
+/// ```
+pub fn mark_held(level: LockLevel) -> HeldMark {
+    #[cfg(debug_assertions)]
+    held::acquire(level);
+    HeldMark { level }
+}
+
+/// A lock marked held by [`mark_held`]; dropping it releases the mark.
+#[must_use = "the mark is released when dropped"]
+#[derive(Debug)]
+pub struct HeldMark {
+    level: LockLevel,
+}
+
+impl Drop for HeldMark {
+    fn drop(&mut self) {
+        #[cfg(debug_assertions)]
+        held::release(self.level);
+        #[cfg(not(debug_assertions))]
+        let _ = self.level;
+    }
 }
 
 /// A mutex with a [`LockLevel`], checked in debug builds.
@@ -181,6 +220,20 @@ mod tests {
         let a = OrderedMutex::new(LockLevel::EventBus, ());
         let _g = a.lock();
         assert_none_held("running a tool");
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "lock discipline violation")]
+    fn python_under_the_webview_guard_panics_in_debug() {
+        let _guard = mark_held(LockLevel::WebView);
+        assert_none_held("running a tool");
+    }
+
+    #[test]
+    fn a_released_mark_leaves_nothing_held() {
+        drop(mark_held(LockLevel::WebView));
+        assert_none_held("after the WebView guard");
     }
 
     #[test]

@@ -11,7 +11,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Literal, Optional, TypeVar
 
 from dcclink import _native, _tools, panel
 
@@ -167,17 +167,30 @@ def stop(timeout: float = 5.0) -> None:
         host.stop(timeout)
 
 
-def open_panel() -> None:
-    """Opens the panel in a window of its own (on a UI thread of its own, so
-    it stays live while a tool runs), or brings it to the front. Closing it
-    never stops the server."""
-    current_host().open_panel()
+def open_panel(mode: Literal["auto", "thread", "host"] = "auto") -> None:
+    """Opens the panel in a window of its own, or brings it to the front.
+    Closing it never stops the server, and it can be reopened.
+
+    ``mode`` says where the window lives:
+
+    - ``"thread"``: on a UI thread of its own, so it stays live, and its
+      Cancel button works, while a tool blocks the main thread.
+    - ``"host"``: on this thread, the host's main thread, driven by
+      :func:`pump`. Call it from the thread that pumps. Inside a host's own
+      GLib loop the host dispatches the window's events; otherwise ``pump``
+      does.
+    - ``"auto"`` (the default): ``"thread"``, except on macOS, which keeps
+      every window on the main thread.
+
+    The first panel a process opens fixes the mode for the process."""
+    current_host().open_panel(mode)
 
 
 def pump(budget_ms: float = 10.0) -> int:
     """Runs queued tool calls on this (the main) thread for at most
-    ``budget_ms`` and returns how many ran. Safe inside a tool: a nested pump
-    runs main-thread tasks but never starts another tool."""
+    ``budget_ms`` and returns how many ran; then serves a host-pumped panel.
+    Safe inside a tool: a nested pump runs main-thread tasks but never starts
+    another tool."""
     return current_host().pump(budget_ms)
 
 

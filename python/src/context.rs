@@ -44,10 +44,13 @@ impl Context {
     }
 
     /// Reports progress. Values must increase; a value that does not is
-    /// ignored (and `False` is returned). Never blocks.
+    /// ignored (and `False` is returned). Never blocks. A host-pumped panel
+    /// gets to repaint (at most once a frame); no other message runs.
     #[pyo3(signature = (progress, total = None, message = None))]
     fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) -> bool {
-        self.inner.progress(progress, total, message)
+        let accepted = self.inner.progress(progress, total, message);
+        crate::panel_window::repaint();
+        accepted
     }
 
     /// Sends a log message to the client (MCP logging) and the panel.

@@ -164,7 +164,10 @@ impl Host {
     }
 
     /// Opens the panel window on this instance's panel page, or focuses it.
-    fn open_panel(&self, py: Python<'_>) -> PyResult<()> {
+    /// `mode` is "thread" (a UI thread of its own), "host" (this thread,
+    /// driven by `pump`) or "auto".
+    #[pyo3(signature = (mode = "auto"))]
+    fn open_panel(&self, py: Python<'_>, mode: &str) -> PyResult<()> {
         let url = self
             .server
             .lock()
@@ -175,7 +178,8 @@ impl Host {
                 "the panel needs dcclink's HTTP server: start it with dcclink.start() or --http",
             )
         })?;
-        py.detach(|| crate::panel_window::open(&url))
+        let bridge = self.shared.bridge.clone();
+        py.detach(|| crate::panel_window::open(&url, mode, Some(bridge)))
     }
 
     /// Runs tool calls on this thread as they arrive, until the server shuts
@@ -185,12 +189,17 @@ impl Host {
     }
 
     /// Runs queued work for at most `budget_ms` and returns how many
-    /// messages ran. Called from the host's timer or idle callback, or from
-    /// inside a tool (then it never starts another tool).
+    /// messages ran, then serves a host-pumped panel's window. Called from
+    /// the host's timer or idle callback, or from inside a tool (then it
+    /// never starts another tool).
     #[pyo3(signature = (budget_ms = 10.0))]
     fn pump(&self, py: Python<'_>, budget_ms: f64) -> PyResult<usize> {
         let budget = duration(budget_ms / 1000.0, "budget_ms")?;
-        Ok(py.detach(|| self.pump.pump(budget)))
+        Ok(py.detach(|| {
+            let ran = self.pump.pump(budget);
+            crate::panel_window::serve(budget);
+            ran
+        }))
     }
 
     /// Posts `func(*args, **kwargs)` to the main thread through the FIFO.

@@ -39,7 +39,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// Opens the panel window on `url` (`dcclink panel`).
 #[pyfunction]
 fn open_panel_at(py: Python<'_>, url: &str) -> PyResult<()> {
-    py.detach(|| panel_window::open(url))
+    py.detach(|| panel_window::open(url, "thread", None))
 }
 
 /// Waits up to `timeout` seconds for the panel window to close; `True` when

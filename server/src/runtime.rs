@@ -262,6 +262,7 @@ impl Serve {
                 callbacks: self.shared.callbacks.clone(),
                 token: self.token.clone(),
                 mcp_url: Arc::from(format!("http://{}/mcp", listener.local_addr()?)),
+                stop: self.cancel.child_token(),
             };
             let app = crate::http::router(
                 self.shared.clone(),

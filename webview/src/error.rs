@@ -19,6 +19,24 @@ pub enum PanelError {
     /// The UI thread is gone.
     #[error("the panel's UI thread has stopped")]
     UiThreadGone,
+    /// The process already runs the other kind of in-process panel.
+    #[error(
+        "this process already shows the panel {using:?} (GTK lives on one thread per process); open it with mode={using:?}, or restart to use mode={asked:?}"
+    )]
+    ModeConflict {
+        /// The mode in use.
+        using: &'static str,
+        /// The mode asked for.
+        asked: &'static str,
+    },
+    /// A host-pumped panel was opened from a thread other than its own.
+    #[error(
+        "the host-pumped panel lives on the thread that opened it first; open it from that thread (the one that calls dcclink.pump())"
+    )]
+    WrongThread,
+    /// An operation could not be queued for the main thread.
+    #[error("cannot reach the main thread: {0}")]
+    Unreachable(String),
     /// The page did not answer in time.
     #[error("the panel did not answer within {0:?}")]
     Timeout(Duration),

@@ -4,11 +4,18 @@
 //! from dcclink's HTTP server (`/panel`), so the window shows exactly what a
 //! browser would, driven by the same event stream.
 //!
-//! The window lives on a **UI thread of its own** with its own tao event
-//! loop, so it stays live — and its Cancel button works — while a long tool
-//! blocks the DCC's main thread. Other threads talk to it only through
-//! [`Command`]s sent with the event loop's proxy; no lock is shared with the
-//! UI thread, and every wait for an answer is bounded.
+//! The window lives in one of two places, chosen by the first panel a
+//! process opens (GTK lives on one thread per process, see [`PanelMode`]):
+//!
+//! * [`Panel`]: on a **UI thread of its own** with its own tao event loop, so
+//!   it stays live — and its Cancel button works — while a long tool blocks
+//!   the DCC's main thread. Other threads talk to it only through
+//!   [`Command`]s sent with the event loop's proxy; no lock is shared with
+//!   the UI thread.
+//! * [`HostedPanel`]: on the **host's main thread**, driven by the host's
+//!   pump, under RFC 0006's WebView guard (see its module).
+//!
+//! Every wait for an answer is bounded.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -21,8 +28,13 @@
 
 mod command;
 mod error;
+mod gtk_claim;
+mod host_pumped;
+mod page;
 mod ui_thread;
 
 pub use command::Command;
 pub use error::PanelError;
+pub use gtk_claim::{PanelMode, claimed};
+pub use host_pumped::HostedPanel;
 pub use ui_thread::Panel;

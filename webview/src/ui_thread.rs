@@ -13,10 +13,12 @@ use tao::event::{Event, WindowEvent};
 use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy, EventLoopWindowTarget};
 use tao::platform::unix::{EventLoopBuilderExtUnix, WindowExtUnix};
 use tao::window::{Window, WindowBuilder};
-use wry::{PageLoadEvent, WebView, WebViewBuilder, WebViewBuilderExtUnix};
+use wry::WebView;
 
 use crate::command::Command;
 use crate::error::PanelError;
+use crate::gtk_claim::{PanelMode, claim, require_display};
+use crate::page;
 
 /// How long opening a window (and starting the UI thread) may take.
 const OPEN_BOUND: Duration = Duration::from_secs(15);
@@ -39,12 +41,14 @@ impl Panel {
             .map_err(Clone::clone)
     }
 
+    /// The panel if its UI thread is running; never starts it.
+    pub fn running() -> Option<&'static Panel> {
+        PANEL.get().and_then(|panel| panel.as_ref().ok())
+    }
+
     fn spawn() -> Result<Panel, PanelError> {
-        if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
-            return Err(PanelError::NoDisplay(
-                "no display (DISPLAY and WAYLAND_DISPLAY are unset)".into(),
-            ));
-        }
+        require_display()?;
+        claim(PanelMode::OwnThread)?;
         let open = Arc::new(AtomicBool::new(false));
         let (ready_tx, ready_rx) = bounded(1);
         let (closed_tx, closed) = bounded(1);
@@ -220,9 +224,8 @@ fn handle(
     }
 }
 
-/// Builds the window and its WebView on `url`. `loaded` is told once the
-/// panel page (after the token redirect) has finished loading: scripts sent
-/// before then could be lost in the navigation.
+/// Builds the window and its WebView on `url`; `loaded` is told when the
+/// page is up.
 fn build(
     url: &str,
     target: &EventLoopWindowTarget<Command>,
@@ -237,15 +240,7 @@ fn build(
     let container = window
         .default_vbox()
         .ok_or_else(|| PanelError::Build("the window has no GTK container".into()))?;
-    let webview = WebViewBuilder::new()
-        .with_url(url)
-        .with_on_page_load_handler(move |event, url| {
-            if matches!(event, PageLoadEvent::Finished) && !url.contains("token=") {
-                let _ = loaded.try_send(Ok(()));
-            }
-        })
-        .build_gtk(container)
-        .map_err(|e| PanelError::Build(e.to_string()))?;
+    let webview = page::load(container, url, loaded)?;
     let _ = lifecycle.activate();
     Ok(PanelWindow {
         lifecycle,

@@ -29,6 +29,7 @@ use crate::auth;
 use futures::Stream;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
 
 pub use board::{Board, HostStatus};
 pub use callbacks::{CallbackError, Callbacks, PanelCallback};
@@ -51,6 +52,9 @@ pub struct Panel {
     pub token: Arc<str>,
     /// The MCP endpoint, for the connection section.
     pub mcp_url: Arc<str>,
+    /// Fires when the server stops: event streams end then, so a page that
+    /// stays open cannot hold the shutdown up.
+    pub stop: CancellationToken,
 }
 
 /// The `/panel` routes.
@@ -212,6 +216,7 @@ fn event_stream(panel: Panel) -> impl Stream<Item = Result<SseEvent, Infallible>
             }
             loop {
                 tokio::select! {
+                    () = panel.stop.cancelled() => return None,
                     received = receiver.recv() => match received {
                         Ok(json) => {
                             let message = SseEvent::default().event("event").data(&*json);
