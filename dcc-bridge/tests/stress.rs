@@ -106,7 +106,14 @@ fn a_million_messages_with_random_cancels_and_nested_pumps() {
         "a call ran twice"
     );
     assert_eq!(stats.submitted as usize, total, "every call was accepted");
-    assert_eq!(ran as u64, stats.done, "every run is accounted");
+    // A call cancelled while it runs has run, yet ends as cancelled.
+    let ran = ran as u64;
+    assert!(
+        stats.done <= ran && ran <= stats.done + stats.cancelled,
+        "every run is accounted: {ran} ran, {} done, {} cancelled",
+        stats.done,
+        stats.cancelled
+    );
     assert_eq!(
         stats.done + stats.cancelled,
         stats.submitted,

@@ -9,15 +9,18 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::http::header::WWW_AUTHENTICATE;
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
+use crate::answering::Answering;
 use crate::auth;
 use crate::handler::{DccServer, Shared};
 use crate::panel::Panel;
@@ -27,11 +30,13 @@ const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 /// The loopback origins a browser may call from.
 const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
 
-/// The axum app: `/mcp` behind the token, and the panel.
+/// The axum app: `/mcp` behind the token, and the panel. `answering`
+/// counts the answers on their way out; `cancel` closes every session.
 pub fn router(
     shared: Arc<Shared>,
     token: Arc<str>,
     max_body_bytes: usize,
+    answering: Answering,
     cancel: CancellationToken,
     panel: Panel,
 ) -> Router {
@@ -47,8 +52,28 @@ pub fn router(
     );
     Router::new()
         .route_service("/mcp", service)
+        .layer(middleware::from_fn_with_state(answering, track_answer))
         .layer(middleware::from_fn_with_state(token, require_token))
         .merge(crate::panel::router(panel))
+}
+
+/// Counts a POST's response, an SSE stream that ends after the answer, until
+/// its body is written or dropped.
+async fn track_answer(
+    State(answering): State<Answering>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let guard = answering.begin();
+    let (parts, body) = next.run(request).await.into_parts();
+    let body = body.into_data_stream().map(move |chunk| {
+        let _writing = &guard;
+        chunk
+    });
+    Response::from_parts(parts, Body::from_stream(body))
 }
 
 /// Lets a request through only with `Authorization: Bearer <token>`.

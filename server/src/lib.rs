@@ -10,6 +10,7 @@
 //! own with a current-thread tokio runtime, so requests are handled in the
 //! order they arrive and nothing here ever waits on the GIL.
 
+pub mod answering;
 pub mod auth;
 pub mod cli;
 pub mod dispatch;

@@ -18,9 +18,13 @@ use rmcp::ServiceExt;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::answering::Answering;
 use crate::handler::{DccServer, Shared};
 use crate::panel::{Board, Panel};
 use crate::stdio::{StdioTransport, take_process_stdio};
+
+/// How long shutdown waits for answers already computed to reach clients.
+const ANSWER_BOUND: Duration = Duration::from_secs(2);
 
 /// What to serve and how.
 #[derive(Debug, Clone)]
@@ -82,7 +86,8 @@ pub struct ServerHandle {
     shared: Arc<Shared>,
     url: Option<String>,
     token: String,
-    cancel: CancellationToken,
+    /// Asks the server thread to stop.
+    stopping: CancellationToken,
     finished: Receiver<()>,
     thread: Option<JoinHandle<()>>,
 }
@@ -127,14 +132,16 @@ impl ServerHandle {
         };
         let token = config.token.clone().unwrap_or_else(random_token);
         crate::panel::server_log::attach(&shared.bridge);
-        let cancel = CancellationToken::new();
+        let stopping = CancellationToken::new();
         let (ready_tx, ready_rx) = crossbeam_channel::bounded::<std::io::Result<()>>(1);
         let (finished_tx, finished) = crossbeam_channel::bounded::<()>(1);
         let serve = Serve {
             config,
             shared: shared.clone(),
             token: Arc::from(token.as_str()),
-            cancel: cancel.clone(),
+            stopping: stopping.clone(),
+            cancel: CancellationToken::new(),
+            answering: Answering::default(),
         };
         let thread = std::thread::Builder::new()
             .name("dcclink-server".into())
@@ -163,7 +170,7 @@ impl ServerHandle {
             shared,
             url,
             token,
-            cancel,
+            stopping,
             finished,
             thread: Some(thread),
         })
@@ -196,7 +203,7 @@ impl ServerHandle {
     /// at most `bound` for the server thread. Safe to call more than once.
     pub fn shutdown(&mut self, bound: Duration) {
         self.shared.bridge.shutdown();
-        self.cancel.cancel();
+        self.stopping.cancel();
         if self.finished.recv_timeout(bound).is_ok()
             && let Some(thread) = self.thread.take()
         {
@@ -212,7 +219,11 @@ struct Serve {
     config: ServerConfig,
     shared: Arc<Shared>,
     token: Arc<str>,
+    /// Fires when shutdown begins (after the bridge has answered every call).
+    stopping: CancellationToken,
+    /// Closes the transports and every session.
     cancel: CancellationToken,
+    answering: Answering,
 }
 
 impl Serve {
@@ -228,19 +239,24 @@ impl Serve {
         }
         let _ = ready.send(Ok(()));
         if self.config.handle_signals {
-            let (bridge, cancel) = (self.shared.bridge.clone(), self.cancel.clone());
+            let (bridge, stopping) = (self.shared.bridge.clone(), self.stopping.clone());
             tasks.spawn(async move {
                 tokio::select! {
                     () = wait_for_signal() => {
                         tracing::info!("signal received; shutting down");
-                        shut_down(bridge, cancel).await;
+                        shut_down(bridge, stopping).await;
                     }
-                    () = cancel.cancelled() => {}
+                    () = stopping.cancelled() => {}
                 }
             });
         }
-        self.cancel.cancelled().await;
-        // Let the transports deliver the last answers, with a bound.
+        self.stopping.cancelled().await;
+        // Every call has its answer: let the answers reach their clients
+        // before the sessions close, then let the transports finish. Bounded.
+        if !self.answering.settled(ANSWER_BOUND).await {
+            tracing::warn!("answers still unsent after {ANSWER_BOUND:?}; closing anyway");
+        }
+        self.cancel.cancel();
         let drain = async { while tasks.join_next().await.is_some() {} };
         if tokio::time::timeout(Duration::from_secs(3), drain)
             .await
@@ -268,6 +284,7 @@ impl Serve {
                 self.shared.clone(),
                 self.token.clone(),
                 self.config.max_request_bytes,
+                self.answering.clone(),
                 self.cancel.child_token(),
                 panel,
             );
@@ -286,7 +303,8 @@ impl Serve {
             let transport = StdioTransport::new(reader, writer, self.config.max_request_bytes);
             let server =
                 DccServer::new(self.shared.clone(), "stdio").cancelled_on(transport.closed());
-            let (bridge, cancel) = (self.shared.bridge.clone(), self.cancel.clone());
+            let (bridge, stopping) = (self.shared.bridge.clone(), self.stopping.clone());
+            let cancel = self.cancel.clone();
             tasks.spawn(async move {
                 // Serving waits for the client's `initialize`, so it runs as a
                 // task: start-up does not depend on how soon the IDE speaks.
@@ -298,9 +316,9 @@ impl Serve {
                         tracing::warn!(%error, "the stdio client left before initializing")
                     }
                 }
-                if !cancel.is_cancelled() {
+                if !stopping.is_cancelled() {
                     tracing::info!("stdin closed; shutting down");
-                    shut_down(bridge, cancel).await;
+                    shut_down(bridge, stopping).await;
                 }
             });
         }
@@ -310,9 +328,9 @@ impl Serve {
 
 /// Shuts the bridge down (off the runtime thread: it waits, bounded, for the
 /// running call), then closes the transports.
-async fn shut_down(bridge: Arc<dcclink_bridge::Bridge>, cancel: CancellationToken) {
+async fn shut_down(bridge: Arc<dcclink_bridge::Bridge>, stopping: CancellationToken) {
     let _ = tokio::task::spawn_blocking(move || bridge.shutdown()).await;
-    cancel.cancel();
+    stopping.cancel();
 }
 
 async fn wait_for_signal() {

@@ -225,3 +225,47 @@ def test_stop_then_start_again(host: dcclink.ServerInfo) -> None:
     dcclink.stop()
     again = dcclink.start()
     assert again.url != host.url or again.token != host.token
+
+
+LAST_WORDS = threading.Event()
+
+
+@dcclink.tool
+def last_words() -> str:
+    """The call the host stops right after."""
+    LAST_WORDS.set()
+    return "goodbye"
+
+
+def test_a_call_that_finished_just_before_stop_still_gets_its_answer() -> None:
+    info = dcclink.start()
+    LAST_WORDS.clear()
+    outcome: dict[str, Any] = {}
+
+    async def main() -> None:
+        from mcp.client.streamable_http import streamable_http_client
+        from mcp.shared._httpx_utils import create_mcp_http_client
+
+        assert info.url is not None
+        headers = {"Authorization": f"Bearer {info.token}"}
+        async with (
+            create_mcp_http_client(headers=headers) as http,
+            streamable_http_client(info.url, http_client=http) as (read, write, *_),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            # The SDK lists the tools after a call's answer unless it has
+            # them already; that request would race the stop.
+            await session.list_tools()
+            outcome["answer"] = (await session.call_tool("last_words", {})).content[0]
+
+    client = threading.Thread(target=lambda: anyio.run(main), daemon=True)
+    client.start()
+    deadline = time.monotonic() + 15
+    while not LAST_WORDS.is_set():
+        assert time.monotonic() < deadline, "the call never came"
+        dcclink.pump(10)
+        time.sleep(0.001)
+    dcclink.stop()  # at once: the answer may still be on its way
+    client.join(15)
+    assert getattr(outcome.get("answer"), "text", None) == "goodbye"
