@@ -8,7 +8,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -89,6 +90,19 @@ def pump_while(thread: threading.Thread, bound: float = 30) -> None:
         time.sleep(0.001)
 
 
+@asynccontextmanager
+async def sdk_session(url: str, token: str) -> AsyncIterator[ClientSession]:
+    """An initialized session of the official SDK's client with ``url``."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        create_mcp_http_client(headers=headers) as http,
+        streamable_http_client(url, http_client=http) as (read, write, *_),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
 def with_client(info: dcclink.ServerInfo, body: Callable[[ClientSession], Awaitable[T]]) -> T:
     """Runs ``body`` with an SDK session on another thread while this (the
     main) thread pumps, as a DCC's timer would."""
@@ -96,14 +110,8 @@ def with_client(info: dcclink.ServerInfo, body: Callable[[ClientSession], Awaita
 
     def client_thread() -> None:
         async def main() -> None:
-            headers = {"Authorization": f"Bearer {info.token}"}
             assert info.url is not None
-            async with (
-                create_mcp_http_client(headers=headers) as http,
-                streamable_http_client(info.url, http_client=http) as (read, write, *_),
-                ClientSession(read, write) as session,
-            ):
-                await session.initialize()
+            async with sdk_session(info.url, info.token) as session:
                 outcome["value"] = await body(session)
 
         try:

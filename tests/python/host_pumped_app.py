@@ -26,6 +26,7 @@ from typing import Any, Optional
 os.environ.setdefault("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
 
 import dcclink
+import panel_tools  # noqa: F401  (registers close_midway)
 
 MAIN = threading.get_ident()
 #: (stream, number, on the main thread) for every message that ran.
@@ -170,17 +171,6 @@ def cycle(times: int) -> dict[str, float]:
         assert dcclink.panel.is_open()
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     return {"grown_mib": grown / 1024, "title": dcclink.panel.eval_js_sync("document.title")}
-
-
-@dcclink.tool
-def close_midway(ctx: dcclink.Context) -> str:
-    """Closes the panel while it runs, and keeps reporting."""
-    for i in range(1, 11):
-        ctx.progress(i, 10)
-        if i == 5:
-            dcclink.panel.close()
-        time.sleep(0.01)
-    return "survived"
 
 
 @dcclink.tool

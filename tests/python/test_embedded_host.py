@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import anyio
 import dcclink
 import pytest
-from conftest import pump_while, with_client
+from conftest import pump_while, sdk_session, with_client
 from mcp import ClientSession
 
 T = TypeVar("T")
@@ -243,17 +243,8 @@ def test_a_call_that_finished_just_before_stop_still_gets_its_answer() -> None:
     outcome: dict[str, Any] = {}
 
     async def main() -> None:
-        from mcp.client.streamable_http import streamable_http_client
-        from mcp.shared._httpx_utils import create_mcp_http_client
-
         assert info.url is not None
-        headers = {"Authorization": f"Bearer {info.token}"}
-        async with (
-            create_mcp_http_client(headers=headers) as http,
-            streamable_http_client(info.url, http_client=http) as (read, write, *_),
-            ClientSession(read, write) as session,
-        ):
-            await session.initialize()
+        async with sdk_session(info.url, info.token) as session:
             # The SDK lists the tools after a call's answer unless it has
             # them already; that request would race the stop.
             await session.list_tools()

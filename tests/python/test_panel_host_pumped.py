@@ -21,9 +21,8 @@ from typing import Any, Callable, TypeVar
 
 import anyio
 import pytest
+from conftest import sdk_session
 from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 
 T = TypeVar("T")
 
@@ -69,14 +68,8 @@ def drive(app: App, body: Callable[[ClientSession], Awaitable[T]], bound: float 
     outcome: dict[str, Any] = {}
 
     async def main() -> None:
-        headers = {"Authorization": f"Bearer {app.token}"}
         with anyio.fail_after(bound):
-            async with (
-                create_mcp_http_client(headers=headers) as http,
-                streamable_http_client(app.url, http_client=http) as (read, write, *_),
-                ClientSession(read, write) as session,
-            ):
-                await session.initialize()
+            async with sdk_session(app.url, app.token) as session:
                 outcome["value"] = await body(session)
                 await session.call_tool("quit", {})
 

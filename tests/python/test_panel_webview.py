@@ -15,6 +15,7 @@ from typing import Any
 
 import dcclink
 import httpx2
+import panel_tools  # noqa: F401  (registers close_midway)
 import pytest
 from conftest import ACCEPT, DCCLINK, INIT, ROOT, HttpServer, with_client
 from mcp import ClientSession
@@ -57,17 +58,6 @@ def watched(ctx: dcclink.Context, steps: int = 20) -> list:
             ARTIFACTS.mkdir(exist_ok=True)
             ImageGrab.grab().save(ARTIFACTS / "webview.png")
     return shown
-
-
-@dcclink.tool
-def close_midway(ctx: dcclink.Context) -> str:
-    """Closes the panel while it runs, and keeps reporting."""
-    for i in range(1, 11):
-        ctx.progress(i, 10)
-        if i == 5:
-            dcclink.panel.close()
-        time.sleep(0.01)
-    return "survived"
 
 
 @pytest.fixture
