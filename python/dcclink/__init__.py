@@ -19,6 +19,7 @@ dcclink.serve(http="127.0.0.1:8765")
 from dcclink import panel
 from dcclink._host import (
     ServerInfo,
+    instances,
     is_main_thread,
     main_thread,
     open_panel,
@@ -26,6 +27,7 @@ from dcclink._host import (
     run_on_main_thread,
     run_on_main_thread_sync,
     serve,
+    set_scene,
     start,
     stats,
     stop,
@@ -40,6 +42,7 @@ __all__ = [
     "MainThreadCall",
     "ServerInfo",
     "__version__",
+    "instances",
     "is_main_thread",
     "main_thread",
     "open_panel",
@@ -48,6 +51,7 @@ __all__ = [
     "run_on_main_thread",
     "run_on_main_thread_sync",
     "serve",
+    "set_scene",
     "start",
     "stats",
     "stop",

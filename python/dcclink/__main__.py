@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Optional
+import time
+from typing import Any, Optional
 
 from dcclink import _native
 from dcclink._host import serve
@@ -15,8 +16,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     options = _native.parse_args(sys.argv[1:] if argv is None else argv)
     if isinstance(options, int):
         return options
-    if options.pop("command") == "panel":
-        return show_panel(options["url"])
+    command = options.pop("command")
+    if command == "list":
+        return list_instances(as_json=options["json"])
+    if command == "panel":
+        return show_panel(**options)
     options["tools"] = tuple(options["tools"])
     try:
         serve(**options)
@@ -28,14 +32,58 @@ def main(argv: Optional[list[str]] = None) -> int:
     return 0
 
 
-def show_panel(url: str) -> int:
-    """``dcclink panel``: the panel in a window of this process, until the
-    window is closed (or Ctrl-C / SIGTERM). A crash here cannot take the DCC
-    down."""
+def _age(started: int) -> str:
+    seconds = max(0, int(time.time()) - started)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def list_instances(as_json: bool) -> int:
+    """``dcclink list``: the running instances, as a table (tokens left
+    out) or as JSON lines."""
+    found: list[dict[str, Any]] = _native.instances()
+    if as_json:
+        for instance in found:
+            print(json.dumps(instance))
+        return 0
+    if not found:
+        print("no dcclink instance is running", file=sys.stderr)
+        return 0
+    header = ("ID", "DCC", "VERSION", "PID", "UP", "URL", "SCENE")
+    rows = [header] + [
+        (
+            i["id"],
+            i["dcc"],
+            i["dcc_version"] or "-",
+            str(i["pid"]),
+            _age(i["started"]),
+            i["url"],
+            i["scene"] or "-",
+        )
+        for i in found
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+        print("  ".join([*cells, row[-1]]))
+    return 0
+
+
+def show_panel(
+    instance: Optional[str] = None, dcc: Optional[str] = None, url: Optional[str] = None
+) -> int:
+    """``dcclink panel``: the panel of a running instance (chosen by id, by
+    DCC, or the only one) or at ``url``, in a window of this process, until
+    the window is closed (or Ctrl-C / SIGTERM). A crash here cannot take the
+    DCC down."""
     import signal
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
+        if url is None:
+            url = _native.select_instance(instance, dcc)["panel"]
         _native.open_panel_at(url)
         print(json.dumps({"panel": "open"}), file=sys.stderr, flush=True)
         # Wake now and then only so that Python can notice Ctrl-C.
@@ -43,6 +91,9 @@ def show_panel(url: str) -> int:
             pass
     except KeyboardInterrupt:
         _native.close_panel()
+    except LookupError as error:  # which instance: the message says what to do
+        print(f"dcclink: {error}", file=sys.stderr)
+        return 1
     except Exception as error:
         print(f"dcclink: {type(error).__name__}: {error}", file=sys.stderr)
         return 1

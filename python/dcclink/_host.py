@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+import platform
 import sys
 import threading
 from dataclasses import dataclass
@@ -25,11 +26,13 @@ _main_thread_ident: int = threading.main_thread().ident or 0
 @dataclass(frozen=True)
 class ServerInfo:
     """Where clients reach a running dcclink: the MCP endpoint, its bearer
-    token, and the panel's address (with the token, for the first load)."""
+    token, the panel's address (with the token, for the first load), and its
+    id in the instance registry (what ``dcclink list`` shows)."""
 
     url: Optional[str]
     token: str
     panel: Optional[str] = None
+    instance: Optional[str] = None
 
 
 def _register(host: _native.Host, definition: _tools.ToolDef) -> None:
@@ -111,8 +114,9 @@ def serve(
     The calling thread becomes the main thread that runs every tool. With
     neither ``stdio`` nor ``http`` it serves stdio. ``tools`` are Python files
     to import first. With HTTP it prints ``{"url": ..., "token": ...,
-    "panel": ...}`` as one JSON line on stderr once it listens; ``panel`` is
-    the link that opens the panel in a browser.
+    "panel": ..., "instance": ...}`` as one JSON line on stderr once it
+    listens; ``panel`` is the link that opens the panel in a browser, and
+    ``instance`` its id for ``dcclink panel --instance``.
     """
     if not stdio and http is None:
         stdio = True
@@ -122,15 +126,17 @@ def serve(
     host = _create_host(queue_capacity, queue_timeout, timeout)
     try:
         load_tool_files(list(tools))
-        url, token, panel = host.start(
+        url, token, panel, instance = host.start(
             stdio=stdio,
             http=http,
             token=token,
             max_request_bytes=max_request_bytes,
             handle_signals=True,
+            dcc="standalone",
+            dcc_version=platform.python_version(),
         )
         if url is not None:
-            line = {"url": url, "token": token, "panel": panel}
+            line = {"url": url, "token": token, "panel": panel, "instance": instance}
             print(json.dumps(line), file=sys.stderr, flush=True)
         host.serve_forever()
     finally:
@@ -145,18 +151,45 @@ def start(
     queue_timeout: float = 60.0,
     timeout: float = 60.0,
     max_request_bytes: int = 8 * 1024 * 1024,
+    dcc: str = "python",
+    dcc_version: Optional[str] = None,
+    scene: Optional[str] = None,
 ) -> ServerInfo:
     """Starts the server without blocking, for hosts that own their event
     loop. The calling thread is taken to be the main thread; the host must
-    then call ``dcclink.pump()`` from its timer or idle callback."""
+    then call ``dcclink.pump()`` from its timer or idle callback.
+
+    ``dcc``, ``dcc_version`` and ``scene`` describe the host in the instance
+    registry, where ``dcclink list``, ``dcclink panel`` and ``dcclink
+    connect`` find it; :func:`set_scene` updates the scene."""
     _native.init_logging(0)
     host = _create_host(queue_capacity, queue_timeout, timeout)
     try:
-        url, token, panel = host.start(http=http, token=token, max_request_bytes=max_request_bytes)
+        url, token, panel, instance = host.start(
+            http=http,
+            token=token,
+            max_request_bytes=max_request_bytes,
+            dcc=dcc,
+            dcc_version=dcc_version,
+            scene=scene,
+        )
     except BaseException:
         host.stop()
         raise
-    return ServerInfo(url=url, token=token, panel=panel)
+    return ServerInfo(url=url, token=token, panel=panel, instance=instance)
+
+
+def set_scene(scene: Optional[str]) -> None:
+    """Records the scene or file now open in the host (call it from the
+    host's file-opened hook), so that ``dcclink list`` shows it."""
+    current_host().set_scene(scene)
+
+
+def instances() -> list[dict[str, Any]]:
+    """The dcclink instances running on this machine for this user, oldest
+    first: ``id``, ``pid``, ``dcc``, ``dcc_version``, ``scene``, ``url``,
+    ``token``, ``started`` (Unix seconds) and ``panel`` (its link)."""
+    return _native.instances()
 
 
 def stop(timeout: float = 5.0) -> None:

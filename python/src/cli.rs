@@ -24,7 +24,14 @@ pub fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bound<'py
         Command::Serve(args) => args,
         Command::Panel(args) => {
             options.set_item("command", "panel")?;
+            options.set_item("instance", args.instance)?;
+            options.set_item("dcc", args.dcc)?;
             options.set_item("url", args.url)?;
+            return Ok(options.into_any());
+        }
+        Command::List(args) => {
+            options.set_item("command", "list")?;
+            options.set_item("json", args.json)?;
             return Ok(options.into_any());
         }
     };

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump};
+use dcclink_server::instances::HostInfo;
 use dcclink_server::{Registry, ServerConfig, ServerHandle, Shared, ToolSpec};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -26,6 +27,9 @@ fn duration(seconds: f64, what: &str) -> PyResult<Duration> {
         ))
     })
 }
+
+/// What `Host.start` returns: `(url, token, panel_url, instance_id)`.
+type Started = (Option<String>, String, Option<String>, Option<String>);
 
 /// One dcclink instance. The `dcclink` package keeps one per process.
 #[pyclass(module = "dcclink._native", frozen)]
@@ -112,9 +116,11 @@ impl Host {
         Ok(())
     }
 
-    /// Starts serving MCP. Returns `(url, token, panel_url)`; the URLs are
-    /// `None` without HTTP.
-    #[pyo3(signature = (*, stdio = false, http = None, token = None, max_request_bytes = 8 * 1024 * 1024, handle_signals = false))]
+    /// Starts serving MCP. Returns `(url, token, panel_url, instance_id)`;
+    /// the URLs and the id are `None` without HTTP. With HTTP the server is
+    /// listed in the instance registry as `dcc`.
+    #[pyo3(signature = (*, stdio = false, http = None, token = None, max_request_bytes = 8 * 1024 * 1024, handle_signals = false, dcc = "python".to_owned(), dcc_version = None, scene = None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn start(
         &self,
         py: Python<'_>,
@@ -123,7 +129,10 @@ impl Host {
         token: Option<String>,
         max_request_bytes: usize,
         handle_signals: bool,
-    ) -> PyResult<(Option<String>, String, Option<String>)> {
+        dcc: String,
+        dcc_version: Option<String>,
+        scene: Option<String>,
+    ) -> PyResult<Started> {
         let http = http
             .map(|addr| {
                 addr.parse::<SocketAddr>().map_err(|e| {
@@ -139,6 +148,11 @@ impl Host {
             token,
             max_request_bytes,
             handle_signals,
+            register: Some(HostInfo {
+                dcc,
+                dcc_version,
+                scene,
+            }),
         };
         // Claimed with an atomic, not by holding the slot's lock: starting
         // waits (bounded) for the server thread, and stop() from another
@@ -155,12 +169,24 @@ impl Host {
                 handle.url().map(str::to_owned),
                 handle.token().to_owned(),
                 handle.panel_url(),
+                handle.instance_id().map(str::to_owned),
             );
             *self.server.lock() = Some(handle);
             answer
         });
         self.starting.store(false, Ordering::Release);
         answer.map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// Records the scene or file now open in the host, for `dcclink list`.
+    #[pyo3(signature = (scene))]
+    fn set_scene(&self, scene: Option<String>) -> PyResult<()> {
+        match self.server.lock().as_mut() {
+            Some(handle) => handle
+                .set_scene(scene)
+                .map_err(|e| PyRuntimeError::new_err(e.to_string())),
+            None => Ok(()),
+        }
     }
 
     /// Opens the panel window on this instance's panel page, or focuses it.

@@ -11,6 +11,7 @@ mod context;
 mod convert;
 mod host;
 mod image;
+mod instances;
 mod main_thread;
 mod panel_window;
 mod tool;
@@ -27,6 +28,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cli::parse_args, m)?)?;
     m.add_function(wrap_pyfunction!(cli::init_logging, m)?)?;
     m.add_function(wrap_pyfunction!(cli::protect_stdout, m)?)?;
+    m.add_function(wrap_pyfunction!(instances::instances, m)?)?;
+    m.add_function(wrap_pyfunction!(instances::select_instance, m)?)?;
     m.add_function(wrap_pyfunction!(open_panel_at, m)?)?;
     m.add_function(wrap_pyfunction!(wait_panel_closed, m)?)?;
     m.add_function(wrap_pyfunction!(close_panel, m)?)?;

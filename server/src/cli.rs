@@ -4,14 +4,10 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use dcclink_bridge::BridgeConfig;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
-
-use crate::runtime::ServerConfig;
 
 /// dcclink: an MCP server inside your DCC application.
 #[derive(Debug, Parser)]
@@ -33,15 +29,35 @@ pub enum Command {
     Serve(ServeArgs),
     /// Open a running instance's panel in a window of its own process.
     Panel(PanelArgs),
+    /// Show the running instances (in DCCs and `dcclink serve --http`).
+    List(ListArgs),
 }
 
-/// `dcclink panel`.
+/// `dcclink panel`: which instance's panel to open. With none of the
+/// options, the only running instance; with several running, say which.
 #[derive(Debug, Args)]
+#[group(multiple = false)]
 pub struct PanelArgs {
-    /// The panel link the instance printed ("panel" in its JSON line, or
-    /// `dcclink.start().panel`).
+    /// The instance's id, as `dcclink list` shows it.
+    #[arg(long, value_name = "ID")]
+    pub instance: Option<String>,
+
+    /// The only running instance of this DCC (blender, maya, …).
+    #[arg(long, value_name = "NAME")]
+    pub dcc: Option<String>,
+
+    /// A panel link instead (the "panel" an instance printed, or
+    /// `dcclink.start().panel`), for an instance the registry does not list.
     #[arg(long, env = "DCCLINK_PANEL_URL", hide_env_values = true)]
-    pub url: String,
+    pub url: Option<String>,
+}
+
+/// `dcclink list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// One JSON object per line, tokens included, instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `dcclink serve`.
@@ -82,37 +98,6 @@ pub struct ServeArgs {
     /// More logging on stderr (-v debug, -vv trace).
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
-}
-
-impl ServeArgs {
-    /// The bridge's configuration.
-    pub fn bridge_config(&self) -> BridgeConfig {
-        BridgeConfig {
-            queue_capacity: self.queue_capacity,
-            queue_timeout: seconds(self.queue_timeout),
-            ..BridgeConfig::default()
-        }
-    }
-
-    /// The server's configuration.
-    pub fn server_config(&self) -> ServerConfig {
-        ServerConfig {
-            stdio: self.stdio,
-            http: self.http,
-            token: self.token.clone(),
-            max_request_bytes: self.max_request_bytes,
-            handle_signals: true,
-        }
-    }
-
-    /// The timeout of tools that set none.
-    pub fn default_timeout(&self) -> Duration {
-        seconds(self.timeout)
-    }
-}
-
-fn seconds(value: f64) -> Duration {
-    Duration::try_from_secs_f64(value).unwrap_or(Duration::MAX)
 }
 
 /// Sends dcclink's logs to stderr, and its warnings and errors to the panel:

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod dispatch;
 pub mod handler;
 pub mod http;
+pub mod instances;
 pub mod panel;
 pub mod runtime;
 pub mod stdio;

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::answering::Answering;
 use crate::handler::{DccServer, Shared};
+use crate::instances::{HostInfo, Instance, Registration};
 use crate::panel::{Board, Panel};
 use crate::stdio::{StdioTransport, take_process_stdio};
 
@@ -40,6 +41,9 @@ pub struct ServerConfig {
     /// Shut down on SIGINT and SIGTERM (the standalone host does; a DCC,
     /// which owns its signals, does not).
     pub handle_signals: bool,
+    /// List the server in the instance registry as this host, so that
+    /// `dcclink list`, `panel` and `connect` find it (HTTP only).
+    pub register: Option<HostInfo>,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +54,7 @@ impl Default for ServerConfig {
             token: None,
             max_request_bytes: 8 * 1024 * 1024,
             handle_signals: false,
+            register: None,
         }
     }
 }
@@ -86,6 +91,7 @@ pub struct ServerHandle {
     shared: Arc<Shared>,
     url: Option<String>,
     token: String,
+    registration: Option<Registration>,
     /// Asks the server thread to stop.
     stopping: CancellationToken,
     finished: Receiver<()>,
@@ -131,6 +137,7 @@ impl ServerHandle {
             None => None,
         };
         let token = config.token.clone().unwrap_or_else(random_token);
+        let register = config.register.clone();
         crate::panel::server_log::attach(&shared.bridge);
         let stopping = CancellationToken::new();
         let (ready_tx, ready_rx) = crossbeam_channel::bounded::<std::io::Result<()>>(1);
@@ -166,10 +173,17 @@ impl ServerHandle {
                 )));
             }
         }
+        let registration = match (&url, register) {
+            (Some(url), Some(host)) => Registration::create(Instance::new(&host, url, &token))
+                .inspect_err(|error| tracing::warn!("{error}"))
+                .ok(),
+            _ => None,
+        };
         Ok(Self {
             shared,
             url,
             token,
+            registration,
             stopping,
             finished,
             thread: Some(thread),
@@ -192,6 +206,22 @@ impl ServerHandle {
         Some(format!("{base}/panel?token={}", self.token))
     }
 
+    /// The id of this server in the instance registry, when it is listed.
+    pub fn instance_id(&self) -> Option<&str> {
+        self.registration.as_ref().map(Registration::id)
+    }
+
+    /// Records the scene or file now open in the host, for `dcclink list`.
+    pub fn set_scene(
+        &mut self,
+        scene: Option<String>,
+    ) -> Result<(), crate::instances::RegistryError> {
+        match &mut self.registration {
+            Some(registration) => registration.set_scene(scene),
+            None => Ok(()),
+        }
+    }
+
     /// True once the server has stopped (a signal, stdin closed, or
     /// [`ServerHandle::shutdown`]).
     pub fn is_finished(&self) -> bool {
@@ -202,6 +232,7 @@ impl ServerHandle {
     /// waits (bounded) for the running one, then the transports close. Waits
     /// at most `bound` for the server thread. Safe to call more than once.
     pub fn shutdown(&mut self, bound: Duration) {
+        self.registration = None;
         self.shared.bridge.shutdown();
         self.stopping.cancel();
         if self.finished.recv_timeout(bound).is_ok()

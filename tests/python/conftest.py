@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Iterator
@@ -26,6 +27,9 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_TOOLS = ROOT / "tests" / "fixtures" / "tools.py"
 DCCLINK = Path(sys.executable).parent / "dcclink"
+# Instances started by the tests list themselves here, not in the user's
+# runtime dir (the spawned servers inherit it).
+os.environ["DCCLINK_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="dcclink-test-runtime-")
 
 
 #: A raw MCP `initialize` request, for tests that speak HTTP by hand.
@@ -48,6 +52,7 @@ class HttpServer:
     process: subprocess.Popen[str]
     url: str
     token: str
+    instance: str
 
     @property
     def auth(self) -> dict[str, str]:
@@ -70,7 +75,7 @@ def start_http(*extra: str, log: str = "warn") -> HttpServer:
     except json.JSONDecodeError:
         process.kill()
         raise AssertionError(f"dcclink did not announce its URL; it said: {line!r}") from None
-    return HttpServer(process, info["url"], info["token"])
+    return HttpServer(process, info["url"], info["token"], info["instance"])
 
 
 @pytest.fixture

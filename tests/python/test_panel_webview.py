@@ -130,20 +130,20 @@ def test_dcclink_panel_shows_an_instance_in_its_own_process(http_server: HttpSer
     link = http_server.url.removesuffix("/mcp") + f"/panel?token={http_server.token}"
     env = {**os.environ, "WEBKIT_DISABLE_DMABUF_RENDERER": "1"}
 
-    def open_viewer() -> subprocess.Popen[str]:
+    def open_viewer(*choice: str) -> subprocess.Popen[str]:
         viewer = subprocess.Popen(
-            [str(DCCLINK), "panel", "--url", link], stderr=subprocess.PIPE, text=True, env=env
+            [str(DCCLINK), "panel", *choice], stderr=subprocess.PIPE, text=True, env=env
         )
         assert viewer.stderr is not None
         assert json.loads(viewer.stderr.readline()) == {"panel": "open"}
         return viewer
 
-    viewer = open_viewer()
+    viewer = open_viewer("--instance", http_server.instance)
     viewer.send_signal(signal.SIGTERM)
     assert viewer.wait(timeout=10) == 0
 
     # A crash of the panel process cannot take the instance down.
-    viewer = open_viewer()
+    viewer = open_viewer("--url", link)
     viewer.kill()
     viewer.wait(timeout=10)
     headers = {**http_server.auth, **ACCEPT}
