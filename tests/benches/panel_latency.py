@@ -20,40 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+from figures import HEADER, row
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from playwright.sync_api import sync_playwright
+from probes import COUNT_BURST, OBSERVE, callback_loop
 
 ROOT = Path(__file__).resolve().parents[2]
 DCCLINK = Path(sys.executable).parent / "dcclink"
-
-# Records, for every progress message the page draws, how long after the
-# tool stamped it the DOM changed (the message is the tool's wall-clock ms).
-OBSERVE = """
-window.__lat = [];
-const seen = new Set();
-new MutationObserver((records) => {
-  const now = performance.timeOrigin + performance.now();
-  for (const r of records) {
-    const node = r.target.nodeType === 3 ? r.target.parentElement : r.target;
-    if (node && node.classList && node.classList.contains("message")) {
-      const sent = Number(node.textContent);
-      // The first time each stamp shows; the page's once-a-second redraw
-      // sets the same text again.
-      if (sent > 0 && !seen.has(sent)) {
-        seen.add(sent);
-        window.__lat.push(now - sent);
-      }
-    }
-  }
-}).observe(document, { subtree: true, childList: true, characterData: true });
-"""
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * q))]
 
 
 def agent(url: str, token: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -106,19 +81,13 @@ def main() -> None:
             agent(info["url"], info["token"], "stamped_progress", {"n": 300, "delay": 0.02})
             time.sleep(0.5)
             progress = page.evaluate("window.__lat")
+            frame = page.evaluate("window.__frame")
 
-            callback = page.evaluate("""async () => {
-                const lat = [];
-                for (let i = 0; i < 300; i++) {
-                    await new Promise((r) => setTimeout(r, 20));
-                    const start = performance.timeOrigin + performance.now();
-                    const began = await dcclink.call("stamp");
-                    lat.push(began - start);
-                }
-                return lat;
-            }""")
+            page.evaluate(callback_loop(300))
+            page.wait_for_function("window.__cb", timeout=60_000)
+            callback = page.evaluate("window.__cb")
 
-            page.evaluate("window.__burst = 0; dcclink.on('burst', () => window.__burst++)")
+            page.evaluate(COUNT_BURST)
             burst = agent(info["url"], info["token"], "emit_burst", {"n": 10_000, "seconds": 1.0})
             time.sleep(1.0)
             received = page.evaluate("window.__burst")
@@ -128,16 +97,10 @@ def main() -> None:
         server.terminate()
         server.wait(10)
 
-    print("| measurement | p50 | p95 | max | samples |")
-    print("|---|---|---|---|---|")
-    print(
-        f"| ctx.progress → panel DOM updated | {pct(progress, 0.5):.1f} ms "
-        f"| {pct(progress, 0.95):.1f} ms | {max(progress):.1f} ms | {len(progress)} |"
-    )
-    print(
-        f"| page calls a callback → callback starts (idle host) | {pct(callback, 0.5):.1f} ms "
-        f"| {pct(callback, 0.95):.1f} ms | {max(callback):.1f} ms | {len(callback)} |"
-    )
+    print(HEADER)
+    print(row("ctx.progress → panel DOM updated", progress))
+    print(row("ctx.progress → next animation frame", frame))
+    print(row("page calls a callback → callback starts (idle host)", callback))
     print()
     print(
         f"- {emitter['rate']:.0f} emits/s from one tool: each ctx.emit took "

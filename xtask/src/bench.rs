@@ -28,5 +28,17 @@ pub fn run(args: &[String]) -> Result<()> {
         &env,
         &["bench", "-q", "-p", "dcclink-tests", "--bench", "roundtrip"],
     )?;
+    sh::step("the browser panel in headless Chromium");
+    sh::run(
+        python.as_os_str(),
+        &["tests/benches/panel_latency.py"],
+        &env,
+    )?;
+    sh::step("the embedded WebView panel, in each in-process mode (under Xvfb)");
+    sh::run_under_xvfb(
+        &python.to_string_lossy(),
+        &["tests/benches/webview_latency.py"],
+        &env,
+    )?;
     Ok(())
 }

@@ -65,18 +65,7 @@ fn test() -> Result<()> {
     // Under xtask the WebView tests must run: fail, rather than skip, if the
     // display is missing.
     let env = env.with_vars(&[("DCCLINK_REQUIRE_DISPLAY", "1")]);
-    sh::run(
-        "xvfb-run".as_ref(),
-        &[
-            "-a",
-            "-s",
-            "-screen 0 1280x800x24",
-            &pytest,
-            "tests/python",
-            "-q",
-        ],
-        &env,
-    )?;
+    sh::run_under_xvfb(&pytest, &["tests/python", "-q"], &env)?;
     sh::step("all checks passed");
     Ok(())
 }

@@ -73,6 +73,13 @@ pub fn run(program: &OsStr, args: &[&str], env: &Env) -> Result<()> {
     Ok(())
 }
 
+/// Runs a command under a virtual X display (for the WebView).
+pub fn run_under_xvfb(program: &str, args: &[&str], env: &Env) -> Result<()> {
+    let mut all = vec!["-a", "-s", "-screen 0 1280x800x24", program];
+    all.extend_from_slice(args);
+    run("xvfb-run".as_ref(), &all, env)
+}
+
 /// Runs `cargo` with the project's environment.
 pub fn cargo(env: &Env, args: &[&str]) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
