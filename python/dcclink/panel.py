@@ -16,9 +16,13 @@ dcclink.panel.emit("scene_changed", {"objects": 12})
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar, overload
 
 from dcclink import _native
+
+# The window is a plugin beside this file, loaded when it first opens.
+_native.set_panel_plugin_dir(str(Path(__file__).resolve().parent))
 
 F = TypeVar("F", bound=Callable[..., Any])
 

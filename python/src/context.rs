@@ -49,7 +49,7 @@ impl Context {
     #[pyo3(signature = (progress, total = None, message = None))]
     fn progress(&self, progress: f64, total: Option<f64>, message: Option<String>) -> bool {
         let accepted = self.inner.progress(progress, total, message);
-        crate::panel_window::repaint();
+        crate::panel_plugin::repaint();
         accepted
     }
 

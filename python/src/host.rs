@@ -205,7 +205,7 @@ impl Host {
             )
         })?;
         let bridge = self.shared.bridge.clone();
-        py.detach(|| crate::panel_window::open(&url, mode, Some(bridge)))
+        py.detach(|| crate::panel_plugin::open(&url, mode, Some(bridge)))
     }
 
     /// Runs tool calls on this thread as they arrive, until the server shuts
@@ -223,7 +223,7 @@ impl Host {
         let budget = duration(budget_ms / 1000.0, "budget_ms")?;
         Ok(py.detach(|| {
             let ran = self.pump.pump(budget);
-            crate::panel_window::serve(budget);
+            crate::panel_plugin::serve(budget);
             ran
         }))
     }

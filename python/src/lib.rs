@@ -13,7 +13,7 @@ mod host;
 mod image;
 mod instances;
 mod main_thread;
-mod panel_window;
+mod panel_plugin;
 mod tool;
 
 use pyo3::prelude::*;
@@ -30,6 +30,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cli::protect_stdout, m)?)?;
     m.add_function(wrap_pyfunction!(instances::instances, m)?)?;
     m.add_function(wrap_pyfunction!(instances::select_instance, m)?)?;
+    m.add_function(wrap_pyfunction!(set_panel_plugin_dir, m)?)?;
     m.add_function(wrap_pyfunction!(open_panel_at, m)?)?;
     m.add_function(wrap_pyfunction!(wait_panel_closed, m)?)?;
     m.add_function(wrap_pyfunction!(close_panel, m)?)?;
@@ -39,10 +40,16 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
+/// Says where the panel plugin is (the package's folder); loads nothing.
+#[pyfunction]
+fn set_panel_plugin_dir(folder: std::path::PathBuf) {
+    panel_plugin::set_folder(folder);
+}
+
 /// Opens the panel window on `url` (`dcclink panel`).
 #[pyfunction]
 fn open_panel_at(py: Python<'_>, url: &str) -> PyResult<()> {
-    py.detach(|| panel_window::open(url, "thread", None))
+    py.detach(|| panel_plugin::open(url, "thread", None))
 }
 
 /// Waits up to `timeout` seconds for the panel window to close; `True` when
@@ -51,25 +58,25 @@ fn open_panel_at(py: Python<'_>, url: &str) -> PyResult<()> {
 fn wait_panel_closed(py: Python<'_>, timeout: f64) -> bool {
     let bound = std::time::Duration::try_from_secs_f64(timeout.max(0.0))
         .unwrap_or(std::time::Duration::MAX);
-    py.detach(|| panel_window::wait_closed(bound))
+    py.detach(|| panel_plugin::wait_closed(bound))
 }
 
 /// Closes the panel window, if open (the server keeps running).
 #[pyfunction]
 fn close_panel(py: Python<'_>) -> PyResult<()> {
-    py.detach(panel_window::close)
+    py.detach(panel_plugin::close)
 }
 
 /// True while the panel window is open.
 #[pyfunction]
 fn panel_is_open() -> bool {
-    panel_window::is_open()
+    panel_plugin::is_open()
 }
 
 /// Runs `script` in the panel window without waiting.
 #[pyfunction]
 fn eval_js(py: Python<'_>, script: &str) -> PyResult<()> {
-    py.detach(|| panel_window::eval_js(script))
+    py.detach(|| panel_plugin::eval_js(script))
 }
 
 /// Runs `script` in the panel window and returns its value as JSON text;
@@ -79,5 +86,5 @@ fn eval_js(py: Python<'_>, script: &str) -> PyResult<()> {
 fn eval_js_sync(py: Python<'_>, script: &str, timeout: f64) -> PyResult<String> {
     let bound = std::time::Duration::try_from_secs_f64(timeout.max(0.0))
         .unwrap_or(std::time::Duration::MAX);
-    py.detach(|| panel_window::eval_js_sync(script, bound))
+    py.detach(|| panel_plugin::eval_js_sync(script, bound))
 }

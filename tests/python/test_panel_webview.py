@@ -9,6 +9,7 @@ import os
 import resource
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -148,3 +149,29 @@ def test_dcclink_panel_shows_an_instance_in_its_own_process(http_server: HttpSer
     viewer.wait(timeout=10)
     headers = {**http_server.auth, **ACCEPT}
     assert httpx2.post(http_server.url, json=INIT, headers=headers, timeout=10).status_code == 200
+
+
+def test_gtk_and_webkit_load_only_when_a_window_opens() -> None:
+    """A DCC that never opens the panel never gets GTK or WebKit: the window
+    is a plugin loaded by the first open_panel()."""
+    script = """
+import dcclink, json
+def loaded():
+    maps = open("/proc/self/maps").read()
+    return {lib: lib in maps for lib in ("libwebkit2gtk", "libgtk-3", "libdcclink_webview")}
+info = dcclink.start()
+before = loaded()
+dcclink.open_panel()
+after = loaded()
+dcclink.panel.close()
+dcclink.stop()
+print(json.dumps([before, after]))
+"""
+    env = {**os.environ, "WEBKIT_DISABLE_DMABUF_RENDERER": "1"}
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert run.returncode == 0, run.stderr
+    before, after = json.loads(run.stdout.splitlines()[-1])
+    assert not any(before.values()), f"loaded before any window opened: {before}"
+    assert all(after.values()), f"the window did not load the plugin: {after}"

@@ -34,6 +34,9 @@ pub enum PanelError {
         "the host-pumped panel lives on the thread that opened it first; open it from that thread (the one that calls dcclink.pump())"
     )]
     WrongThread,
+    /// A host-pumped window was asked for without a running host.
+    #[error("a host-pumped panel belongs to a running host: use dcclink.open_panel(mode=\"host\")")]
+    NoHost,
     /// An operation could not be queued for the main thread.
     #[error("cannot reach the main thread: {0}")]
     Unreachable(String),

@@ -27,13 +27,14 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex, mark_held};
-use dcclink_bridge::{Bridge, Lifecycle, LifecycleState, Message, TaskFate};
+use dcclink_bridge::{Lifecycle, LifecycleState};
 use gtk::glib;
 use gtk::prelude::*;
 use wry::WebView;
 
 use crate::error::PanelError;
 use crate::gtk_claim::{PanelMode, claim, require_display};
+use crate::host_link::HostLink;
 use crate::page;
 
 /// How long opening the window may take.
@@ -59,9 +60,27 @@ thread_local! {
     static LAST_REPAINT: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
+/// The WebView guard's mark in the host's lock checks, while it lives.
+struct HostMark(Arc<dyn HostLink>);
+
+impl HostMark {
+    fn new(link: Arc<dyn HostLink>) -> Self {
+        link.mark_guard(true);
+        Self(link)
+    }
+}
+
+impl Drop for HostMark {
+    fn drop(&mut self) {
+        self.0.mark_guard(false);
+    }
+}
+
 /// Runs `f` on this thread's window slot under the WebView guard.
 fn with_guard<R>(f: impl FnOnce(&mut Option<Window>) -> R) -> Result<R, PanelError> {
+    let link = HostedPanel::get().route.lock().clone();
     let _held = mark_held(LockLevel::WebView);
+    let _host_mark = link.map(HostMark::new);
     SLOT.with(|slot| {
         // Never fails by construction: the guard is not held across Python.
         // Were that broken, this is an error, not the seeds' deadlock.
@@ -77,14 +96,19 @@ fn with_guard<R>(f: impl FnOnce(&mut Option<Window>) -> R) -> Result<R, PanelErr
 /// ```no_run
 /// # use std::sync::Arc;
 /// # use std::time::Duration;
-/// # let bridge = dcclink_bridge::Bridge::new(Default::default());
-/// # let pump = dcclink_bridge::Pump::new(bridge.clone());
+/// # struct Fifo;
+/// # impl dcclink_webview::HostLink for Fifo {
+/// #     fn post(&self, work: dcclink_webview::MainThreadWork) -> Result<(), String> { Ok(()) }
+/// #     fn mark_guard(&self, held: bool) {}
+/// # }
+/// # fn pump() {}
 /// use dcclink_webview::HostedPanel;
 /// let panel = HostedPanel::get();
-/// // On the host's main thread, the one that pumps:
-/// panel.open("http://127.0.0.1:8765/panel?token=…", bridge.clone())?;
+/// // On the host's main thread, the one that pumps; `Fifo` queues work
+/// // for that thread in order with the host's other messages:
+/// panel.open("http://127.0.0.1:8765/panel?token=…", Arc::new(Fifo))?;
 /// loop {
-///     pump.pump(Duration::from_millis(10));
+///     pump();
 ///     panel.serve(Duration::from_millis(10));
 ///     # break;
 /// }
@@ -92,7 +116,7 @@ fn with_guard<R>(f: impl FnOnce(&mut Option<Window>) -> R) -> Result<R, PanelErr
 /// ```
 pub struct HostedPanel {
     owner: OnceLock<ThreadId>,
-    route: OrderedMutex<Option<Arc<Bridge>>>,
+    route: OrderedMutex<Option<Arc<dyn HostLink>>>,
     open: AtomicBool,
     /// Counts openings, so a close queued from another thread closes the
     /// window it meant and not a later one.
@@ -128,9 +152,9 @@ impl HostedPanel {
     }
 
     /// Opens the window on `url` on this thread, which must be the thread
-    /// that pumps, or brings it to the front. `bridge` carries operations
+    /// that pumps, or brings it to the front. `link` carries operations
     /// from other threads to this one.
-    pub fn open(&'static self, url: &str, bridge: Arc<Bridge>) -> Result<(), PanelError> {
+    pub fn open(&'static self, url: &str, link: Arc<dyn HostLink>) -> Result<(), PanelError> {
         require_display()?;
         claim(PanelMode::HostPumped)?;
         let me = thread::current().id();
@@ -138,7 +162,7 @@ impl HostedPanel {
             return Err(PanelError::WrongThread);
         }
         gtk::init().map_err(|e| PanelError::NoDisplay(e.to_string()))?;
-        *self.route.lock() = Some(bridge);
+        *self.route.lock() = Some(link);
         let loading = with_guard(|slot| {
             self.reap(slot);
             if let Some(open) = slot {
@@ -275,16 +299,15 @@ impl HostedPanel {
         })
     }
 
-    /// Queues `task` for the owner thread in the bridge's FIFO.
+    /// Queues `task` for the owner thread in the host's FIFO.
     fn post(&self, task: impl FnOnce() + Send + 'static) -> Result<(), PanelError> {
-        let bridge = self.route.lock().clone().ok_or(PanelError::Closed)?;
-        bridge
-            .submit(Message::MainThreadTask(Box::new(move |fate| {
-                if fate == TaskFate::Run {
-                    task();
-                }
-            })))
-            .map_err(|e| PanelError::Unreachable(e.to_string()))
+        let link = self.route.lock().clone().ok_or(PanelError::Closed)?;
+        link.post(Box::new(move |run| {
+            if run {
+                task();
+            }
+        }))
+        .map_err(PanelError::Unreachable)
     }
 
     /// Destroys the window if the user asked to close it.

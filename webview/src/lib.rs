@@ -26,15 +26,42 @@
 //! # Ok::<(), dcclink_webview::PanelError>(())
 //! ```
 
-mod command;
-mod error;
-mod gtk_claim;
-mod host_pumped;
-mod page;
-mod ui_thread;
+//!
+//! Built with the `panel` feature (the default), the crate is also the panel
+//! plugin, `libdcclink_webview.so`, which the `dcclink` extension loads the
+//! first time a window opens; see [`abi`]. Without it, only [`abi`] is
+//! built, and nothing needs GTK.
 
+pub mod abi;
+
+#[cfg(feature = "panel")]
+mod command;
+#[cfg(feature = "panel")]
+mod error;
+#[cfg(feature = "panel")]
+mod gtk_claim;
+#[cfg(feature = "panel")]
+mod host_link;
+#[cfg(feature = "panel")]
+mod host_pumped;
+#[cfg(feature = "panel")]
+mod page;
+#[cfg(feature = "panel")]
+mod plugin;
+#[cfg(feature = "panel")]
+mod ui_thread;
+#[cfg(feature = "panel")]
+pub mod window;
+
+#[cfg(feature = "panel")]
 pub use command::Command;
+#[cfg(feature = "panel")]
 pub use error::PanelError;
+#[cfg(feature = "panel")]
 pub use gtk_claim::{PanelMode, claimed};
+#[cfg(feature = "panel")]
+pub use host_link::{HostLink, MainThreadWork};
+#[cfg(feature = "panel")]
 pub use host_pumped::HostedPanel;
+#[cfg(feature = "panel")]
 pub use ui_thread::Panel;

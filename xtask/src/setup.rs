@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 
 use crate::sh::{self, Env};
 
@@ -77,7 +77,42 @@ pub fn run(profile: Profile) -> Result<Env> {
     if !Path::new(&env.venv_bin("dcclink")).exists() {
         bail!("maturin ran but .venv/bin/dcclink is missing");
     }
+    install_panel_plugin(&env, profile)?;
     Ok(env)
+}
+
+/// Builds the panel window plugin and puts it beside the extension, where
+/// `dcclink.open_panel()` loads it on first use.
+fn install_panel_plugin(env: &Env, profile: Profile) -> Result<()> {
+    sh::step("panel window plugin (libdcclink_webview.so)");
+    let mut args = vec!["build", "-q", "-p", "dcclink-webview"];
+    if profile == Profile::Release {
+        args.push("--release");
+    }
+    sh::cargo(env, &args)?;
+    let folder = if profile == Profile::Release {
+        "release"
+    } else {
+        "debug"
+    };
+    let built = env
+        .root
+        .join("target")
+        .join(folder)
+        .join("libdcclink_webview.so");
+    let installed = env.root.join("python/dcclink/libdcclink_webview.so");
+    // Replaced, not overwritten: a running process may have the old one mapped.
+    let staged = installed.with_extension("so.new");
+    std::fs::copy(&built, &staged)
+        .and_then(|_| std::fs::rename(&staged, &installed))
+        .with_context(|| {
+            format!(
+                "cannot install {} as {}",
+                built.display(),
+                installed.display()
+            )
+        })?;
+    Ok(())
 }
 
 fn install_apt_packages(env: &Env) -> Result<()> {
