@@ -2,8 +2,9 @@
 //! main thread, with its lifecycle, accounting and event bus.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::lock_order::{LockLevel, OrderedMutex};
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use crate::events::{EventBus, EventKind, Outcome};
 use crate::lifecycle::{Lifecycle, LifecycleState};
 use crate::message::{Message, TaskFate};
 use crate::stats::{Stats, StatsSnapshot};
+use crate::wake_fd::WakeFd;
 
 /// How the bridge is sized and bounded.
 #[derive(Debug, Clone)]
@@ -84,6 +86,7 @@ pub struct Bridge {
     next_call: AtomicU64,
     running: OrderedMutex<Option<Arc<CallHandle>>>,
     live: OrderedMutex<HashMap<u64, Arc<CallHandle>>>,
+    wake_fd: OnceLock<WakeFd>,
 }
 
 impl std::fmt::Debug for Bridge {
@@ -112,6 +115,7 @@ impl Bridge {
             next_call: AtomicU64::new(1),
             running: OrderedMutex::new(LockLevel::Running, None),
             live: OrderedMutex::new(LockLevel::Live, HashMap::new()),
+            wake_fd: OnceLock::new(),
         };
         // A fresh lifecycle is in Creating, so this cannot fail.
         let _ = bridge.lifecycle.activate();
@@ -148,6 +152,38 @@ impl Bridge {
         *self.running.lock() = call;
     }
 
+    /// A descriptor that is readable while messages wait, for a host whose
+    /// event loop watches descriptors: it calls [`Pump::pump`](crate::Pump::pump)
+    /// when the descriptor becomes readable. Made on first use; the bridge
+    /// owns it.
+    pub fn wake_fd(&self) -> std::io::Result<RawFd> {
+        if self.wake_fd.get().is_none() {
+            let _ = self.wake_fd.set(WakeFd::new()?);
+        }
+        let wake = self
+            .wake_fd
+            .get()
+            .ok_or_else(|| std::io::Error::other("no wake descriptor"))?;
+        if !self.rx.is_empty() {
+            wake.signal();
+        }
+        Ok(wake.raw_fd())
+    }
+
+    /// Makes the wake descriptor readable, if a host watches one.
+    pub(crate) fn signal_wake(&self) {
+        if let Some(wake) = self.wake_fd.get() {
+            wake.signal();
+        }
+    }
+
+    /// Makes the wake descriptor unreadable until the next message.
+    pub(crate) fn clear_wake(&self) {
+        if let Some(wake) = self.wake_fd.get() {
+            wake.clear();
+        }
+    }
+
     /// Allocates the next call number (1, 2, 3, … in order of arrival).
     pub fn next_call_id(&self) -> u64 {
         self.next_call.fetch_add(1, Ordering::Relaxed)
@@ -178,6 +214,7 @@ impl Bridge {
         };
         let refused = match self.tx.try_send(message) {
             Ok(()) => {
+                self.signal_wake();
                 if queued.is_some() {
                     Stats::bump(&self.stats.submitted);
                 }
@@ -253,6 +290,7 @@ impl Bridge {
             return report;
         }
         let _ = self.wake_tx.try_send(());
+        self.signal_wake();
         report.drained = self.drain();
         let running = self.running.lock().clone();
         if let Some(call) = running {

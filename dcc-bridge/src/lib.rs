@@ -23,6 +23,8 @@
 //! * [`CallContext`]: what a running tool sees: cancelled, progress, log, emit.
 //! * [`Outbox`]: a call's coalesced progress and its log records.
 //! * [`lock_order`]: every mutex has a level, checked in debug builds.
+//! * [`WakeFd`]: readable while work waits, for hosts whose loop watches
+//!   descriptors (see [`Bridge::wake_fd`]).
 
 mod bridge;
 mod call;
@@ -34,6 +36,7 @@ mod message;
 mod outbox;
 mod pump;
 mod stats;
+mod wake_fd;
 
 pub use bridge::{Bridge, BridgeConfig, ShutdownReport, SubmitError};
 pub use call::{CallHandle, CallInfo, CallState, CancelReason};
@@ -44,3 +47,4 @@ pub use message::{MainThreadTask, Message, RunTool, TaskFate, ToolCall};
 pub use outbox::{LOG_CAPACITY, LogLevel, LogRecord, Outbox, Pending, Progress};
 pub use pump::Pump;
 pub use stats::StatsSnapshot;
+pub use wake_fd::WakeFd;

@@ -75,6 +75,7 @@ impl Pump {
     /// callback calls.
     pub fn pump(&self, budget: Duration) -> usize {
         self.bridge.stats.mark_pumped();
+        self.bridge.clear_wake();
         let start = Instant::now();
         let mut ran = 0;
         while let Some(message) = self.next_ready() {
@@ -85,6 +86,11 @@ impl Pump {
             if start.elapsed() >= budget {
                 break;
             }
+        }
+        // Work left for later (the budget ran out, or a nested pump set a
+        // call aside): the host's loop comes back at once.
+        if !self.bridge.rx.is_empty() || self.stash.lock().is_some() {
+            self.bridge.signal_wake();
         }
         ran
     }

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional, TypeVar
 
-from dcclink import _native, _tools, panel
+from dcclink import _native, _tools, hosts, panel
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _lock = threading.Lock()
 _host: Optional[_native.Host] = None
+_adapter: Optional[hosts.HostAdapter] = None
 _main_thread_ident: int = threading.main_thread().ident or 0
 
 
@@ -145,37 +146,50 @@ def serve(
 
 def start(
     *,
+    host: str = "auto",
     http: Optional[str] = "127.0.0.1:0",
     token: Optional[str] = None,
     queue_capacity: int = 1024,
     queue_timeout: float = 60.0,
     timeout: float = 60.0,
     max_request_bytes: int = 8 * 1024 * 1024,
-    dcc: str = "python",
+    dcc: Optional[str] = None,
     dcc_version: Optional[str] = None,
     scene: Optional[str] = None,
 ) -> ServerInfo:
-    """Starts the server without blocking, for hosts that own their event
-    loop. The calling thread is taken to be the main thread; the host must
-    then call ``dcclink.pump()`` from its timer or idle callback.
+    """Starts the server without blocking, inside a host that owns its event
+    loop. Call it on the host's main thread: that thread runs the tools.
+
+    ``host`` says how the pump runs there (see :mod:`dcclink.hosts`):
+    ``"auto"`` picks the adapter for the running application (a Qt
+    application is pumped from its event loop, woken the moment a call
+    arrives); ``"none"``, and "auto" when nothing is recognised, leave it to
+    you: call :func:`pump` from the host's timer or idle callback.
 
     ``dcc``, ``dcc_version`` and ``scene`` describe the host in the instance
     registry, where ``dcclink list``, ``dcclink panel`` and ``dcclink
-    connect`` find it; :func:`set_scene` updates the scene."""
+    connect`` find it (the adapter fills in what you leave out);
+    :func:`set_scene` updates the scene."""
+    global _adapter
     _native.init_logging(0)
-    host = _create_host(queue_capacity, queue_timeout, timeout)
+    adapter = hosts.select(host)
+    named, version, opened = adapter.describe() if adapter is not None else ("python", None, None)
+    native = _create_host(queue_capacity, queue_timeout, timeout)
     try:
-        url, token, panel, instance = host.start(
+        url, token, panel, instance = native.start(
             http=http,
             token=token,
             max_request_bytes=max_request_bytes,
-            dcc=dcc,
-            dcc_version=dcc_version,
-            scene=scene,
+            dcc=dcc or named,
+            dcc_version=dcc_version or version,
+            scene=scene or opened,
         )
+        if adapter is not None:
+            adapter.attach(native)
     except BaseException:
-        host.stop()
+        native.stop()
         raise
+    _adapter = adapter
     return ServerInfo(url=url, token=token, panel=panel, instance=instance)
 
 
@@ -195,9 +209,15 @@ def instances() -> list[dict[str, Any]]:
 def stop(timeout: float = 5.0) -> None:
     """Stops the server: queued calls are answered "shutting down" and the
     running call gets ``timeout`` seconds. Does nothing when not running."""
-    host = _host
-    if host is not None:
-        host.stop(timeout)
+    global _adapter
+    native = _host
+    if native is not None:
+        native.stop(timeout)
+    # The adapter's own objects belong to the main thread; elsewhere it
+    # notices the stop at its next wake-up.
+    if _adapter is not None and is_main_thread():
+        _adapter.detach()
+        _adapter = None
 
 
 def open_panel(mode: Literal["auto", "thread", "host"] = "auto") -> None:
@@ -212,10 +232,13 @@ def open_panel(mode: Literal["auto", "thread", "host"] = "auto") -> None:
       :func:`pump`. Call it from the thread that pumps. Inside a host's own
       GLib loop the host dispatches the window's events; otherwise ``pump``
       does.
-    - ``"auto"`` (the default): ``"thread"``, except on macOS, which keeps
-      every window on the main thread.
+    - ``"auto"`` (the default): what the host adapter prefers (a Qt host on
+      GLib's dispatcher takes ``"host"``), else ``"thread"``, except on
+      macOS, which keeps every window on the main thread.
 
     The first panel a process opens fixes the mode for the process."""
+    if mode == "auto" and _adapter is not None:
+        mode = _adapter.panel_mode()  # type: ignore[assignment]
     current_host().open_panel(mode)
 
 

@@ -10,7 +10,7 @@ use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump};
 use dcclink_server::instances::HostInfo;
 use dcclink_server::{Registry, ServerConfig, ServerHandle, Shared, ToolSpec};
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use serde_json::Value;
@@ -187,6 +187,16 @@ impl Host {
                 .map_err(|e| PyRuntimeError::new_err(e.to_string())),
             None => Ok(()),
         }
+    }
+
+    /// A file descriptor that is readable while calls wait: a host's event
+    /// loop watches it (Qt's `QSocketNotifier`) and calls `pump()` when it
+    /// is. Readable again after a pump that left work for later.
+    fn wake_fd(&self) -> PyResult<i32> {
+        self.shared
+            .bridge
+            .wake_fd()
+            .map_err(|e| PyOSError::new_err(format!("cannot make the wake descriptor: {e}")))
     }
 
     /// Opens the panel window on this instance's panel page, or focuses it.

@@ -40,6 +40,11 @@ pub enum PanelError {
     /// An operation could not be queued for the main thread.
     #[error("cannot reach the main thread: {0}")]
     Unreachable(String),
+    /// The page dropped a script without answering (it was navigating).
+    #[error(
+        "the panel's page did not answer: it was loading or closing; try again once it has loaded"
+    )]
+    NoAnswer,
     /// The page did not answer in time.
     #[error("the panel did not answer within {0:?}")]
     Timeout(Duration),

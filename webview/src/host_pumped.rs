@@ -4,7 +4,10 @@
 //!
 //! * The window sits in a thread-local slot on its owner thread. Borrowing
 //!   the slot is taking the **WebView guard**. It is held for WebView
-//!   operations only, never while Python runs: it is marked with
+//!   operations only (build, evaluate a script, present, destroy), never
+//!   while native events are dispatched and never while Python runs: in a
+//!   host's GLib loop, dispatching events runs the host's own sources, and
+//!   they may run Python, our pump included. It is marked with
 //!   [`LockLevel::WebView`], so the pump's no-lock-around-Python check sees
 //!   it in debug builds. A tool that calls `eval_js`, `emit` or
 //!   `dcclink.pump()` finds the guard free.
@@ -25,7 +28,7 @@ use std::sync::{Arc, OnceLock};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded};
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex, mark_held};
 use dcclink_bridge::{Lifecycle, LifecycleState};
 use gtk::glib;
@@ -253,19 +256,18 @@ impl HostedPanel {
         if !self.on_owner() || !gtk::is_initialized_main_thread() {
             return 0;
         }
-        with_guard(|slot| {
-            let mut dispatched = 0;
-            if !Self::host_owns_loop() {
-                let start = Instant::now();
-                while gtk::events_pending() && start.elapsed() < budget {
-                    gtk::main_iteration_do(false);
-                    dispatched += 1;
-                }
+        // Native events are dispatched without the guard: in a host's GLib
+        // loop they include the host's own sources, which may run Python.
+        let mut dispatched = 0;
+        if !Self::host_owns_loop() {
+            let start = Instant::now();
+            while gtk::events_pending() && start.elapsed() < budget {
+                gtk::main_iteration_do(false);
+                dispatched += 1;
             }
-            self.reap(slot);
-            dispatched
-        })
-        .unwrap_or(0)
+        }
+        let _ = with_guard(|slot| self.reap(slot));
+        dispatched
     }
 
     /// Lets the window repaint from inside a running tool (`ctx.progress`):
@@ -383,8 +385,11 @@ fn wait_modal<T>(
 ) -> Result<T, PanelError> {
     let deadline = Instant::now() + bound;
     loop {
-        if let Ok(result) = answer.try_recv() {
-            return result;
+        match answer.try_recv() {
+            Ok(result) => return result,
+            // The page dropped it (a navigation, or a close dispatched here).
+            Err(TryRecvError::Disconnected) => return Err(PanelError::NoAnswer),
+            Err(TryRecvError::Empty) => {}
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -395,8 +400,9 @@ fn wait_modal<T>(
             glib::ControlFlow::Break
         });
         alarm.attach(None);
-        let dispatched = with_guard(|_| gtk::main_iteration_do(true));
+        // Without the guard: this dispatches every source of the thread's
+        // GLib context, and in a GLib host some of them run Python.
+        gtk::main_iteration_do(true);
         alarm.destroy();
-        dispatched?;
     }
 }

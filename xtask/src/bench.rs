@@ -28,6 +28,8 @@ pub fn run(args: &[String]) -> Result<()> {
         &env,
         &["bench", "-q", "-p", "dcclink-tests", "--bench", "roundtrip"],
     )?;
+    sh::step("wake latency on the Qt host, beside timer-driven pumps");
+    sh::run(python.as_os_str(), &["tests/benches/qt_wake.py"], &env)?;
     sh::step("the browser panel in headless Chromium");
     sh::run(
         python.as_os_str(),

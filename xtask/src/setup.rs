@@ -32,6 +32,16 @@ const APT: &[(&str, &[&str], &str)] = &[
         "pkg-config libwebkit2gtk-4.1-dev",
     ),
     ("xvfb-run", &["--help"], "xvfb xauth"),
+    // The Qt host's tests: the libraries PySide6's wheel does not bundle.
+    (
+        "sh",
+        &[
+            "-c",
+            "for l in libEGL.so.1 libGL.so.1 libfontconfig.so.1 libxkbcommon.so.0 libdbus-1.so.3; \
+             do /sbin/ldconfig -p | grep -q \"$l\" || exit 1; done",
+        ],
+        "libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3",
+    ),
 ];
 
 /// Installs what is missing; returns the environment for later commands.

@@ -1,0 +1,65 @@
+"""Host adapters: how dcclink's pump runs on a DCC's main thread.
+
+``dcclink.start(host="auto")`` picks the adapter for the application it runs
+in; ``host="qt"`` names one; ``host="none"`` leaves pumping to the caller
+(who then calls :func:`dcclink.pump` from a timer). An adapter:
+
+- says what the host is (its name, version and open scene) for
+  ``dcclink list``;
+- starts pumping on the host's main thread when dcclink starts, woken the
+  moment a call arrives, and stops when dcclink stops;
+- says where the panel window should live in this host.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional, Protocol
+
+from dcclink import _native
+
+
+class HostAdapter(Protocol):
+    """What dcclink needs from a host."""
+
+    #: The adapter's name, as ``dcclink.start(host=...)`` takes it.
+    name: str
+
+    def describe(self) -> tuple[str, Optional[str], Optional[str]]:
+        """The host's name, its version and the open scene (or None)."""
+        ...
+
+    def attach(self, host: _native.Host) -> None:
+        """Starts pumping ``host`` on this, the main thread."""
+        ...
+
+    def detach(self) -> None:
+        """Stops pumping (on the main thread)."""
+        ...
+
+    def panel_mode(self) -> str:
+        """Where the panel window belongs here: "thread" or "host"."""
+        ...
+
+
+NAMES = ("auto", "qt", "none")
+
+
+def select(name: str) -> Optional[HostAdapter]:
+    """The adapter called ``name``, or for "auto" the one for the running
+    application; None when the caller pumps."""
+    if name not in NAMES:
+        raise ValueError(f"host must be one of {', '.join(map(repr, NAMES))}, not {name!r}")
+    if name == "none":
+        return None
+    from dcclink.hosts import qt
+
+    if name == "qt":
+        return qt.QtHost()
+    return qt.QtHost() if qt.application_running() else None
+
+
+def loaded(module: str) -> bool:
+    """True when ``module`` is already imported (detection never imports a
+    DCC's modules itself)."""
+    return module in sys.modules
