@@ -12,7 +12,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal, Optional, TypeVar
+from typing import Any, Callable, Literal, Optional, TypeVar, Union
 
 from dcclink import _native, _tools, hosts, panel
 
@@ -78,20 +78,26 @@ def current_host() -> _native.Host:
     return host
 
 
-def load_tool_files(paths: list[str]) -> None:
-    """Imports Python files so that their ``@dcclink.tool`` functions register.
+def load_tool_files(paths: list[Union[str, Path]]) -> None:
+    """Imports the tools: each entry is a Python file, or the dotted name of
+    a module such as ``dcclink.packs.blender``; their ``@dcclink.tool``
+    functions register.
 
     Each file's folder goes on ``sys.path`` so it can import its neighbours."""
-    for path in map(Path, paths):
+    for entry in map(str, paths):
+        path = Path(entry)
         if not path.is_file():
-            raise FileNotFoundError(f"tool file {str(path)!r} does not exist")
+            if entry.endswith(".py") or "/" in entry or not entry.replace(".", "").isidentifier():
+                raise FileNotFoundError(f"tool file {entry!r} does not exist")
+            importlib.import_module(entry)
+            continue
         folder = str(path.resolve().parent)
         if folder not in sys.path:
             sys.path.insert(0, folder)
         name = f"dcclink_tools_{path.stem}"
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
-            raise ImportError(f"cannot import {str(path)!r} as Python")
+            raise ImportError(f"cannot import {entry!r} as Python")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)

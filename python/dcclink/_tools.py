@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import typing
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, TypeVar, overload
 
@@ -87,11 +88,17 @@ class ToolDef:
                 arguments[param] = coerce(arguments[param])
         if self.context_param is not None:
             arguments[self.context_param] = ctx
-        return self.function(**arguments)
+        scope = call_scope
+        if scope is None:
+            return self.function(**arguments)
+        with scope(self):
+            return self.function(**arguments)
 
 
 #: Every tool defined in this process, by name.
 registry: dict[str, ToolDef] = {}
+#: Wraps every tool call when set: the host's undo step (one per call).
+call_scope: Optional[Callable[[ToolDef], AbstractContextManager[None]]] = None
 #: Called with each new ToolDef (the running host registers it).
 listeners: list[Callable[[ToolDef], None]] = []
 

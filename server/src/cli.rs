@@ -75,8 +75,9 @@ pub struct ServeArgs {
     #[arg(long, env = "DCCLINK_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
 
-    /// A Python file whose @dcclink.tool functions to serve (repeatable).
-    #[arg(long = "tools", value_name = "FILE")]
+    /// A Python file, or a module such as dcclink.packs.blender, whose
+    /// @dcclink.tool functions to serve (repeatable).
+    #[arg(long = "tools", value_name = "FILE|MODULE")]
     pub tools: Vec<PathBuf>,
 
     /// How many calls may wait for the host's main thread.

@@ -62,9 +62,12 @@ fn test() -> Result<()> {
     sh::step("pytest (under Xvfb, for the embedded panel)");
     let pytest = env.venv_bin("pytest");
     let pytest = pytest.to_string_lossy();
-    // Under xtask the WebView tests must run: fail, rather than skip, if the
-    // display is missing.
-    let env = env.with_vars(&[("DCCLINK_REQUIRE_DISPLAY", "1")]);
+    // Under xtask the WebView and Blender tests must run: fail, rather than
+    // skip, if the display or the Blender worker is missing.
+    let env = env.with_vars(&[
+        ("DCCLINK_REQUIRE_DISPLAY", "1"),
+        ("DCCLINK_REQUIRE_BLENDER", "1"),
+    ]);
     sh::run_under_xvfb(&pytest, &["tests/python", "-q"], &env)?;
     sh::step("all checks passed");
     Ok(())

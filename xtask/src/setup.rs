@@ -88,7 +88,44 @@ pub fn run(profile: Profile) -> Result<Env> {
         bail!("maturin ran but .venv/bin/dcclink is missing");
     }
     install_panel_plugin(&env, profile)?;
+    install_blender_worker(&env)?;
     Ok(env)
+}
+
+/// Makes `.venv-blender`: Python 3.11 with Blender's `bpy` module from PyPI,
+/// and this checkout's `dcclink` on its path, for the headless Blender tests.
+fn install_blender_worker(env: &Env) -> Result<()> {
+    sh::step("headless Blender worker (.venv-blender with bpy)");
+    let venv = env.root.join(".venv-blender");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        if !sh::succeeds(
+            "python3",
+            &[
+                "-c",
+                "import sys; sys.exit(sys.version_info[:2] != (3, 11))",
+            ],
+        ) {
+            bail!("the bpy module needs Python 3.11, and python3 is another version");
+        }
+        sh::run("python3".as_ref(), &["-m", "venv", ".venv-blender"], env)?;
+    }
+    sh::run(
+        venv.join("bin/pip").as_os_str(),
+        &[
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            "python/requirements-blender.txt",
+        ],
+        env,
+    )?;
+    // The extension is abi3, so the checkout's package works on this Python too.
+    let site = venv.join("lib/python3.11/site-packages/dcclink-dev.pth");
+    std::fs::write(&site, format!("{}\n", env.root.join("python").display()))
+        .with_context(|| format!("cannot write {}", site.display()))?;
+    Ok(())
 }
 
 /// Builds the panel window plugin and puts it beside the extension, where

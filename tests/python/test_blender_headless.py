@@ -1,0 +1,152 @@
+"""The Blender pack in a headless Blender worker: the ``bpy`` module from
+PyPI (5.0.1, Python 3.11) in ``.venv-blender``, serving
+``dcclink serve --tools dcclink.packs.blender``. The official SDK creates
+objects, renders an image returned inline and exports glTF; the results are
+read back from the scene and the files."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from conftest import ROOT, sdk_session
+from mcp import ClientSession
+from PIL import Image
+
+BLENDER_PYTHON = ROOT / ".venv-blender" / "bin" / "python"
+pytestmark = pytest.mark.skipif(
+    not BLENDER_PYTHON.exists() and not os.environ.get("DCCLINK_REQUIRE_BLENDER"),
+    reason="needs .venv-blender with bpy (cargo xtask setup makes it)",
+)
+
+
+@pytest.fixture(scope="module")
+def blender() -> Iterator[dict[str, Any]]:
+    process = subprocess.Popen(
+        [
+            str(BLENDER_PYTHON),
+            "-m",
+            "dcclink",
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--tools",
+            "dcclink.packs.blender",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    try:
+        info = json.loads(line)
+    except json.JSONDecodeError:
+        process.kill()
+        pytest.fail(f"the Blender worker did not start: {line}{process.communicate(timeout=10)[1]}")
+    yield info
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def session_run(info: dict[str, Any], body: Any) -> Any:
+    out: dict[str, Any] = {}
+
+    async def main() -> None:
+        with anyio.fail_after(180):
+            async with sdk_session(info["url"], info["token"]) as session:
+                out["value"] = await body(session)
+
+    anyio.run(main)
+    return out["value"]
+
+
+async def call(session: ClientSession, tool: str, **arguments: Any) -> Any:
+    result = await session.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    return result
+
+
+def glb_json(path: Path) -> dict[str, Any]:
+    """The JSON chunk of a glTF binary file."""
+    data = path.read_bytes()
+    magic, version, length = struct.unpack_from("<4sII", data)
+    assert (magic, version, length) == (b"glTF", 2, len(data))
+    chunk_length, chunk_type = struct.unpack_from("<I4s", data, 12)
+    assert chunk_type == b"JSON"
+    return json.loads(data[20 : 20 + chunk_length])
+
+
+def test_an_agent_builds_renders_and_exports_a_scene(
+    blender: dict[str, Any], tmp_path: Path
+) -> None:
+    export = tmp_path / "scene.glb"
+
+    async def body(session: ClientSession) -> dict[str, Any]:
+        tools = {t.name for t in (await session.list_tools()).tools}
+        assert {"scene_summary", "create_object", "render_image", "export_gltf"} <= tools
+        assert len(tools) <= 15, "a pack stays small enough for the IDEs' tool limits"
+        start = await call(session, "scene_summary")
+        box = await call(session, "create_object", kind="cube", name="Box", size=1.0)
+        await call(session, "create_object", kind="sphere", name="Ball", location=[3, 0, 0])
+        await call(session, "create_object", kind="cone", name="Spike", location=[-3, 0, 0])
+        await call(session, "transform_object", name="Box", location=[0, 0, 1], rotation=[0, 0, 45])
+        await call(session, "set_material_color", name="Box", color=[1, 0, 0])
+        await call(session, "delete_objects", names=["Spike", "Cube"])
+        image = await call(session, "render_image", width=64, height=48, samples=4)
+        await call(session, "export_gltf", path=str(export))
+        listed = await call(session, "list_objects", type="mesh")
+        summary = await call(session, "scene_summary")
+        undone = await call(session, "undo")
+        after_undo = await call(session, "list_objects", type="mesh")
+        await call(session, "redo")
+        after_redo = await call(session, "list_objects", type="mesh")
+        return {
+            "start": start.structured_content,
+            "box": box.structured_content,
+            "image": image.content[0],
+            "listed": listed.structured_content,
+            "summary": summary.structured_content,
+            "after_undo": after_undo.structured_content,
+            "after_redo": after_redo.structured_content,
+            "undone": undone.structured_content,
+        }
+
+    seen = session_run(blender, body)
+    # Blender's startup scene: the default cube, a camera and a light.
+    assert seen["start"]["objects"] == {"MESH": 1, "CAMERA": 1, "LIGHT": 1}
+    assert seen["box"]["name"] == "Box" and seen["box"]["type"] == "MESH"
+
+    # The render comes back inline, as image content, never as a path.
+    assert seen["image"].type == "image" and seen["image"].mime_type == "image/png"
+    import base64
+
+    picture = Image.open(io.BytesIO(base64.b64decode(seen["image"].data))).convert("RGB")
+    assert picture.size == (64, 48)
+    reddish = sum(1 for r, g, b in picture.getdata() if r > 2 * max(g, b, 8))
+    assert reddish > 20, "the red box shows in the render"
+
+    objects = {o["name"]: o for o in seen["listed"]["objects"]}
+    assert set(objects) == {"Box", "Ball"}, "the cone and the default cube were deleted"
+    assert objects["Box"]["location"] == [0, 0, 1]
+    assert objects["Box"]["rotation"][2] == pytest.approx(45)
+    assert objects["Box"]["materials"] == ["Box_color"]
+    assert seen["summary"]["objects"] == {"MESH": 2, "CAMERA": 1, "LIGHT": 1}
+    assert seen["summary"]["blender"].startswith("5.0")
+
+    nodes = {node["name"] for node in glb_json(export)["nodes"]}
+    assert {"Box", "Ball"} <= nodes and not {"Spike", "Cube"} & nodes
+
+    # Each call is one undo step; questions and renders are not steps, so
+    # undo reverts the last change: the delete.
+    assert seen["undone"] == {"undone": 1}
+    names = {o["name"] for o in seen["after_undo"]["objects"]}
+    assert names == {"Box", "Ball", "Spike", "Cube"}
+    assert {o["name"] for o in seen["after_redo"]["objects"]} == {"Box", "Ball"}
