@@ -61,6 +61,7 @@ fn parse_announcement(line: &str) -> Option<(String, String)> {
 }
 
 fn print_config(url: &str, token: &str, dcclink: &str, tools: &str) {
+    let panel = format!("{}/panel?token={token}", url.trim_end_matches("/mcp"));
     println!(
         r#"
 dcclink is serving the example tools at {url}
@@ -76,6 +77,10 @@ VS Code (.vscode/mcp.json):
 Or let the IDE start its own dcclink over stdio:
   command: {dcclink}
   args:    ["serve", "--stdio", "--tools", "{tools}"]
+
+Watch every call live in the panel:
+  {panel}
+  (in a browser, or in a window of its own: .venv/bin/dcclink panel)
 
 Try it now:
   curl -s -H "Authorization: Bearer {token}" -H "Content-Type: application/json" \
