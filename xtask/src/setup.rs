@@ -32,6 +32,8 @@ const APT: &[(&str, &[&str], &str)] = &[
         "pkg-config libwebkit2gtk-4.1-dev",
     ),
     ("xvfb-run", &["--help"], "xvfb xauth"),
+    // Blender with its UI, for the Blender add-on's tests under Xvfb.
+    ("blender", &["--version"], "blender"),
     // The Qt host's tests: the libraries PySide6's wheel does not bundle.
     (
         "sh",

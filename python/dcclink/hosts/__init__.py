@@ -42,7 +42,7 @@ class HostAdapter(Protocol):
         ...
 
 
-NAMES = ("auto", "qt", "none")
+NAMES = ("auto", "blender", "qt", "none")
 
 
 def select(name: str) -> Optional[HostAdapter]:
@@ -52,6 +52,11 @@ def select(name: str) -> Optional[HostAdapter]:
         raise ValueError(f"host must be one of {', '.join(map(repr, NAMES))}, not {name!r}")
     if name == "none":
         return None
+    if name == "blender" or (name == "auto" and loaded("bpy")):
+        from dcclink.hosts import blender
+
+        if name == "blender" or blender.in_blender_ui():
+            return blender.BlenderHost()
     from dcclink.hosts import qt
 
     if name == "qt":

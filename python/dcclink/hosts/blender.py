@@ -1,5 +1,6 @@
 """The Blender host: each tool call is one step in Blender's undo history,
-and in Blender's UI the pump runs from ``bpy.app.timers``.
+and in Blender's UI the pump runs from ``bpy.app.timers`` (imported only
+inside Blender).
 
 Blender offers no thread-safe way to wake its main thread, so the UI's pump
 is a timer; see :class:`BlenderHost` for its interval. The headless ``bpy``
@@ -10,12 +11,16 @@ steps apply.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, Callable, TypeVar
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any, Callable, Optional, TypeVar
 
 import bpy
 
-from dcclink import _tools
+from dcclink import _native, _tools
+
+#: The pump timer's interval while idle, in seconds: about one pass of
+#: Blender's idle event loop, which sleeps ~5 ms between passes.
+IDLE_INTERVAL = 0.005
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,20 +33,86 @@ def no_undo_step(function: F) -> F:
     return function
 
 
+def window_context() -> AbstractContextManager[Any]:
+    """The context of Blender's first window, for operators run from a
+    timer (which has none); nothing to add where a window is current."""
+    manager = bpy.context.window_manager
+    if bpy.context.window is not None or manager is None or not manager.windows:
+        return nullcontext()
+    window = manager.windows[0]
+    areas = [a for a in window.screen.areas if a.type == "VIEW_3D"]
+    if areas:
+        return bpy.context.temp_override(window=window, area=areas[0])
+    return bpy.context.temp_override(window=window)
+
+
 @contextmanager
 def undo_step(tool: _tools.ToolDef) -> Iterator[None]:
-    """Runs a tool call as one undo step, named after the tool, whether it
-    succeeds or fails part way."""
-    try:
-        yield
-    finally:
-        if not getattr(tool.function, "__dcclink_no_undo__", False):
-            bpy.ops.ed.undo_push(message=f"dcclink: {tool.name}")
+    """Runs a tool call in a window's context, as one undo step named after
+    the tool, whether it succeeds or fails part way."""
+    with window_context():
+        try:
+            yield
+        finally:
+            if not getattr(tool.function, "__dcclink_no_undo__", False):
+                bpy.ops.ed.undo_push(message=f"dcclink: {tool.name}")
 
 
 def install_undo_steps() -> None:
     """Makes every tool call one undo step. The first push also starts the
     undo history of a headless bpy, which keeps none until asked."""
     if _tools.call_scope is None:
-        bpy.ops.ed.undo_push(message="dcclink: start")
+        with window_context():
+            bpy.ops.ed.undo_push(message="dcclink: start")
         _tools.call_scope = undo_step
+
+
+class BlenderHost:
+    """Pumps dcclink from a ``bpy.app.timers`` timer in Blender's UI: at
+    once again after a pass that ran calls, every :data:`IDLE_INTERVAL`
+    otherwise. Each tool call runs in the first window's context and is one
+    undo step."""
+
+    name = "blender"
+
+    def __init__(self, budget_ms: float = 10.0) -> None:
+        self.budget_ms = budget_ms
+        self._host: Optional[_native.Host] = None
+
+    def describe(self) -> tuple[str, Optional[str], Optional[str]]:
+        return ("blender", bpy.app.version_string, bpy.data.filepath or None)
+
+    def attach(self, host: _native.Host) -> None:
+        install_undo_steps()
+        self._host = host
+        bpy.app.timers.register(self._tick, first_interval=0.0, persistent=True)
+        bpy.app.handlers.load_post.append(self._file_opened)
+        bpy.app.handlers.save_post.append(self._file_opened)
+
+    def _tick(self) -> Optional[float]:
+        host = self._host
+        if host is None or host.state != "Active":
+            return None  # unregisters the timer
+        return 0.0 if host.pump(self.budget_ms) else IDLE_INTERVAL
+
+    def _file_opened(self, *_: Any) -> None:
+        if self._host is not None and self._host.state == "Active":
+            self._host.set_scene(bpy.data.filepath or None)
+
+    def detach(self) -> None:
+        self._host = None
+        if bpy.app.timers.is_registered(self._tick):
+            bpy.app.timers.unregister(self._tick)
+        for handlers in (bpy.app.handlers.load_post, bpy.app.handlers.save_post):
+            if self._file_opened in handlers:
+                handlers.remove(self._file_opened)
+
+    def panel_mode(self) -> str:
+        # Blender's loop is not GLib's: the window gets a thread of its own
+        # and stays live while a tool blocks Blender.
+        return "thread"
+
+
+def in_blender_ui() -> bool:
+    """True inside Blender with its UI (not the headless module, not -b)."""
+    return not bpy.app.background

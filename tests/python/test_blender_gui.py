@@ -1,0 +1,148 @@
+"""Blender with its UI: Debian's ``blender`` 3.4 under Xvfb, with the dcclink
+add-on enabled and started from its Start operator. dcclink is pumped from
+``bpy.app.timers`` inside Blender's own event loop while an MCP client
+drives it; the panel opens from the add-on's sidebar button operator. A
+screenshot of Blender showing the result goes to artifacts/blender.png, and
+one with the panel open to artifacts/blender-panel.png."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from conftest import ROOT, sdk_session
+from mcp import ClientSession
+
+BLENDER = shutil.which("blender")
+pytestmark = pytest.mark.skipif(
+    (BLENDER is None or not os.environ.get("DISPLAY"))
+    and not os.environ.get("DCCLINK_REQUIRE_BLENDER"),
+    reason="needs Debian's blender and a display (cargo xtask test installs and runs them)",
+)
+ADDON = ROOT / "python" / "dcclink" / "hosts" / "dcclink_blender"
+BOOT = Path(__file__).with_name("blender_gui_boot.py")
+
+
+@pytest.fixture(scope="module")
+def blender(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    scripts = tmp_path_factory.mktemp("blender-scripts")
+    (scripts / "addons").mkdir()
+    (scripts / "addons" / "dcclink_blender").symlink_to(ADDON)
+    env = {
+        **os.environ,
+        "BLENDER_USER_SCRIPTS": str(scripts),
+        "BLENDER_USER_CONFIG": str(tmp_path_factory.mktemp("blender-config")),
+        "PYTHONPATH": f"{ROOT / 'python'}:{BOOT.parent}",
+        "WEBKIT_DISABLE_DMABUF_RENDERER": "1",
+    }
+    # Preferences of a user who has seen the splash screen before, so it does
+    # not cover the viewport in the screenshot.
+    no_splash = "import bpy; bpy.context.preferences.view.show_splash = False; "
+    no_splash += "bpy.ops.wm.save_userpref()"
+    subprocess.run(
+        [str(BLENDER), "-b", "--factory-startup", "--python-expr", no_splash],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    process = subprocess.Popen(
+        [str(BLENDER), "--python-use-system-env", "--python", str(BOOT)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 120
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if line.startswith("DCCLINK "):
+            break
+        if time.monotonic() > deadline:
+            break
+    else:
+        pytest.fail("Blender exited before dcclink started:\n" + "".join(seen[-30:]))
+    if not seen or not seen[-1].startswith("DCCLINK "):
+        process.kill()
+        pytest.fail("dcclink did not start in Blender:\n" + "".join(seen[-30:]))
+    yield json.loads(seen[-1][len("DCCLINK ") :])
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def screenshot(name: str) -> int:
+    """Saves the display to artifacts/NAME; how many colours a thumbnail of
+    it has (a blank screen has one)."""
+    from PIL import ImageGrab
+
+    shot = ImageGrab.grab()
+    artifacts = ROOT / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    shot.save(artifacts / name)
+    return len(set(shot.resize((64, 40)).getdata()))
+
+
+async def call(session: ClientSession, tool: str, **arguments: Any) -> Any:
+    result = await session.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    return result.structured_content
+
+
+def test_an_agent_drives_blender_while_its_ui_runs(blender: dict[str, Any]) -> None:
+    seen: dict[str, Any] = {}
+
+    async def main() -> None:
+        with anyio.fail_after(180):
+            async with sdk_session(blender["url"], blender["token"]) as session:
+                await session.list_tools()
+                seen["where"] = await call(session, "where")
+                await call(session, "delete_objects", names=["Cube"])
+                await call(
+                    session, "create_object", kind="monkey", name="Suzanne", location=[0, 0, 1]
+                )
+                await call(session, "set_material_color", name="Suzanne", color=[1, 0.4, 0.1])
+                await call(session, "create_object", kind="plane", name="Floor", size=8)
+                await call(session, "select_objects", names=["Suzanne"])
+                await call(session, "transform_object", name="Suzanne", rotation=[0, 0, 30])
+                await call(session, "undo")
+                seen["undone"] = await call(session, "list_objects", name_contains="Suzanne")
+                await call(session, "redo")
+                seen["redone"] = await call(session, "list_objects", name_contains="Suzanne")
+                seen["summary"] = await call(session, "scene_summary")
+                # Let Blender's loop redraw the viewport, then keep what it shows.
+                await anyio.sleep(1.5)
+                seen["scene_shot"] = screenshot("blender.png")
+                await call(session, "press_open_panel")
+                deadline = time.monotonic() + 60
+                while (state := await call(session, "panel_title")) != {
+                    "open": True,
+                    "title": "dcclink",
+                }:
+                    assert time.monotonic() < deadline, f"the panel did not open: {state}"
+                    await anyio.sleep(0.2)
+
+    anyio.run(main)
+    assert seen["where"] == {"main_thread": True, "background": False, "blender": "3.4.1"}
+    # Each call is one undo step: undo reverts the rotation, redo restores it.
+    assert seen["undone"]["objects"][0]["rotation"] == [0, 0, 0]
+    assert seen["redone"]["objects"][0]["rotation"][2] == pytest.approx(30)
+    assert seen["summary"]["objects"] == {"MESH": 2, "CAMERA": 1, "LIGHT": 1}
+    assert seen["summary"]["selected"] == ["Suzanne"]
+
+    assert seen["scene_shot"] > 20, "the screenshot of Blender is not blank"
+    time.sleep(1.0)
+    screenshot("blender-panel.png")
