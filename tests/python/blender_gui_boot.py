@@ -9,10 +9,12 @@ panel" operator, run as the button runs it."""
 
 import json
 import threading
+import time
 
 import addon_utils
 import bpy
 import dcclink
+from dcclink.hosts.blender import IDLE_INTERVAL
 
 
 @dcclink.tool
@@ -22,7 +24,40 @@ def where() -> dict:
         "main_thread": threading.current_thread() is threading.main_thread(),
         "background": bpy.app.background,
         "blender": bpy.app.version_string,
+        "idle_interval_ms": IDLE_INTERVAL * 1000,
     }
+
+
+#: When a timer that runs on every pass of Blender's loop last ran.
+passes: list[float] = []
+
+
+def record_pass() -> float:
+    passes.append(time.perf_counter())
+    del passes[:-1000]
+    return 0.0
+
+
+@dcclink.tool
+def loop_passes() -> dict:
+    """The gaps between the last passes of Blender's loop (ms): the timer
+    interval a bpy.app.timers pump can have at best."""
+    return {"ms": [(b - a) * 1000 for a, b in zip(passes, passes[1:])]}
+
+
+@dcclink.tool
+def time_directly(tool: str, times: int = 200) -> dict:
+    """Runs a tool's function `times` times directly in Blender, as a script
+    would, and times each run (ms)."""
+    from dcclink import _tools
+
+    function = _tools.registry[tool].function
+    runs = []
+    for _ in range(times):
+        start = time.perf_counter()
+        function()
+        runs.append((time.perf_counter() - start) * 1000)
+    return {"ms": runs}
 
 
 @dcclink.tool
@@ -51,3 +86,4 @@ def boot() -> None:
 
 # After Blender has opened its window.
 bpy.app.timers.register(boot, first_interval=0.5)
+bpy.app.timers.register(record_pass, first_interval=0.0)

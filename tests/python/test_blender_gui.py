@@ -7,81 +7,28 @@ one with the panel open to artifacts/blender-panel.png."""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+from blender_processes import BLENDER, blender_ui
 from conftest import ROOT, sdk_session
 from mcp import ClientSession
 
-BLENDER = shutil.which("blender")
 pytestmark = pytest.mark.skipif(
     (BLENDER is None or not os.environ.get("DISPLAY"))
     and not os.environ.get("DCCLINK_REQUIRE_BLENDER"),
     reason="needs Debian's blender and a display (cargo xtask test installs and runs them)",
 )
-ADDON = ROOT / "python" / "dcclink" / "hosts" / "dcclink_blender"
-BOOT = Path(__file__).with_name("blender_gui_boot.py")
 
 
 @pytest.fixture(scope="module")
-def blender(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    scripts = tmp_path_factory.mktemp("blender-scripts")
-    (scripts / "addons").mkdir()
-    (scripts / "addons" / "dcclink_blender").symlink_to(ADDON)
-    env = {
-        **os.environ,
-        "BLENDER_USER_SCRIPTS": str(scripts),
-        "BLENDER_USER_CONFIG": str(tmp_path_factory.mktemp("blender-config")),
-        "PYTHONPATH": f"{ROOT / 'python'}:{BOOT.parent}",
-        "WEBKIT_DISABLE_DMABUF_RENDERER": "1",
-    }
-    # Preferences of a user who has seen the splash screen before, so it does
-    # not cover the viewport in the screenshot.
-    no_splash = "import bpy; bpy.context.preferences.view.show_splash = False; "
-    no_splash += "bpy.ops.wm.save_userpref()"
-    subprocess.run(
-        [str(BLENDER), "-b", "--factory-startup", "--python-expr", no_splash],
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    process = subprocess.Popen(
-        [str(BLENDER), "--python-use-system-env", "--python", str(BOOT)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 120
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if line.startswith("DCCLINK "):
-            break
-        if time.monotonic() > deadline:
-            break
-    else:
-        pytest.fail("Blender exited before dcclink started:\n" + "".join(seen[-30:]))
-    if not seen or not seen[-1].startswith("DCCLINK "):
-        process.kill()
-        pytest.fail("dcclink did not start in Blender:\n" + "".join(seen[-30:]))
-    yield json.loads(seen[-1][len("DCCLINK ") :])
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+def blender() -> Iterator[dict[str, Any]]:
+    with blender_ui() as info:
+        yield info
 
 
 def screenshot(name: str) -> int:
@@ -136,7 +83,8 @@ def test_an_agent_drives_blender_while_its_ui_runs(blender: dict[str, Any]) -> N
                     await anyio.sleep(0.2)
 
     anyio.run(main)
-    assert seen["where"] == {"main_thread": True, "background": False, "blender": "3.4.1"}
+    assert seen["where"]["main_thread"] and not seen["where"]["background"]
+    assert seen["where"]["blender"] == "3.4.1"
     # Each call is one undo step: undo reverts the rotation, redo restores it.
     assert seen["undone"]["objects"][0]["rotation"] == [0, 0, 0]
     assert seen["redone"]["objects"][0]["rotation"][2] == pytest.approx(30)

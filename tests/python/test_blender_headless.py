@@ -10,18 +10,17 @@ import io
 import json
 import os
 import struct
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from conftest import ROOT, sdk_session
+from blender_processes import BLENDER_PYTHON, blender_worker
+from conftest import sdk_session
 from mcp import ClientSession
 from PIL import Image
 
-BLENDER_PYTHON = ROOT / ".venv-blender" / "bin" / "python"
 pytestmark = pytest.mark.skipif(
     not BLENDER_PYTHON.exists() and not os.environ.get("DCCLINK_REQUIRE_BLENDER"),
     reason="needs .venv-blender with bpy (cargo xtask setup makes it)",
@@ -30,30 +29,8 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def blender() -> Iterator[dict[str, Any]]:
-    process = subprocess.Popen(
-        [
-            str(BLENDER_PYTHON),
-            "-m",
-            "dcclink",
-            "serve",
-            "--http",
-            "127.0.0.1:0",
-            "--tools",
-            "dcclink.packs.blender",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    line = process.stderr.readline()
-    try:
-        info = json.loads(line)
-    except json.JSONDecodeError:
-        process.kill()
-        pytest.fail(f"the Blender worker did not start: {line}{process.communicate(timeout=10)[1]}")
-    yield info
-    process.terminate()
-    process.wait(timeout=30)
+    with blender_worker() as info:
+        yield info
 
 
 def session_run(info: dict[str, Any], body: Any) -> Any:

@@ -30,6 +30,12 @@ pub fn run(args: &[String]) -> Result<()> {
     )?;
     sh::step("wake latency on the Qt host, beside timer-driven pumps");
     sh::run(python.as_os_str(), &["tests/benches/qt_wake.py"], &env)?;
+    sh::step("a call in Blender's UI, against running it directly (under Xvfb)");
+    sh::run_under_xvfb(
+        &python.to_string_lossy(),
+        &["tests/benches/blender_gui.py"],
+        &env,
+    )?;
     sh::step("the browser panel in headless Chromium");
     sh::run(
         python.as_os_str(),
