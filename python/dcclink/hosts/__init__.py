@@ -42,7 +42,7 @@ class HostAdapter(Protocol):
         ...
 
 
-NAMES = ("auto", "blender", "qt", "none")
+NAMES = ("auto", "blender", "maya", "houdini", "qt", "none")
 
 
 def select(name: str) -> Optional[HostAdapter]:
@@ -57,6 +57,16 @@ def select(name: str) -> Optional[HostAdapter]:
 
         if name == "blender" or blender.in_blender_ui():
             return blender.BlenderHost()
+    if name == "maya" or (name == "auto" and loaded("maya.cmds")):
+        from dcclink.hosts import maya
+
+        if name == "maya" or maya.in_maya_ui():
+            return maya.MayaHost()
+    if name == "houdini" or (name == "auto" and loaded("hou")):
+        from dcclink.hosts import houdini
+
+        if name == "houdini" or houdini.in_houdini_ui():
+            return houdini.HoudiniHost()
     from dcclink.hosts import qt
 
     if name == "qt":

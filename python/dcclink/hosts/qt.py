@@ -18,7 +18,7 @@ toolbar.addAction(qt.panel_action(toolbar))   # a button that opens the panel
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from dcclink import _native
 from dcclink.hosts._qt_binding import loaded_binding, modules
@@ -47,12 +47,22 @@ def _binding() -> str:
 
 
 class QtHost:
-    """Pumps dcclink from the Qt event loop of the main thread."""
+    """Pumps dcclink from the Qt event loop of the main thread.
+
+    A DCC adapter built on it may ``defer`` the pump to the DCC's own idle
+    queue (Maya's ``executeDeferred``, Houdini's ``hdefereval``): the
+    notifier is then off until the deferred pump has run, so a readable
+    descriptor cannot make Qt spin."""
 
     name = "qt"
 
-    def __init__(self, budget_ms: float = BUDGET_MS) -> None:
+    def __init__(
+        self,
+        budget_ms: float = BUDGET_MS,
+        defer: Optional[Callable[[Callable[[], None]], Any]] = None,
+    ) -> None:
         self.budget_ms = budget_ms
+        self._defer = defer
         self._core, self._widgets = modules(_binding())
         self._notifier: Optional[Any] = None
         self._host: Optional[_native.Host] = None
@@ -71,11 +81,21 @@ class QtHost:
         self._notifier.activated.connect(self._wake)
 
     def _wake(self, *_: Any) -> None:
+        if self._defer is None:
+            self._pump()
+            return
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+        self._defer(self._pump)
+
+    def _pump(self) -> None:
         host = self._host
         if host is None or host.state != "Active":
             self.detach()
             return
         host.pump(self.budget_ms)
+        if self._notifier is not None:
+            self._notifier.setEnabled(True)  # fires again if work is left
 
     def detach(self) -> None:
         notifier, self._notifier, self._host = self._notifier, None, None

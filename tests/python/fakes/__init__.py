@@ -1,0 +1,1 @@
+"""Fakes of DCC APIs (see README.md)."""
