@@ -21,13 +21,14 @@ from typing import Any
 
 import anyio
 from figures import HEADER, row
-from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 from playwright.sync_api import sync_playwright
 from probes import COUNT_BURST, OBSERVE, callback_loop
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "python"))
+
+from conftest import sdk_session  # noqa: E402
+
 DCCLINK = Path(sys.executable).parent / "dcclink"
 
 
@@ -35,13 +36,7 @@ def agent(url: str, token: str, tool: str, arguments: dict[str, Any]) -> dict[st
     out: dict[str, Any] = {}
 
     async def main() -> None:
-        headers = {"Authorization": f"Bearer {token}"}
-        async with (
-            create_mcp_http_client(headers=headers) as http,
-            streamable_http_client(url, http_client=http) as (read, write, *_),
-            ClientSession(read, write) as session,
-        ):
-            await session.initialize()
+        async with sdk_session(url, token) as session:
             out["result"] = await session.call_tool(tool, arguments)
 
     # Playwright's sync API owns this thread's event loop; the agent gets its own.

@@ -25,11 +25,13 @@ from typing import Any
 import anyio
 from figures import HEADER, row
 from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 from probes import COUNT_BURST, OBSERVE, callback_loop
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "python"))
+
+from conftest import sdk_session  # noqa: E402
+
 SAMPLES = 300
 MODES = {
     "thread": "own UI thread (the default)",
@@ -61,13 +63,7 @@ async def page_value(session: ClientSession, script: str, bound: float = 60) -> 
 
 
 async def measure(url: str, token: str) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {token}"}
-    async with (
-        create_mcp_http_client(headers=headers) as http,
-        streamable_http_client(url, http_client=http) as (read, write, *_),
-        ClientSession(read, write) as session,
-    ):
-        await session.initialize()
+    async with sdk_session(url, token) as session:
         await session.list_tools()
         await page_value(session, "document.querySelector('#mcp-url')?.textContent || null")
         await page(session, OBSERVE)

@@ -108,6 +108,22 @@ async def sdk_session(url: str, token: str) -> AsyncIterator[ClientSession]:
         yield session
 
 
+def call_tools(info: dict[str, Any], *calls: tuple[str, dict[str, Any]]) -> list[Any]:
+    """Calls tools in order through the official SDK, bounded; their
+    results."""
+    results: list[Any] = []
+
+    async def main() -> None:
+        with anyio.fail_after(120):
+            async with sdk_session(info["url"], info["token"]) as session:
+                await session.list_tools()
+                for tool, arguments in calls:
+                    results.append(await session.call_tool(tool, arguments))
+
+    anyio.run(main)
+    return results
+
+
 def with_client(info: dcclink.ServerInfo, body: Callable[[ClientSession], Awaitable[T]]) -> T:
     """Runs ``body`` with an SDK session on another thread while this (the
     main) thread pumps, as a DCC's timer would."""

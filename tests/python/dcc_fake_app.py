@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent / "fakes"))
 sys.path.insert(0, str(Path(__file__).parent))
 
 import dcclink
+import panel_tools  # noqa: F401  (registers panel_state)
 from fakes import record
 from PySide6 import QtCore, QtWidgets
 
@@ -88,17 +89,6 @@ def press_shelf_tool() -> str:
     code = script.text or ""
     QtCore.QTimer.singleShot(0, lambda: exec(code, {}))
     return "clicked"
-
-
-@dcclink.tool
-def panel_state() -> dict[str, Any]:
-    """Whether the panel is open, and its title once loaded."""
-    if not dcclink.panel.is_open():
-        return {"open": False}
-    try:
-        return {"open": True, "title": dcclink.panel.eval_js_sync("document.title", timeout=10)}
-    except RuntimeError as error:  # this call ran while the page still loaded
-        return {"open": True, "error": str(error)}
 
 
 @dcclink.tool

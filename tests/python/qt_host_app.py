@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
 
 import dcclink
+import panel_tools  # noqa: F401  (registers panel_state)
 from dcclink.hosts import qt
 from PySide6 import QtCore, QtWidgets
 
@@ -46,17 +47,6 @@ def click_panel_button() -> str:
     button = toolbar.widgetForAction(button_action)
     QtCore.QTimer.singleShot(0, button.click)
     return "clicked"
-
-
-@dcclink.tool
-def panel_state() -> dict:
-    """Whether the panel is open, and its page's title once loaded."""
-    if not dcclink.panel.is_open():
-        return {"open": False}
-    try:
-        return {"open": True, "title": dcclink.panel.eval_js_sync("document.title", timeout=10)}
-    except RuntimeError as error:  # this call ran while the page still loaded
-        return {"open": True, "error": str(error)}
 
 
 idle_ages: list[int] = []

@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
-from conftest import DCCLINK, sdk_session
+from conftest import DCCLINK, call_tools
 
 APP = Path(__file__).with_name("dcc_fake_app.py")
 EXPECTED = {
@@ -46,20 +45,10 @@ def dcc(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
 
 def drive(info: dict[str, Any], *calls: tuple[str, dict[str, Any]]) -> list[Any]:
     """Calls tools in order; their results (structured, or the error text)."""
-    results: list[Any] = []
-
-    async def main() -> None:
-        with anyio.fail_after(120):
-            async with sdk_session(info["url"], info["token"]) as session:
-                await session.list_tools()
-                for tool, arguments in calls:
-                    result = await session.call_tool(tool, arguments)
-                    results.append(
-                        result.content[0].text if result.is_error else result.structured_content
-                    )
-
-    anyio.run(main)
-    return results
+    return [
+        result.content[0].text if result.is_error else result.structured_content
+        for result in call_tools(info, *calls)
+    ]
 
 
 def listed(instance: str) -> dict[str, Any]:

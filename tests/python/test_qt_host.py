@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
-from conftest import sdk_session
+from conftest import call_tools
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DISPLAY") and not os.environ.get("DCCLINK_REQUIRE_DISPLAY"),
@@ -42,20 +41,11 @@ def qt_app() -> Iterator[dict[str, Any]]:
 
 
 def drive(info: dict[str, Any], *calls: tuple[str, dict[str, Any]]) -> list[Any]:
-    """Calls tools in order through the official SDK; their structured results."""
-    results: list[Any] = []
-
-    async def main() -> None:
-        with anyio.fail_after(120):
-            async with sdk_session(info["url"], info["token"]) as session:
-                await session.list_tools()
-                for tool, arguments in calls:
-                    result = await session.call_tool(tool, arguments)
-                    assert not result.is_error, result.content
-                    results.append(result.structured_content)
-
-    anyio.run(main)
-    return results
+    """Calls tools in order; their structured results."""
+    results = call_tools(info, *calls)
+    for result in results:
+        assert not result.is_error, result.content
+    return [result.structured_content for result in results]
 
 
 def test_tools_run_on_the_qt_main_thread(qt_app: dict[str, Any]) -> None:
