@@ -9,7 +9,6 @@ runs the Qt loop until its ``quit`` tool runs."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
@@ -25,6 +24,7 @@ import dcclink
 import panel_tools  # noqa: F401  (registers panel_state)
 from fakes import record
 from PySide6 import QtCore, QtWidgets
+from qt_stand_in import serve_until_quit
 
 app = QtWidgets.QApplication(["dcc-fake-app"])
 DCC = sys.argv[1]
@@ -91,20 +91,8 @@ def press_shelf_tool() -> str:
     return "clicked"
 
 
-@dcclink.tool
-def quit() -> str:
-    """Ends the application's event loop."""
-    QtCore.QTimer.singleShot(0, app.quit)
-    return "bye"
-
-
 def main() -> None:
-    info = dcclink.start()
-    line = {"url": info.url, "token": info.token, "instance": info.instance}
-    print(json.dumps(line), flush=True)
-    app.exec()
-    dcclink.panel.close()
-    dcclink.stop()
+    serve_until_quit(app)
 
 
 if __name__ == "__main__":

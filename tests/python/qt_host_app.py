@@ -7,7 +7,6 @@ runs Qt's event loop until its ``quit`` tool runs."""
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -19,6 +18,7 @@ import dcclink
 import panel_tools  # noqa: F401  (registers panel_state)
 from dcclink.hosts import qt
 from PySide6 import QtCore, QtWidgets
+from qt_stand_in import serve_until_quit
 
 app = QtWidgets.QApplication(["qt-host-app"])
 app.setApplicationName("QtStandIn")
@@ -71,20 +71,8 @@ def idle_age() -> dict:
     return {"ms_since_pump": idle_ages}
 
 
-@dcclink.tool
-def quit() -> str:
-    """Ends the application's event loop."""
-    QtCore.QTimer.singleShot(0, app.quit)
-    return "bye"
-
-
 def main() -> None:
-    info = dcclink.start()
-    mode = qt.QtHost().panel_mode()
-    print(json.dumps({"url": info.url, "token": info.token, "panel_mode": mode}), flush=True)
-    app.exec()
-    dcclink.panel.close()
-    dcclink.stop()
+    serve_until_quit(app, lambda: {"panel_mode": qt.QtHost().panel_mode()})
 
 
 if __name__ == "__main__":
