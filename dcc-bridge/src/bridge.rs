@@ -15,6 +15,7 @@ use crate::call::{CallHandle, CancelReason};
 use crate::events::{EventBus, EventKind, Outcome};
 use crate::lifecycle::{Lifecycle, LifecycleState};
 use crate::message::{Message, TaskFate};
+use crate::prompts::Prompts;
 use crate::stats::{Stats, StatsSnapshot};
 use crate::wake_fd::WakeFd;
 
@@ -87,6 +88,7 @@ pub struct Bridge {
     running: OrderedMutex<Option<Arc<CallHandle>>>,
     live: OrderedMutex<HashMap<u64, Arc<CallHandle>>>,
     wake_fd: OnceLock<WakeFd>,
+    prompts: Prompts,
 }
 
 impl std::fmt::Debug for Bridge {
@@ -116,6 +118,7 @@ impl Bridge {
             running: OrderedMutex::new(LockLevel::Running, None),
             live: OrderedMutex::new(LockLevel::Live, HashMap::new()),
             wake_fd: OnceLock::new(),
+            prompts: Prompts::default(),
         };
         // A fresh lifecycle is in Creating, so this cannot fail.
         let _ = bridge.lifecycle.activate();
@@ -135,6 +138,11 @@ impl Bridge {
     /// The event bus.
     pub fn events(&self) -> &EventBus {
         &self.events
+    }
+
+    /// The questions tools ask the person at the panel.
+    pub fn prompts(&self) -> &Prompts {
+        &self.prompts
     }
 
     /// A copy of the counters.

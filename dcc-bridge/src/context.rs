@@ -1,8 +1,10 @@
 //! What a running tool sees of its own call: `ctx.cancelled`, `ctx.progress`,
-//! `ctx.log` and `ctx.emit`. Every method returns at once and is safe to call
-//! from inside the tool, on the main thread, with no lock held.
+//! `ctx.log`, `ctx.emit` and `ctx.confirm`. Every method but `confirm`
+//! returns at once; all are safe to call from inside the tool, on the main
+//! thread, with no lock held.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -10,6 +12,7 @@ use crate::bridge::Bridge;
 use crate::call::CallHandle;
 use crate::events::EventKind;
 use crate::outbox::{LogLevel, LogRecord, Progress};
+use crate::prompts::PromptError;
 
 /// A running tool's view of its call.
 #[derive(Debug, Clone)]
@@ -64,6 +67,27 @@ impl CallContext {
             message: message.clone(),
         });
         self.call.outbox().log(LogRecord { level, message });
+    }
+
+    /// Asks the person at the panel `question` about `detail`, and waits up
+    /// to `timeout` for a yes or no; stops waiting when the call is
+    /// cancelled. Yes at once in a session the person chose to trust.
+    pub fn confirm(
+        &self,
+        question: &str,
+        detail: &str,
+        timeout: Duration,
+    ) -> Result<bool, PromptError> {
+        let call = Some(self.call.info().id);
+        let prompts = self.bridge.prompts();
+        prompts.ask(
+            self.bridge.events(),
+            call,
+            question,
+            detail,
+            timeout,
+            || self.call.is_cancelled(),
+        )
     }
 
     /// Publishes an application event for the panel.

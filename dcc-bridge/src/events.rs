@@ -112,6 +112,24 @@ pub enum EventKind {
         /// Its payload.
         data: Value,
     },
+    /// A tool asks the person at the panel a yes-or-no question.
+    PromptOpened {
+        /// The question's number.
+        prompt: u64,
+        /// The call that asks, if any.
+        call: Option<u64>,
+        /// The question, in a line.
+        question: String,
+        /// What it is about (code to run, say), shown in full.
+        detail: String,
+    },
+    /// A question was answered, or stopped waiting.
+    PromptClosed {
+        /// The question's number.
+        prompt: u64,
+        /// `allowed`, `denied`, `timed out` or `cancelled`.
+        outcome: String,
+    },
 }
 
 /// One event on the bus.

@@ -16,8 +16,8 @@ use std::sync::{Mutex, MutexGuard};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LockLevel {
     /// The host-pumped panel's WebView guard (a borrow of its thread-local
-    /// window, marked with [`mark_held`]). Outermost: native events are
-    /// dispatched under it, so no other lock may be held when it is taken.
+    /// window, marked with [`mark_held`]). Outermost: a WebView operation
+    /// may call into GTK, so no other lock may be held when it is taken.
     WebView = 0,
     /// The Python host's slot for its running server.
     Host = 1,
@@ -39,6 +39,8 @@ pub enum LockLevel {
     EventBus = 9,
     /// The host-pumped panel's route to its thread (the bridge to post to).
     PanelRoute = 10,
+    /// The questions waiting for an answer from the panel.
+    Prompts = 11,
 }
 
 #[cfg(debug_assertions)]

@@ -1,7 +1,7 @@
 //! `dcclink.Context`: what a running tool sees of its call.
 
-use dcclink_bridge::{CallContext, LogLevel};
-use pyo3::exceptions::PyValueError;
+use dcclink_bridge::{CallContext, LogLevel, PromptError};
+use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::convert::from_py;
@@ -9,7 +9,8 @@ use crate::convert::from_py;
 /// The context of one running tool call. Declare a parameter of this type
 /// and dcclink passes it in; it never appears in the tool's schema.
 ///
-/// Every method returns at once and is safe to call from inside the tool.
+/// Every method but `confirm` returns at once; all are safe to call from
+/// inside the tool.
 #[pyclass(module = "dcclink", name = "Context", frozen)]
 pub struct Context {
     inner: CallContext,
@@ -75,6 +76,38 @@ impl Context {
         };
         self.inner.emit(event, data);
         Ok(())
+    }
+
+    /// Asks the person at the dcclink panel a yes-or-no `question` about
+    /// `detail` (code to run, a file to delete), and waits for the answer
+    /// with the GIL released: True for yes. Raises ``RuntimeError`` when no
+    /// panel is open, ``TimeoutError`` when nobody answers within `timeout`
+    /// seconds, and ``dcclink.Cancelled`` when the call is cancelled. In a
+    /// session the person chose to trust it answers True at once.
+    #[pyo3(signature = (question, detail = String::new(), timeout = 120.0))]
+    fn confirm(
+        &self,
+        py: Python<'_>,
+        question: &str,
+        detail: String,
+        timeout: f64,
+    ) -> PyResult<bool> {
+        let bound = std::time::Duration::try_from_secs_f64(timeout).map_err(|_| {
+            PyValueError::new_err(format!("timeout must be seconds ≥ 0, not {timeout}"))
+        })?;
+        match py.detach(|| self.inner.confirm(question, &detail, bound)) {
+            Ok(answer) => Ok(answer),
+            Err(error @ PromptError::TimedOut(_)) => {
+                Err(PyTimeoutError::new_err(error.to_string()))
+            }
+            Err(PromptError::Cancelled) => {
+                let cancelled = py.import("dcclink")?.getattr("Cancelled")?;
+                Err(PyErr::from_value(cancelled.call1((
+                    "the call was cancelled while it waited for an answer",
+                ))?))
+            }
+            Err(error) => Err(PyRuntimeError::new_err(error.to_string())),
+        }
     }
 
     fn __repr__(&self) -> String {

@@ -23,10 +23,12 @@ BLENDER_PYTHON = ROOT / ".venv-blender" / "bin" / "python"
 
 
 @contextmanager
-def blender_worker() -> Iterator[dict[str, Any]]:
-    """``dcclink serve --http --tools dcclink.packs.blender`` on the bpy
-    module; yields its ``{"url": ..., "token": ...}``."""
+def blender_worker(*more_tools: str) -> Iterator[dict[str, Any]]:
+    """``dcclink serve --http --tools dcclink.packs.blender`` (and
+    `more_tools`) on the bpy module; yields its JSON line (url, token…)."""
     serve = ["serve", "--http", "127.0.0.1:0", "--tools", "dcclink.packs.blender"]
+    for tools in more_tools:
+        serve += ["--tools", tools]
     process = subprocess.Popen(
         [str(BLENDER_PYTHON), "-m", "dcclink", *serve],
         stderr=subprocess.PIPE,

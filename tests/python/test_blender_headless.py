@@ -10,6 +10,7 @@ import io
 import json
 import os
 import struct
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import anyio
 import pytest
 from blender_processes import BLENDER_PYTHON, blender_worker
-from conftest import sdk_session
+from conftest import ROOT, call_tools, sdk_session
 from mcp import ClientSession
 from PIL import Image
 
@@ -70,6 +71,7 @@ def test_an_agent_builds_renders_and_exports_a_scene(
         tools = {t.name for t in (await session.list_tools()).tools}
         assert {"scene_summary", "create_object", "render_image", "export_gltf"} <= tools
         assert len(tools) <= 15, "a pack stays small enough for the IDEs' tool limits"
+        assert "execute_python" not in tools, "running code is off by default"
         start = await call(session, "scene_summary")
         box = await call(session, "create_object", kind="cube", name="Box", size=1.0)
         await call(session, "create_object", kind="sphere", name="Ball", location=[3, 0, 0])
@@ -127,3 +129,44 @@ def test_an_agent_builds_renders_and_exports_a_scene(
     names = {o["name"] for o in seen["after_undo"]["objects"]}
     assert names == {"Box", "Ball", "Spike", "Cube"}
     assert {o["name"] for o in seen["after_redo"]["objects"]} == {"Box", "Ball"}
+
+
+def test_execute_python_runs_only_what_the_user_allows() -> None:
+    """Switched on, execute_python asks in the panel (here a headless
+    Chromium showing it) before each run."""
+    from playwright.sync_api import expect, sync_playwright
+
+    made = "bpy.context.scene.collection.objects.link(bpy.data.objects.new('FromCode', None))"
+    code = f"import bpy\n{made}\nprint('made')\nresult = 6 * 7"
+    with blender_worker(str(ROOT / "tests/fixtures/blender_code.py")) as info:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+            )
+            page = browser.new_page()
+            page.goto(info["panel"])
+            page.wait_for_selector("#mcp-url:not(:empty)")
+            results: list[Any] = []
+
+            def agent(source: str) -> threading.Thread:
+                def run() -> None:
+                    results.extend(call_tools(info, ("execute_python", {"code": source})))
+
+                thread = threading.Thread(target=run)
+                thread.start()
+                return thread
+
+            allowed = agent(code)
+            expect(page.locator(".prompt pre")).to_have_text(code)
+            expect(page.locator(".prompt")).to_contain_text("Run this Python in Blender?")
+            page.locator(".prompt button.allow").click()
+            allowed.join(60)
+            denied = agent("import os\nos.remove('/nothing')")
+            page.locator(".prompt button.deny").click()
+            denied.join(60)
+            browser.close()
+        (listed,) = call_tools(info, ("list_objects", {"name_contains": "FromCode"}))
+
+    assert results[0].structured_content == {"printed": "made\n", "result": "42"}
+    assert results[1].is_error and "the user said no" in results[1].content[0].text
+    assert listed.structured_content["count"] == 1, "the allowed code ran in Blender"

@@ -269,3 +269,41 @@ def test_the_panel_lists_connected_clients(browser: Browser, http_server: HttpSe
     agent.join()  # the SDK ends its session (DELETE) on the way out
     page.wait_for_selector("#clients li.empty", timeout=15_000)
     page.close()
+
+
+def ask(server: HttpServer, question: str, detail: str = "") -> Agent:
+    arguments = {"question": question, "detail": detail}
+    return Agent(server, lambda session: session.call_tool("ask_user", arguments))
+
+
+def test_a_tool_asks_and_the_person_at_the_panel_answers(
+    browser: Browser, http_server: HttpServer
+) -> None:
+    page = open_panel(browser, http_server)
+    prompts = page.locator("#prompts")
+
+    agent = ask(http_server, "Run this Python?", "print('hi')")
+    prompt = page.locator(".prompt")
+    expect(prompt).to_contain_text("ask_user asks: Run this Python?")
+    expect(prompt.locator("pre")).to_have_text("print('hi')")
+    prompt.locator("button.deny").click()
+    assert agent.join().structured_content == {"result": False}
+    expect(prompts).to_be_hidden()
+
+    agent = ask(http_server, "And this?")
+    page.locator(".prompt input[type=checkbox]").check()
+    page.locator(".prompt button.allow").click()
+    assert agent.join().structured_content == {"result": True}
+
+    # The session is trusted now: the next question is not asked at all.
+    assert ask(http_server, "Once more?").join().structured_content == {"result": True}
+    expect(prompts).to_be_hidden()
+    page.close()
+
+
+def test_a_question_with_no_panel_open_fails_at_once(http_server: HttpServer) -> None:
+    started = time.monotonic()
+    result = ask(http_server, "Anyone there?").join()
+    assert result.is_error
+    assert "no panel is open" in result.content[0].text
+    assert time.monotonic() - started < 10, "it did not wait for nobody"

@@ -19,6 +19,7 @@ from typing import Any, Literal, Optional
 
 import dcclink
 from dcclink.hosts.blender import install_undo_steps, no_undo_step
+from dcclink.packs.code import enable_execute_python
 
 try:
     # isort: off
@@ -346,6 +347,13 @@ def export_gltf(path: str, selected_only: bool = False) -> dict[str, Any]:
         raise ValueError(f"the folder {folder!r} does not exist")
     bpy.ops.export_scene.gltf(filepath=path, export_format="GLB", use_selection=selected_only)
     return {"path": os.path.abspath(path), "bytes": os.path.getsize(path)}
+
+
+def allow_code_execution() -> None:
+    """Adds ``execute_python`` (off by default): the agent may run Python
+    in Blender, with ``bpy`` at hand, each time the user allows it in the
+    dcclink panel."""
+    enable_execute_python("Blender", lambda: {"bpy": bpy})
 
 
 install_undo_steps()

@@ -26,7 +26,7 @@ use axum::routing::{get, post};
 use dcclink_bridge::CancelReason;
 
 use crate::auth;
-use futures::Stream;
+use futures::{Stream, StreamExt as _};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
@@ -72,6 +72,7 @@ pub fn router(panel: Panel) -> Router {
         .route("/panel/events", get(events))
         .route("/panel/api/cancel/{call}", post(cancel))
         .route("/panel/api/call/{name}", post(call_back))
+        .route("/panel/api/prompt/{prompt}", post(answer_prompt))
         .layer(middleware::from_fn_with_state(panel.clone(), guard))
         .with_state(panel)
 }
@@ -140,6 +141,45 @@ async fn cancel(State(panel): State<Panel>, Path(call): Path<u64>) -> StatusCode
     }
 }
 
+/// The panel's answer to a tool's question.
+#[derive(Debug, serde::Deserialize)]
+struct PromptAnswer {
+    allow: bool,
+    #[serde(default)]
+    trust: bool,
+}
+
+/// Answers question `prompt`; 404 when it no longer waits (answered from
+/// another panel, timed out, or cancelled).
+async fn answer_prompt(
+    State(panel): State<Panel>,
+    Path(prompt): Path<u64>,
+    axum::Json(answer): axum::Json<PromptAnswer>,
+) -> StatusCode {
+    let prompts = panel.board.bridge().prompts();
+    if prompts.answer(prompt, answer.allow, answer.trust) {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::NOT_FOUND
+    }
+}
+
+/// An open event stream counted as a panel that can answer questions.
+struct Watching(Arc<dcclink_bridge::Bridge>);
+
+impl Watching {
+    fn new(bridge: &Arc<dcclink_bridge::Bridge>) -> Self {
+        bridge.prompts().watch();
+        Self(bridge.clone())
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.0.prompts().unwatch();
+    }
+}
+
 /// How long the page waits for a callback's result.
 const CALLBACK_BOUND: Duration = Duration::from_secs(30);
 
@@ -195,7 +235,12 @@ fn status_event(status: &HostStatus) -> SseEvent {
 const STATUS_EVERY: Duration = Duration::from_millis(250);
 
 async fn events(State(panel): State<Panel>) -> Response {
-    let stream = event_stream(panel);
+    // While the stream is open, this panel can answer tools' questions.
+    let watching = Watching::new(panel.board.bridge());
+    let stream = event_stream(panel).map(move |message| {
+        let _open = &watching;
+        message
+    });
     secured(
         Sse::new(stream)
             .keep_alive(KeepAlive::default())

@@ -67,6 +67,12 @@ class DcclinkPreferences(bpy.types.AddonPreferences):
         description="Start dcclink when Blender starts",
         default=False,
     )
+    allow_code_execution: BoolProperty(
+        name="Allow code execution",
+        description="Give the agent execute_python: it may run Python in Blender, each time "
+        "you allow it in the dcclink panel (or for the session). Takes effect at the next Start",
+        default=False,
+    )
     package_path: StringProperty(
         name="dcclink package folder",
         description="The folder that holds the dcclink package, if Blender's Python cannot "
@@ -79,6 +85,7 @@ class DcclinkPreferences(bpy.types.AddonPreferences):
         layout = self.layout
         layout.prop(self, "port")
         layout.prop(self, "autostart")
+        layout.prop(self, "allow_code_execution")
         layout.prop(self, "package_path")
 
 
@@ -86,8 +93,11 @@ def start() -> Any:
     """Starts dcclink with the Blender tool pack; returns its ServerInfo."""
     global _server
     package = _dcclink()
-    importlib.import_module("dcclink.packs.blender")  # registers the pack's tools
-    _server = package.start(host="blender", http=f"127.0.0.1:{_preferences().port}")
+    pack = importlib.import_module("dcclink.packs.blender")  # registers the pack's tools
+    preferences = _preferences()
+    if preferences.allow_code_execution:
+        pack.allow_code_execution()
+    _server = package.start(host="blender", http=f"127.0.0.1:{preferences.port}")
     return _server
 
 

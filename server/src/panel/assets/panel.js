@@ -9,6 +9,7 @@ const MAX_LOG_LINES = 1000;
 const MAX_ROWS = 300;
 
 const calls = new Map();          // call id → call record
+const prompts = new Map();        // question number → its element
 const clients = new Map();        // session number → {name, transport, since}
 const lastCall = new Map();       // client label ("name (transport)") → time of its last call
 const finishedAt = [];            // end times of recent calls, for calls/s
@@ -60,6 +61,8 @@ function apply(event, live = true) {
         c.state = event.outcome; c.endedAt = event.time_ms; c.duration = event.duration_ms;
       });
     }
+    case "prompt_opened": return drawPrompt(event);
+    case "prompt_closed": return removePrompt(event.prompt);
     case "log": return log(event.time_ms, event.level, event.message, event.call);
     case "emit":
       if (live) for (const handler of handlers.get(event.name) ?? []) handler(event.data, event);
@@ -153,6 +156,55 @@ function trimRows() {
     rows[i].detail.remove();
     rows[i].remove();
     calls.delete(Number(rows[i].dataset.call));
+  }
+}
+
+// ---- questions from tools ------------------------------------------------
+
+function drawPrompt(event) {
+  const call = calls.get(event.call);
+  const who = call ? `Call #${call.id} ${call.tool}` : "A tool";
+  const node = el("div", "prompt");
+  node.dataset.prompt = event.prompt;
+  node.append(el("div", "question", `${who} asks: ${event.question}`));
+  if (event.detail) node.append(el("pre", "", event.detail));
+  const answers = el("div", "answers");
+  const allow = el("button", "allow", "Allow");
+  const deny = el("button", "deny", "Deny");
+  const trustLabel = el("label", "trust");
+  const trust = el("input");
+  trust.type = "checkbox";
+  trustLabel.append(trust, " Trust this session (allow everything until dcclink stops)");
+  for (const [button, yes] of [[allow, true], [deny, false]]) {
+    button.type = "button";
+    button.addEventListener("click", () => answerPrompt(event.prompt, yes, yes && trust.checked, node));
+  }
+  answers.append(allow, deny, trustLabel);
+  node.append(answers);
+  prompts.set(event.prompt, node);
+  $("prompt-list").append(node);
+  $("prompts").hidden = false;
+}
+
+function removePrompt(id) {
+  prompts.get(id)?.remove();
+  prompts.delete(id);
+  $("prompts").hidden = prompts.size === 0;
+}
+
+async function answerPrompt(id, allow, trust, node) {
+  for (const button of node.querySelectorAll("button")) button.disabled = true;
+  try {
+    const response = await fetch(`/panel/api/prompt/${id}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ allow, trust }),
+    });
+    // 404: answered elsewhere, or it stopped waiting; its close event follows.
+    if (!response.ok && response.status !== 404) throw new Error(response.statusText);
+  } catch (error) {
+    for (const button of node.querySelectorAll("button")) button.disabled = false;
+    log(Date.now(), "error", `could not answer: ${error}`);
   }
 }
 
@@ -324,6 +376,9 @@ stream.addEventListener("snapshot", (message) => {
   const snapshot = JSON.parse(message.data);
   calls.clear();
   clients.clear();
+  prompts.clear();
+  $("prompt-list").replaceChildren();
+  $("prompts").hidden = true;
   $("call-rows").replaceChildren();
   $("log").replaceChildren();
   info = snapshot.info;
