@@ -94,7 +94,7 @@ class QtHost:
             self.detach()
             return
         host.pump(self.budget_ms)
-        if self._notifier is not None:
+        if self._defer is not None and self._notifier is not None:
             self._notifier.setEnabled(True)  # fires again if work is left
 
     def detach(self) -> None:
