@@ -168,11 +168,7 @@ async fn cancelling_a_queued_call_means_it_never_runs() {
         mut client,
         ..
     } = blocking_host(BridgeConfig::default()).await;
-    let first = client.start_call("block", json!({}), None).await;
-    until("the blocker runs", || {
-        host.bridge().running_call().is_some()
-    })
-    .await;
+    let first = start_blocker(&host, &mut client).await;
     let second = client.start_call("mark", json!({}), None).await;
     until("the second call is queued", || {
         host.bridge().stats().queue_depth == 1
@@ -336,11 +332,7 @@ async fn a_full_queue_answers_at_once() {
         mut client,
         ..
     } = blocking_host(config).await;
-    let running = client.start_call("block", json!({}), None).await;
-    until("the blocker runs", || {
-        host.bridge().running_call().is_some()
-    })
-    .await;
+    let running = start_blocker(&host, &mut client).await;
     let queued = [
         client.start_call("mark", json!({}), None).await,
         client.start_call("mark", json!({}), None).await,
@@ -374,11 +366,7 @@ async fn a_call_that_waits_past_its_queue_deadline_is_refused_and_never_runs_lat
         mut client,
         ..
     } = blocking_host(config).await;
-    let running = client.start_call("block", json!({}), None).await;
-    until("the blocker runs", || {
-        host.bridge().running_call().is_some()
-    })
-    .await;
+    let running = start_blocker(&host, &mut client).await;
     let late = client.call("mark", json!({})).await;
     assert!(is_error(&late));
     assert!(
@@ -471,11 +459,7 @@ async fn shutdown_answers_queued_calls_and_refuses_new_ones() {
         ..BridgeConfig::default()
     })
     .await;
-    let running = client.start_call("block", json!({}), None).await;
-    until("the blocker runs", || {
-        host.bridge().running_call().is_some()
-    })
-    .await;
+    let running = start_blocker(&host, &mut client).await;
     let queued = client.start_call("mark", json!({}), None).await;
     until("one call waits", || host.bridge().stats().queue_depth == 1).await;
     let bridge = host.bridge().clone();
