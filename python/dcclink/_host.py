@@ -173,9 +173,9 @@ def start(
     you: call :func:`pump` from the host's timer or idle callback.
 
     ``dcc``, ``dcc_version`` and ``scene`` describe the host in the instance
-    registry, where ``dcclink list``, ``dcclink panel`` and ``dcclink
-    connect`` find it (the adapter fills in what you leave out);
-    :func:`set_scene` updates the scene."""
+    registry, where ``dcclink list`` and ``dcclink panel`` find it (the
+    adapter fills in what you leave out); :func:`set_scene` updates the
+    scene."""
     global _adapter
     _native.init_logging(0)
     adapter = hosts.select(host)

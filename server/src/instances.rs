@@ -1,7 +1,7 @@
 //! The instance registry: every running dcclink that serves HTTP, in a DCC or
 //! as `dcclink serve`, keeps one JSON file in the user's runtime dir so that
-//! `dcclink list`, `dcclink panel --instance` and `dcclink connect` can find
-//! it.
+//! `dcclink list` and `dcclink panel --instance` can find it (and, later,
+//! the `dcclink connect` relay).
 //!
 //! - The folder is `$DCCLINK_RUNTIME_DIR`, else `$XDG_RUNTIME_DIR/dcclink`,
 //!   else `<temp dir>/dcclink-<uid>`, with `instances/` inside; mode 0700.
@@ -113,7 +113,7 @@ impl Instance {
 pub enum RegistryError {
     /// Creating the folder or writing the entry failed.
     #[error(
-        "cannot write the instance registry entry {path}: {source} — `dcclink list` and `dcclink connect` will not find this instance (set DCCLINK_RUNTIME_DIR to a writable folder)"
+        "cannot write the instance registry entry {path}: {source} — `dcclink list` and `dcclink panel` will not find this instance (set DCCLINK_RUNTIME_DIR to a writable folder)"
     )]
     Write {
         /// The file or folder.
