@@ -103,9 +103,15 @@ impl Instance {
 
     /// The panel's address, with the token for the first load.
     pub fn panel_url(&self) -> String {
-        let base = self.url.strip_suffix("/mcp").unwrap_or(&self.url);
-        format!("{base}/panel?token={}", self.token)
+        panel_link(&self.url, &self.token)
     }
+}
+
+/// The panel's address for the MCP endpoint `mcp_url`, with `token` for the
+/// first load (the page then keeps it in a cookie).
+pub fn panel_link(mcp_url: &str, token: &str) -> String {
+    let base = mcp_url.strip_suffix("/mcp").unwrap_or(mcp_url);
+    format!("{base}/panel?token={token}")
 }
 
 /// Why the registry could not be written.

@@ -202,8 +202,10 @@ impl ServerHandle {
 
     /// The panel's address, with the token for the first load.
     pub fn panel_url(&self) -> Option<String> {
-        let base = self.url.as_deref()?.strip_suffix("/mcp")?;
-        Some(format!("{base}/panel?token={}", self.token))
+        Some(crate::instances::panel_link(
+            self.url.as_deref()?,
+            &self.token,
+        ))
     }
 
     /// The id of this server in the instance registry, when it is listed.

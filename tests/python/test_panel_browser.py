@@ -14,10 +14,8 @@ from typing import Any, Callable
 import anyio
 import httpx2
 import pytest
-from conftest import DCCLINK, FIXTURE_TOOLS, ROOT, HttpServer
+from conftest import DCCLINK, FIXTURE_TOOLS, ROOT, HttpServer, sdk_session
 from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -52,12 +50,7 @@ class Agent:
         self.error: BaseException | None = None
 
         async def main() -> None:
-            async with (
-                create_mcp_http_client(headers=server.auth) as http,
-                streamable_http_client(server.url, http_client=http) as (read, write, *_),
-                ClientSession(read, write) as session,
-            ):
-                await session.initialize()
+            async with sdk_session(server.url, server.token) as session:
                 self.result = await body(session)
 
         def run() -> None:
