@@ -29,14 +29,17 @@ from qt_stand_in import serve_until_quit
 app = QtWidgets.QApplication(["dcc-fake-app"])
 DCC = sys.argv[1]
 if DCC == "maya":
+    import dcclink.packs.maya
     import maya.api.OpenMaya as om
+    from fakes.maya import scene
     from maya import cmds
 else:
+    import dcclink.packs.houdini
     import hou
 
 
 def undo_stack() -> list[str]:
-    return list(cmds.state["chunks"]) if DCC == "maya" else list(hou.groups)
+    return list(scene.open_chunks) if DCC == "maya" else list(hou.groups)
 
 
 @dcclink.tool

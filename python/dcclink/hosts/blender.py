@@ -13,27 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Optional
 
 import bpy
 
 from dcclink import _native, _tools
+from dcclink.hosts.undo import pushes_undo_step
 
 #: The pump timer's interval, in seconds: 0 runs it on every pass of
 #: Blender's event loop, which sleeps ~5 ms between passes when idle. A pass
 #: with nothing queued costs a few microseconds (measured: idle Blender's
 #: CPU use does not change measurably).
 IDLE_INTERVAL = 0.0
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def no_undo_step(function: F) -> F:
-    """Marks a tool that pushes no undo step: one that changes nothing (so
-    that undo reverts the last change, not the last question), and undo and
-    redo themselves (a push after an undo would drop the redo history)."""
-    function.__dcclink_no_undo__ = True  # type: ignore[attr-defined]
-    return function
 
 
 def window_context() -> AbstractContextManager[Any]:
@@ -57,7 +48,7 @@ def undo_step(tool: _tools.ToolDef) -> Iterator[None]:
         try:
             yield
         finally:
-            if not getattr(tool.function, "__dcclink_no_undo__", False):
+            if pushes_undo_step(tool):
                 bpy.ops.ed.undo_push(message=f"dcclink: {tool.name}")
 
 

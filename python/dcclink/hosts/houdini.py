@@ -20,6 +20,7 @@ import hou
 
 from dcclink import _native, _tools
 from dcclink.hosts.qt import QtHost
+from dcclink.hosts.undo import pushes_undo_step
 
 #: The shelf file to install into ``$HOUDINI_USER_PREF_DIR/toolbar``.
 SHELF_FILE = Path(__file__).with_name("dcclink.shelf")
@@ -32,7 +33,11 @@ def in_houdini_ui() -> bool:
 
 @contextmanager
 def undo_group(tool: _tools.ToolDef) -> Iterator[None]:
-    """Runs a tool call as one undo group."""
+    """Runs a tool call as one undo group (except the tools marked
+    ``no_undo_step``)."""
+    if not pushes_undo_step(tool):
+        yield
+        return
     with hou.undos.group(f"dcclink: {tool.name}"):
         yield
 

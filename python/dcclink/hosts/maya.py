@@ -22,6 +22,7 @@ from maya import cmds
 
 from dcclink import _native, _tools
 from dcclink.hosts.qt import QtHost
+from dcclink.hosts.undo import pushes_undo_step
 
 #: What to put in ``userSetup.py`` (in Maya's scripts folder) to start
 #: dcclink with Maya.
@@ -31,6 +32,7 @@ import maya.utils
 
 def _start_dcclink():
     import dcclink
+    import dcclink.packs.maya  # the Maya tools; import your own tool modules here too
 
     dcclink.start()  # finds Maya; the agent reaches it at the URL dcclink list shows
 
@@ -46,7 +48,11 @@ def in_maya_ui() -> bool:
 
 @contextmanager
 def undo_chunk(tool: _tools.ToolDef) -> Iterator[None]:
-    """Runs a tool call as one undo chunk, closed even when it fails."""
+    """Runs a tool call as one undo chunk, closed even when it fails
+    (except the tools marked ``no_undo_step``)."""
+    if not pushes_undo_step(tool):
+        yield
+        return
     cmds.undoInfo(openChunk=True, chunkName=f"dcclink: {tool.name}")
     try:
         yield

@@ -18,7 +18,9 @@ import tempfile
 from typing import Any, Literal, Optional
 
 import dcclink
-from dcclink.hosts.blender import install_undo_steps, no_undo_step
+from dcclink.hosts.blender import install_undo_steps
+from dcclink.hosts.undo import no_undo_step
+from dcclink.packs._common import Vec3, no_such_object, rgba, vector3
 from dcclink.packs.code import enable_execute_python
 
 try:
@@ -35,21 +37,13 @@ except ImportError:  # pragma: no cover - depends on the host
     ) from None
 
 Kind = Literal["cube", "sphere", "cylinder", "cone", "plane", "monkey", "empty", "camera", "light"]
-Vec3 = list[float]
 
 
 def _object(name: str) -> Any:
     found = bpy.data.objects.get(name)
     if found is None:
-        names = ", ".join(sorted(o.name for o in bpy.data.objects)[:20]) or "none"
-        raise ValueError(f"no object is called {name!r}; objects: {names}")
+        no_such_object(name, (o.name for o in bpy.data.objects))
     return found
-
-
-def _vector(value: Vec3, what: str) -> tuple[float, float, float]:
-    if len(value) != 3:
-        raise ValueError(f"{what} needs three numbers (x, y, z), not {len(value)}")
-    return (float(value[0]), float(value[1]), float(value[2]))
 
 
 def _describe(obj: Any) -> dict[str, Any]:
@@ -153,9 +147,9 @@ def create_object(
     else:
         data = _mesh(kind, size)
     obj = bpy.data.objects.new(name or kind.capitalize(), data)
-    obj.location = _vector(location, "location")
-    obj.rotation_euler = tuple(math.radians(v) for v in _vector(rotation, "rotation"))
-    obj.scale = _vector(scale, "scale")
+    obj.location = vector3(location, "location")
+    obj.rotation_euler = tuple(math.radians(v) for v in vector3(rotation, "rotation"))
+    obj.scale = vector3(scale, "scale")
     scene = bpy.context.scene
     scene.collection.objects.link(obj)
     if kind == "camera" and scene.camera is None:
@@ -173,11 +167,11 @@ def transform_object(
     """Moves, rotates (degrees) or scales an object; what is left out stays."""
     obj = _object(name)
     if location is not None:
-        obj.location = _vector(location, "location")
+        obj.location = vector3(location, "location")
     if rotation is not None:
-        obj.rotation_euler = tuple(math.radians(v) for v in _vector(rotation, "rotation"))
+        obj.rotation_euler = tuple(math.radians(v) for v in vector3(rotation, "rotation"))
     if scale is not None:
-        obj.scale = _vector(scale, "scale")
+        obj.scale = vector3(scale, "scale")
     return _describe(obj)
 
 
@@ -197,9 +191,7 @@ def set_material_color(name: str, color: list[float]) -> dict[str, Any]:
     obj = _object(name)
     if obj.type not in ("MESH", "CURVE", "SURFACE", "META", "FONT"):
         raise ValueError(f"{name!r} is a {obj.type}, which has no material")
-    if len(color) not in (3, 4):
-        raise ValueError("color needs three or four numbers (red, green, blue, alpha)")
-    rgba = (*[float(c) for c in color[:3]], float(color[3]) if len(color) == 4 else 1.0)
+    value = rgba(color)
     material = obj.active_material
     if material is None:
         material = bpy.data.materials.new(f"{obj.name}_color")
@@ -208,9 +200,9 @@ def set_material_color(name: str, color: list[float]) -> dict[str, Any]:
         material.use_nodes = True
     shader = material.node_tree.nodes.get("Principled BSDF")
     if shader is not None:
-        shader.inputs["Base Color"].default_value = rgba
-    material.diffuse_color = rgba  # what the viewport's solid mode shows
-    return {"object": obj.name, "material": material.name, "color": list(rgba)}
+        shader.inputs["Base Color"].default_value = value
+    material.diffuse_color = value  # what the viewport's solid mode shows
+    return {"object": obj.name, "material": material.name, "color": list(value)}
 
 
 @dcclink.tool
