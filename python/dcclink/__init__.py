@@ -33,6 +33,7 @@ from dcclink._host import (
     stop,
 )
 from dcclink._native import Context, Image, MainThreadCall, __version__
+from dcclink._resources import resource
 from dcclink._tools import Cancelled, tool
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "open_panel",
     "panel",
     "pump",
+    "resource",
     "run_on_main_thread",
     "run_on_main_thread_sync",
     "serve",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional, TypeVar, Union
 
-from dcclink import _native, _tools, hosts, panel
+from dcclink import _native, _resources, _tools, hosts, panel
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,6 +46,17 @@ def _register(host: _native.Host, definition: _tools.ToolDef) -> None:
     )
 
 
+def _register_resource(host: _native.Host, definition: _resources.ResourceDef) -> None:
+    host.register_resource(
+        definition.uri,
+        definition.name,
+        definition.description,
+        definition.invoke,
+        mime_type=definition.mime_type,
+        timeout=definition.timeout,
+    )
+
+
 def _create_host(queue_capacity: int, queue_timeout: float, timeout: float) -> _native.Host:
     global _host, _main_thread_ident
     with _lock:
@@ -59,6 +70,9 @@ def _create_host(queue_capacity: int, queue_timeout: float, timeout: float) -> _
         for definition in _tools.registry.values():
             _register(host, definition)
         _tools.listeners[:] = [functools.partial(_register, host)]
+        for resource in _resources.registry.values():
+            _register_resource(host, resource)
+        _resources.listeners[:] = [functools.partial(_register_resource, host)]
         for name, function in panel.callbacks.items():
             host.register_callback(name, function)
         panel.listeners[:] = [host.register_callback]

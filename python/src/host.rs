@@ -9,7 +9,7 @@ use std::time::Duration;
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump};
 use dcclink_server::instances::HostInfo;
-use dcclink_server::{Registry, ServerConfig, ServerHandle, Shared, ToolSpec};
+use dcclink_server::{Registry, ResourceSpec, ServerConfig, ServerHandle, Shared, ToolSpec};
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -56,6 +56,7 @@ impl Host {
         let shared = Arc::new(Shared {
             bridge: bridge.clone(),
             registry: Arc::new(Registry::default()),
+            resources: Default::default(),
             default_timeout: duration(timeout, "timeout")?,
             callbacks: Default::default(),
         });
@@ -89,6 +90,32 @@ impl Host {
         };
         self.shared
             .registry
+            .register(spec, Arc::new(PyTool::new(invoke)))
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// Registers (or replaces) a resource at a URI or URI template.
+    /// `invoke(variables, ctx)` reads it, given the template's variables.
+    #[pyo3(signature = (uri, name, description, invoke, mime_type = None, timeout = None))]
+    fn register_resource(
+        &self,
+        uri: String,
+        name: String,
+        description: String,
+        invoke: Py<PyAny>,
+        mime_type: Option<String>,
+        timeout: Option<f64>,
+    ) -> PyResult<()> {
+        let timeout = timeout.map(|t| duration(t, "timeout")).transpose()?;
+        let spec = ResourceSpec {
+            uri,
+            name,
+            description,
+            mime_type,
+            timeout,
+        };
+        self.shared
+            .resources
             .register(spec, Arc::new(PyTool::new(invoke)))
             .map_err(|e| PyValueError::new_err(e.to_string()))
     }

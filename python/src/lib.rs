@@ -30,6 +30,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cli::protect_stdout, m)?)?;
     m.add_function(wrap_pyfunction!(instances::instances, m)?)?;
     m.add_function(wrap_pyfunction!(instances::select_instance, m)?)?;
+    m.add_function(wrap_pyfunction!(check_resource_uri, m)?)?;
     m.add_function(wrap_pyfunction!(set_panel_plugin_dir, m)?)?;
     m.add_function(wrap_pyfunction!(open_panel_at, m)?)?;
     m.add_function(wrap_pyfunction!(wait_panel_closed, m)?)?;
@@ -38,6 +39,15 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(eval_js, m)?)?;
     m.add_function(wrap_pyfunction!(eval_js_sync, m)?)?;
     Ok(())
+}
+
+/// Raises `ValueError` unless `uri` is a URI or a URI template a resource
+/// may have (checked when the decorator runs, not when dcclink starts).
+#[pyfunction]
+fn check_resource_uri(uri: &str) -> PyResult<()> {
+    dcclink_server::resources::check_uri(uri)
+        .map(drop)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
 }
 
 /// Says where the panel plugin is (the package's folder); loads nothing.

@@ -24,7 +24,7 @@ use rmcp::service::{Peer, RoleServer};
 use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::tools::{RegisteredTool, ToolOutput};
+use crate::tools::{RegisteredTool, ToolHandler, ToolOutput};
 
 /// Where a call comes from and where its notifications go.
 pub struct Caller {
@@ -42,6 +42,46 @@ pub struct Caller {
     pub min_log_level: dcclink_bridge::LogLevel,
 }
 
+/// What a call runs on the host's main thread: a tool, or the reader of a
+/// resource.
+pub struct Job {
+    /// Which of the two it is.
+    pub kind: JobKind,
+    /// The tool's name, or the URI read.
+    pub name: String,
+    /// How long it may run; the server's default when `None`.
+    pub timeout: Option<Duration>,
+    /// What runs.
+    pub handler: Arc<dyn ToolHandler>,
+}
+
+/// A tool call or a resource read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// `tools/call`.
+    Tool,
+    /// `resources/read`.
+    Resource,
+}
+
+impl Job {
+    /// How messages name it: "tool 'render'", "resource 'maya://scene'".
+    fn label(&self) -> String {
+        match self.kind {
+            JobKind::Tool => format!("tool '{}'", self.name),
+            JobKind::Resource => format!("resource '{}'", self.name),
+        }
+    }
+
+    /// The decorator that sets its timeout.
+    fn decorator(&self) -> &'static str {
+        match self.kind {
+            JobKind::Tool => "@dcclink.tool",
+            JobKind::Resource => "@dcclink.resource",
+        }
+    }
+}
+
 /// Runs `tool` with `arguments` on the host's main thread and returns its
 /// result, or a tool error that says what went wrong and what to do.
 pub async fn run_tool(
@@ -51,7 +91,27 @@ pub async fn run_tool(
     default_timeout: Duration,
     caller: Caller,
 ) -> CallToolResult {
-    let name = tool.tool().name.to_string();
+    let job = Job {
+        kind: JobKind::Tool,
+        name: tool.tool().name.to_string(),
+        timeout: tool.timeout(),
+        handler: tool.handler().clone(),
+    };
+    output_result(run(bridge, job, arguments, default_timeout, caller).await)
+}
+
+/// Runs `job` with `arguments` on the host's main thread, in turn with every
+/// other call, and returns its output; a call that is refused, cancelled or
+/// times out is a [`ToolOutput::Error`] that says what to do.
+pub async fn run(
+    bridge: &Arc<Bridge>,
+    job: Job,
+    arguments: JsonObject,
+    default_timeout: Duration,
+    caller: Caller,
+) -> ToolOutput {
+    let label = job.label();
+    let decorator = job.decorator();
     let notify = Arc::new(Notify::new());
     let outbox = {
         let notify = notify.clone();
@@ -59,24 +119,25 @@ pub async fn run_tool(
     };
     let info = CallInfo {
         id: bridge.next_call_id(),
-        tool: name.clone(),
+        tool: job.name,
         client: caller.label.clone(),
         arguments: shorten(serde_json::to_string(&arguments).unwrap_or_default()),
     };
     let call = Arc::new(CallHandle::new(
         info,
         bridge.config().queue_timeout,
-        tool.timeout().unwrap_or(default_timeout),
+        job.timeout.unwrap_or(default_timeout),
         outbox,
     ));
 
     let (started_tx, started_rx) = oneshot::channel::<()>();
     let (done_tx, done_rx) = oneshot::channel::<ToolOutput>();
     let run_bridge = bridge.clone();
+    let handler = job.handler;
     let run = Box::new(move |call: &Arc<CallHandle>| {
         let _ = started_tx.send(());
         let ctx = CallContext::new(call.clone(), run_bridge);
-        let output = tool.handler().call(arguments, &ctx);
+        let output = handler.call(arguments, &ctx);
         let outcome = match output {
             ToolOutput::Error { .. } => Outcome::Failed,
             _ => Outcome::Done,
@@ -88,9 +149,9 @@ pub async fn run_tool(
         handle: call.clone(),
         run,
     })) {
-        let result = error_result(format!("tool '{name}' was not run: {refused}"));
-        publish_result(bridge, &call, &result);
-        return result;
+        let output = failure(format!("{label} was not run: {refused}"));
+        publish_result(bridge, &call, &output);
+        return output;
     }
 
     let answer = {
@@ -105,17 +166,17 @@ pub async fn run_tool(
     };
     // The final progress value and the last logs go out before the answer.
     send_pending(call.outbox().take(), &caller).await;
-    let result = answer_result(answer, &call, bridge);
-    publish_result(bridge, &call, &result);
-    result
+    let output = answer_output(answer, &call, bridge, &label, decorator);
+    publish_result(bridge, &call, &output);
+    output
 }
 
 /// Tells the panel what the client was answered.
-fn publish_result(bridge: &Bridge, call: &CallHandle, result: &CallToolResult) {
+fn publish_result(bridge: &Bridge, call: &CallHandle, output: &ToolOutput) {
     bridge.events().publish(EventKind::CallResult {
         call: call.info().id,
-        is_error: result.is_error == Some(true),
-        text: shorten(result_text(result)),
+        is_error: matches!(output, ToolOutput::Error { .. }),
+        text: shorten(output_text(output)),
     });
 }
 
@@ -135,41 +196,49 @@ fn shorten(mut text: String) -> String {
     text
 }
 
-/// The result as text: its text blocks, or its structured content.
-fn result_text(result: &CallToolResult) -> String {
-    if let Some(value) = &result.structured_content {
-        return value.to_string();
+/// The output as text, for the panel.
+fn output_text(output: &ToolOutput) -> String {
+    match output {
+        ToolOutput::Text(text) => text.clone(),
+        ToolOutput::Structured(value) => value.to_string(),
+        ToolOutput::Image { .. } => "[image]".to_owned(),
+        ToolOutput::Empty => String::new(),
+        ToolOutput::Error { message, .. } => message.clone(),
     }
-    let texts: Vec<&str> = result
-        .content
-        .iter()
-        .map(|block| match block.as_text() {
-            Some(text) => text.text.as_str(),
-            None => "[image]",
-        })
-        .collect();
-    texts.join("\n")
 }
 
-fn answer_result(answer: Answer, call: &CallHandle, bridge: &Bridge) -> CallToolResult {
-    let name = &call.info().tool;
+/// An error output with no traceback.
+fn failure(message: String) -> ToolOutput {
+    ToolOutput::Error {
+        message,
+        traceback: None,
+    }
+}
+
+fn answer_output(
+    answer: Answer,
+    call: &CallHandle,
+    bridge: &Bridge,
+    label: &str,
+    decorator: &str,
+) -> ToolOutput {
     match answer {
         // A tool that stops because it was cancelled (typically by raising
         // `dcclink.Cancelled`) is answered with the reason, not its exception;
         // and a call the user cancelled from the panel is always answered as
         // cancelled, even when the tool managed to return first.
         Answer::Output(ToolOutput::Error { .. }) if call.is_cancelled() => {
-            error_result(cancelled_message(call, bridge))
+            failure(cancelled_message(call, bridge, label))
         }
         Answer::Output(_) if call.cancel_reason() == Some(CancelReason::Panel) => {
-            error_result(cancelled_message(call, bridge))
+            failure(cancelled_message(call, bridge, label))
         }
-        Answer::Output(output) => output_result(output),
-        Answer::Withdrawn => error_result(cancelled_message(call, bridge)),
-        Answer::TimedOut => error_result(format!(
-            "tool '{name}' timed out after {} and was asked to stop (ctx.cancelled is now true). \
-             The host's main thread stays busy until the tool returns. Make the tool check \
-             ctx.cancelled, or give it a longer timeout with @dcclink.tool(timeout=...).",
+        Answer::Output(output) => output,
+        Answer::Withdrawn => failure(cancelled_message(call, bridge, label)),
+        Answer::TimedOut => failure(format!(
+            "{label} timed out after {} and was asked to stop (ctx.cancelled is now true). \
+             The host's main thread stays busy until it returns. Make it check \
+             ctx.cancelled, or give it a longer timeout with {decorator}(timeout=...).",
             seconds(call.timeout())
         )),
     }
@@ -212,10 +281,9 @@ async fn wait_for_answer(
         biased;
         output = &mut done => match output {
             Ok(output) => Answer::Output(output),
-            Err(_) => Answer::Output(ToolOutput::Error {
-                message: "the tool ended without an answer (the host dropped it)".into(),
-                traceback: None,
-            }),
+            Err(_) => Answer::Output(failure(
+                "the call ended without an answer (the host dropped it)".into(),
+            )),
         },
         reason = cancellation(caller) => {
             bridge.cancel(call, reason);
@@ -236,27 +304,26 @@ async fn cancellation(caller: &Caller) -> CancelReason {
     }
 }
 
-fn cancelled_message(call: &CallHandle, bridge: &Bridge) -> String {
-    let tool = &call.info().tool;
+fn cancelled_message(call: &CallHandle, bridge: &Bridge, label: &str) -> String {
     match call.cancel_reason() {
         Some(CancelReason::Expired) => format!(
-            "tool '{tool}' waited {} in the host's queue behind other calls and was not run \
+            "{label} waited {} in the host's queue behind other calls and was not run \
              (queue timeout {}). The DCC's main thread is busy; retry when it is free.",
             seconds(call.queued_at().elapsed()),
             seconds(bridge.config().queue_timeout)
         ),
         Some(CancelReason::ShuttingDown) if call.started_at().is_some() => {
-            format!("tool '{tool}' was stopped: dcclink is shutting down")
+            format!("{label} was stopped: dcclink is shutting down")
         }
         Some(CancelReason::ShuttingDown) => {
-            format!("tool '{tool}' was not run: dcclink is shutting down")
+            format!("{label} was not run: dcclink is shutting down")
         }
-        Some(CancelReason::TimedOut) => format!("tool '{tool}' timed out"),
+        Some(CancelReason::TimedOut) => format!("{label} timed out"),
         Some(CancelReason::Disconnected) => {
-            format!("tool '{tool}' was cancelled: its client disconnected")
+            format!("{label} was cancelled: its client disconnected")
         }
-        Some(CancelReason::Panel) => format!("tool '{tool}' was cancelled from the dcclink panel"),
-        Some(CancelReason::Client) | None => format!("tool '{tool}' was cancelled by the client"),
+        Some(CancelReason::Panel) => format!("{label} was cancelled from the dcclink panel"),
+        Some(CancelReason::Client) | None => format!("{label} was cancelled by the client"),
     }
 }
 

@@ -14,13 +14,15 @@ use rmcp::ErrorData as McpError;
 use rmcp::ServerHandler;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, InitializeRequestParams,
-    InitializeResult, ListToolsResult, LoggingLevel, PaginatedRequestParams, ServerCapabilities,
-    ServerConfig, SetLevelRequestParams,
+    InitializeResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    LoggingLevel, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, ServerCapabilities, ServerConfig, SetLevelRequestParams,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::{self, Caller};
+use crate::resources::Resources;
 use crate::tools::Registry;
 
 /// What every session shares: the bridge to the host and the tools.
@@ -29,6 +31,8 @@ pub struct Shared {
     pub bridge: Arc<Bridge>,
     /// The tools.
     pub registry: Arc<Registry>,
+    /// The resources.
+    pub resources: Arc<Resources>,
     /// The timeout of tools that set none.
     pub default_timeout: Duration,
     /// The Python callbacks the panel's page may call.
@@ -97,6 +101,22 @@ impl DccServer {
         let index = usize::from(self.min_log_level.load(Ordering::Relaxed));
         LEVELS.get(index).copied().unwrap_or(LogLevel::Info)
     }
+
+    /// Who sent the request in `context`, and where its notifications go.
+    fn caller(&self, context: RequestContext<RoleServer>) -> Caller {
+        let client = context
+            .peer
+            .peer_info()
+            .map_or_else(|| "client".to_owned(), |info| info.client_info.name.clone());
+        Caller {
+            label: format!("{client} ({})", self.transport),
+            progress_token: context.meta.get_progress_token(),
+            peer: context.peer,
+            cancelled: context.ct,
+            disconnected: self.disconnected.clone(),
+            min_log_level: self.min_log_level(),
+        }
+    }
 }
 
 impl ServerHandler for DccServer {
@@ -104,6 +124,7 @@ impl ServerHandler for DccServer {
         InitializeResult::new(
             ServerCapabilities::builder()
                 .enable_tools()
+                .enable_resources()
                 .enable_logging()
                 .build(),
         )
@@ -168,27 +189,62 @@ impl ServerHandler for DccServer {
         if let Err(problem) = tool.validate(&arguments) {
             return Ok(dispatch::error_result(problem).into());
         }
-        let client = context
-            .peer
-            .peer_info()
-            .map_or_else(|| "client".to_owned(), |info| info.client_info.name.clone());
-        let caller = Caller {
-            label: format!("{client} ({})", self.transport),
-            progress_token: context.meta.get_progress_token(),
-            peer: context.peer,
-            cancelled: context.ct,
-            disconnected: self.disconnected.clone(),
-            min_log_level: self.min_log_level(),
-        };
         let result = dispatch::run_tool(
             &self.shared.bridge,
             tool,
             arguments,
             self.shared.default_timeout,
-            caller,
+            self.caller(context),
         )
         .await;
         Ok(result.into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Ok(ListResourcesResult::with_all_items(
+            self.shared.resources.list(),
+        ))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(ListResourceTemplatesResult::with_all_items(
+            self.shared.resources.templates(),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let uri = request.uri;
+        let Some((resource, arguments)) = self.shared.resources.find(&uri) else {
+            return Err(McpError::resource_not_found(
+                format!(
+                    "no resource is at '{uri}'; resources/list and resources/templates/list \
+                     show what this host offers"
+                ),
+                Some(serde_json::json!({ "uri": uri })),
+            ));
+        };
+        let output = dispatch::run(
+            &self.shared.bridge,
+            resource.job(&uri),
+            arguments,
+            self.shared.default_timeout,
+            self.caller(context),
+        )
+        .await;
+        let contents = resource.contents(&uri, output)?;
+        Ok(ReadResourceResult::new(vec![contents]).into())
     }
 
     async fn set_level(

@@ -1,7 +1,7 @@
 //! # dcclink-server
 //!
 //! The MCP side of dcclink: a hand-written rmcp [`ServerHandler`](rmcp::ServerHandler)
-//! over a run-time tool [`Registry`], served on stdio and on Streamable HTTP
+//! over a run-time tool [`Registry`] and [`Resources`], served on stdio and on Streamable HTTP
 //! (axum), plus the `dcclink` command line.
 //!
 //! A `tools/call` never runs here: [`dispatch`] queues it on the
@@ -18,10 +18,14 @@ pub mod handler;
 pub mod http;
 pub mod instances;
 pub mod panel;
+pub mod resources;
 pub mod runtime;
 pub mod stdio;
 pub mod tools;
+pub mod uri_template;
 
 pub use handler::{DccServer, Shared};
+pub use resources::{ResourceSpec, Resources};
 pub use runtime::{ServerConfig, ServerHandle, StartError};
 pub use tools::{RegisterError, RegisteredTool, Registry, ToolHandler, ToolOutput, ToolSpec};
+pub use uri_template::UriTemplate;

@@ -63,6 +63,12 @@ pub enum RegisterError {
         "tool name {0:?} is not valid: use 1–128 characters from A–Z, a–z, 0–9, '_', '-' and '.'"
     )]
     BadName(String),
+    /// A resource's URI has no scheme.
+    #[error("resource URI {0:?} has no scheme: write it as scheme://path, such as maya://scene")]
+    BadUri(String),
+    /// A resource's URI template does not parse.
+    #[error(transparent)]
+    BadTemplate(#[from] crate::uri_template::TemplateError),
     /// The input schema is not a valid JSON Schema.
     #[error("tool {name:?} has an invalid input schema: {reason}")]
     BadSchema {

@@ -83,6 +83,8 @@ def test_an_agent_builds_renders_and_exports_a_scene(
         await call(session, "export_gltf", path=str(export))
         listed = await call(session, "list_objects", type="mesh")
         summary = await call(session, "scene_summary")
+        scene = await session.read_resource("blender://scene")  # type: ignore[arg-type]
+        ball = await session.read_resource("blender://objects/Ball")  # type: ignore[arg-type]
         undone = await call(session, "undo")
         after_undo = await call(session, "list_objects", type="mesh")
         await call(session, "redo")
@@ -93,6 +95,8 @@ def test_an_agent_builds_renders_and_exports_a_scene(
             "image": image.content[0],
             "listed": listed.structured_content,
             "summary": summary.structured_content,
+            "scene": json.loads(scene.contents[0].text),
+            "ball": json.loads(ball.contents[0].text),
             "after_undo": after_undo.structured_content,
             "after_redo": after_redo.structured_content,
             "undone": undone.structured_content,
@@ -119,6 +123,8 @@ def test_an_agent_builds_renders_and_exports_a_scene(
     assert objects["Box"]["materials"] == ["Box_color"]
     assert seen["summary"]["objects"] == {"MESH": 2, "CAMERA": 1, "LIGHT": 1}
     assert seen["summary"]["blender"].startswith("5.0")
+    assert seen["scene"] == seen["summary"], "the scene is also a resource"
+    assert seen["ball"] == objects["Ball"], "and so is each object"
 
     nodes = {node["name"] for node in glb_json(export)["nodes"]}
     assert {"Box", "Ball"} <= nodes and not {"Spike", "Cube"} & nodes

@@ -223,3 +223,21 @@ def test_the_houdini_fake_refuses_what_houdini_refuses() -> None:
     with hou.undos.group("open"), pytest.raises(hou.OperationFailed, match="inside the open"):
         hou.undos.performUndo()
     assert "off the main thread" in str(off_the_main_thread(lambda: hou.node("/obj")))
+
+
+def test_the_pack_serves_the_scene_as_resources(dcc: dict[str, Any]) -> None:
+    scheme = dcc["dcc"]
+
+    async def read() -> tuple[list[str], Any, Any]:
+        async with sdk_session(dcc["url"], dcc["token"]) as session:
+            await session.call_tool("create_object", {"kind": "cube", "name": "crate"})
+            templates = (await session.list_resource_templates()).resource_templates
+            scene = await session.read_resource(f"{scheme}://scene")  # type: ignore[arg-type]
+            crate = await session.read_resource(f"{scheme}://objects/crate")  # type: ignore[arg-type]
+            return [t.uri_template for t in templates], scene.contents[0], crate.contents[0]
+
+    templates, scene, crate = anyio.run(read)
+    assert f"{scheme}://objects/{{name}}" in templates
+    assert scene.mime_type == "application/json"
+    assert json.loads(scene.text)["file"] == EXPECTED[scheme][1]
+    assert json.loads(crate.text)["name"] == "crate"

@@ -65,6 +65,7 @@ impl TestHost {
         let shared = Arc::new(Shared {
             bridge,
             registry: Arc::new(Registry::default()),
+            resources: Default::default(),
             default_timeout,
             callbacks: Default::default(),
         });

@@ -59,6 +59,7 @@ def _describe(obj: Any) -> dict[str, Any]:
     }
 
 
+@dcclink.resource("blender://scene")
 @dcclink.tool
 @no_undo_step
 def scene_summary() -> dict[str, Any]:
@@ -98,6 +99,12 @@ def list_objects(
         and (name_contains is None or name_contains.lower() in o.name.lower())
     ]
     return {"count": len(objects), "objects": [_describe(o) for o in objects[:limit]]}
+
+
+@dcclink.resource("blender://objects/{name}")
+def object_info(name: str) -> dict[str, Any]:
+    """One object, as list_objects describes it."""
+    return _describe(_object(name))
 
 
 def _mesh(kind: str, size: float) -> Any:

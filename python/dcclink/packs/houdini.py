@@ -88,6 +88,7 @@ def _selected() -> list[str]:
     return [n.name() for n in hou.selectedNodes() if n.parent().path() == "/obj"]
 
 
+@dcclink.resource("houdini://scene")
 @dcclink.tool
 @no_undo_step
 def scene_summary() -> dict[str, Any]:
@@ -123,6 +124,12 @@ def list_objects(
         and (name_contains is None or name_contains.lower() in n.name().lower())
     ]
     return {"count": len(objects), "objects": [_describe(n) for n in objects[:limit]]}
+
+
+@dcclink.resource("houdini://objects/{name}")
+def object_info(name: str) -> dict[str, Any]:
+    """One object, as list_objects describes it."""
+    return _describe(_object(name))
 
 
 @dcclink.tool

@@ -104,6 +104,7 @@ def _describe(node: str) -> dict[str, Any]:
     }
 
 
+@dcclink.resource("maya://scene")
 @dcclink.tool
 @no_undo_step
 def scene_summary() -> dict[str, Any]:
@@ -143,6 +144,12 @@ def list_objects(
         and (name_contains is None or name_contains.lower() in t.lower())
     ]
     return {"count": len(objects), "objects": [_describe(t) for t in objects[:limit]]}
+
+
+@dcclink.resource("maya://objects/{name}")
+def object_info(name: str) -> dict[str, Any]:
+    """One object, as list_objects describes it."""
+    return _describe(_object(name))
 
 
 def _make(kind: str, size: float) -> str:

@@ -1,0 +1,241 @@
+//! The run-time resource registry: what a client may read with
+//! `resources/read`, by fixed URI or by URI template. A read runs on the
+//! host's main thread, in turn with the tool calls, like a tool.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
+use rmcp::ErrorData as McpError;
+use rmcp::model::{JsonObject, Resource, ResourceContents, ResourceTemplate};
+use serde_json::Value;
+
+use crate::dispatch::{Job, JobKind};
+use crate::tools::{RegisterError, ToolHandler, ToolOutput};
+use crate::uri_template::UriTemplate;
+
+/// How a resource presents itself.
+#[derive(Debug, Clone)]
+pub struct ResourceSpec {
+    /// Its URI (`maya://scene`), or a URI template with `{variables}`
+    /// (`maya://objects/{name}`), which the handler receives as arguments.
+    pub uri: String,
+    /// A short name for lists.
+    pub name: String,
+    /// What it holds, for the model.
+    pub description: String,
+    /// Its MIME type; by default `text/plain` for text, `application/json`
+    /// for JSON, and the image's own type for images.
+    pub mime_type: Option<String>,
+    /// How long a read may run; the server's default when `None`.
+    pub timeout: Option<Duration>,
+}
+
+/// A resource ready to be read.
+pub struct RegisteredResource {
+    spec: ResourceSpec,
+    template: UriTemplate,
+    handler: Arc<dyn ToolHandler>,
+}
+
+impl RegisteredResource {
+    /// The read of `uri` as a call for the bridge.
+    pub fn job(&self, uri: &str) -> Job {
+        Job {
+            kind: JobKind::Resource,
+            name: uri.to_owned(),
+            timeout: self.spec.timeout,
+            handler: self.handler.clone(),
+        }
+    }
+
+    /// What a read of `uri` answered, as MCP resource contents; a failed
+    /// read is an error that says what went wrong.
+    pub fn contents(&self, uri: &str, output: ToolOutput) -> Result<ResourceContents, McpError> {
+        let mime = |default: &str| self.spec.mime_type.clone().unwrap_or(default.to_owned());
+        Ok(match output {
+            ToolOutput::Text(text) => {
+                ResourceContents::text(text, uri).with_mime_type(mime("text/plain"))
+            }
+            ToolOutput::Structured(value) => ResourceContents::text(value.to_string(), uri)
+                .with_mime_type(mime("application/json")),
+            ToolOutput::Image { data, mime: own } => {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(data);
+                ResourceContents::blob(encoded, uri).with_mime_type(own)
+            }
+            ToolOutput::Empty => ResourceContents::text("", uri).with_mime_type(mime("text/plain")),
+            ToolOutput::Error { message, traceback } => {
+                let data = traceback.map(|t| serde_json::json!({ "traceback": t }));
+                return Err(McpError::internal_error(
+                    format!("reading '{uri}' failed: {message}"),
+                    data,
+                ));
+            }
+        })
+    }
+}
+
+/// Parses a resource's URI or URI template, or says what is wrong with it.
+pub fn check_uri(uri: &str) -> Result<UriTemplate, RegisterError> {
+    if !uri.contains(':') {
+        return Err(RegisterError::BadUri(uri.to_owned()));
+    }
+    Ok(UriTemplate::parse(uri)?)
+}
+
+/// The resources this server offers, by URI or template.
+pub struct Resources {
+    entries: OrderedMutex<BTreeMap<String, Arc<RegisteredResource>>>,
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Self {
+            entries: OrderedMutex::new(LockLevel::Registry, BTreeMap::new()),
+        }
+    }
+}
+
+impl Resources {
+    /// Adds a resource, replacing one with the same URI or template.
+    pub fn register(
+        &self,
+        spec: ResourceSpec,
+        handler: Arc<dyn ToolHandler>,
+    ) -> Result<(), RegisterError> {
+        let template = check_uri(&spec.uri)?;
+        let entry = RegisteredResource {
+            spec,
+            template,
+            handler,
+        };
+        self.entries
+            .lock()
+            .insert(entry.spec.uri.clone(), Arc::new(entry));
+        Ok(())
+    }
+
+    /// The resources with a fixed URI, sorted by URI.
+    pub fn list(&self) -> Vec<Resource> {
+        let entries = self.entries.lock();
+        let fixed = entries.values().filter(|e| !e.template.has_variables());
+        fixed
+            .map(|e| {
+                let resource =
+                    Resource::new(&e.spec.uri, &e.spec.name).with_description(&e.spec.description);
+                match &e.spec.mime_type {
+                    Some(mime) => resource.with_mime_type(mime),
+                    None => resource,
+                }
+            })
+            .collect()
+    }
+
+    /// The resource templates, sorted.
+    pub fn templates(&self) -> Vec<ResourceTemplate> {
+        let entries = self.entries.lock();
+        let templates = entries.values().filter(|e| e.template.has_variables());
+        templates
+            .map(|e| {
+                let template = ResourceTemplate::new(&e.spec.uri, &e.spec.name)
+                    .with_description(&e.spec.description);
+                match &e.spec.mime_type {
+                    Some(mime) => template.with_mime_type(mime),
+                    None => template,
+                }
+            })
+            .collect()
+    }
+
+    /// The resource `uri` names, with the values of its template's
+    /// variables; a fixed URI wins over a template that also fits.
+    pub fn find(&self, uri: &str) -> Option<(Arc<RegisteredResource>, JsonObject)> {
+        let entries = self.entries.lock();
+        if let Some(fixed) = entries.get(uri) {
+            return Some((fixed.clone(), JsonObject::new()));
+        }
+        entries.values().find_map(|entry| {
+            let values = entry.template.matches(uri)?;
+            let arguments = values
+                .into_iter()
+                .map(|(name, value)| (name, Value::String(value)))
+                .collect();
+            Some((entry.clone(), arguments))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dcclink_bridge::CallContext;
+
+    struct Noop;
+    impl ToolHandler for Noop {
+        fn call(&self, _: JsonObject, _: &CallContext) -> ToolOutput {
+            ToolOutput::Empty
+        }
+    }
+
+    fn spec(uri: &str) -> ResourceSpec {
+        ResourceSpec {
+            uri: uri.into(),
+            name: "r".into(),
+            description: String::new(),
+            mime_type: None,
+            timeout: None,
+        }
+    }
+
+    #[test]
+    fn fixed_uris_win_over_templates_and_are_listed_apart() {
+        let resources = Resources::default();
+        for uri in ["dcc://objects/{name}", "dcc://objects/camera"] {
+            resources.register(spec(uri), Arc::new(Noop)).unwrap();
+        }
+        let (fixed, values) = resources.find("dcc://objects/camera").unwrap();
+        assert_eq!(fixed.spec.uri, "dcc://objects/camera");
+        assert!(values.is_empty());
+        let (template, values) = resources.find("dcc://objects/cube").unwrap();
+        assert_eq!(template.spec.uri, "dcc://objects/{name}");
+        assert_eq!(values.get("name"), Some(&Value::String("cube".into())));
+        assert!(resources.find("dcc://scene").is_none());
+        assert_eq!(resources.list().len(), 1);
+        assert_eq!(resources.templates().len(), 1);
+    }
+
+    #[test]
+    fn a_uri_needs_a_scheme() {
+        let error = Resources::default()
+            .register(spec("scene"), Arc::new(Noop))
+            .unwrap_err();
+        assert!(matches!(error, RegisterError::BadUri(_)), "{error}");
+    }
+
+    #[test]
+    fn a_failed_read_is_an_error_with_its_traceback() {
+        let resources = Resources::default();
+        resources
+            .register(spec("dcc://scene"), Arc::new(Noop))
+            .unwrap();
+        let (resource, _) = resources.find("dcc://scene").unwrap();
+        let failed = ToolOutput::Error {
+            message: "KeyError: 'x'".into(),
+            traceback: Some("Traceback …".into()),
+        };
+        let error = resource.contents("dcc://scene", failed).unwrap_err();
+        assert_eq!(error.message, "reading 'dcc://scene' failed: KeyError: 'x'");
+        assert_eq!(
+            error.data,
+            Some(serde_json::json!({"traceback": "Traceback …"}))
+        );
+        let json = ToolOutput::Structured(serde_json::json!({"a": 1}));
+        let contents = resource.contents("dcc://scene", json).unwrap();
+        assert_eq!(
+            contents,
+            ResourceContents::text(r#"{"a":1}"#, "dcc://scene").with_mime_type("application/json")
+        );
+    }
+}
