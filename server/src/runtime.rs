@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use axum::serve::ListenerExt as _;
 use crossbeam_channel::Receiver;
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -322,6 +323,14 @@ impl Serve {
                 panel,
             );
             let stop = self.cancel.clone();
+            // Small answers go out at once: without TCP_NODELAY an SSE
+            // answer's second write waits for the client's delayed ACK
+            // (40 ms on Linux) behind Nagle's algorithm.
+            let listener = listener.tap_io(|tcp| {
+                if let Err(error) = tcp.set_nodelay(true) {
+                    tracing::debug!(%error, "could not set TCP_NODELAY");
+                }
+            });
             tasks.spawn(async move {
                 let served = axum::serve(listener, app)
                     .with_graceful_shutdown(stop.cancelled_owned())
