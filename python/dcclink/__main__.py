@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any, Optional
 
 from dcclink import _native
@@ -21,6 +22,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return list_instances(as_json=options["json"])
     if command == "panel":
         return show_panel(**options)
+    if command == "blender-addon":
+        return blender_addon(options["out"])
     options["tools"] = tuple(options["tools"])
     try:
         serve(**options)
@@ -68,6 +71,23 @@ def list_instances(as_json: bool) -> int:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths)]
         print("  ".join([*cells, row[-1]]))
+    return 0
+
+
+def blender_addon(out: str) -> int:
+    """``dcclink blender-addon``: writes the add-on zip, dcclink inside."""
+    from dcclink.hosts import blender_zip
+
+    try:
+        written = blender_zip.build(Path(out))
+    except OSError as error:
+        print(f"dcclink: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"wrote {written}\nIn Blender: Edit > Preferences > Add-ons > Install, choose this "
+        "file, tick dcclink; then the 3D View's sidebar (N) > dcclink > Start.",
+        file=sys.stderr,
+    )
     return 0
 
 

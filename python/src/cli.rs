@@ -34,6 +34,11 @@ pub fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bound<'py
             options.set_item("json", args.json)?;
             return Ok(options.into_any());
         }
+        Command::BlenderAddon(args) => {
+            options.set_item("command", "blender-addon")?;
+            options.set_item("out", args.out)?;
+            return Ok(options.into_any());
+        }
     };
     options.set_item("command", "serve")?;
     options.set_item("stdio", args.stdio)?;

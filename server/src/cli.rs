@@ -31,6 +31,17 @@ pub enum Command {
     Panel(PanelArgs),
     /// Show the running instances (in DCCs and `dcclink serve --http`).
     List(ListArgs),
+    /// Write the Blender add-on as a zip, with dcclink inside it, to
+    /// install from Blender's Preferences > Add-ons > Install.
+    BlenderAddon(BlenderAddonArgs),
+}
+
+/// `dcclink blender-addon`.
+#[derive(Debug, Args)]
+pub struct BlenderAddonArgs {
+    /// Where to write the zip.
+    #[arg(long, default_value = "dcclink_blender.zip", value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// `dcclink panel`: which instance's panel to open. With none of the

@@ -17,7 +17,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 BLENDER = shutil.which("blender")
-ADDON = ROOT / "python" / "dcclink" / "hosts" / "dcclink_blender"
+DCCLINK = ROOT / ".venv" / "bin" / "dcclink"
 BOOT = Path(__file__).with_name("blender_gui_boot.py")
 BLENDER_PYTHON = ROOT / ".venv-blender" / "bin" / "python"
 
@@ -57,13 +57,20 @@ def blender_ui(bound: float = 120) -> Iterator[dict[str, Any]]:
         raise RuntimeError("Debian's blender is not installed (cargo xtask setup installs it)")
     with tempfile.TemporaryDirectory(prefix="dcclink-blender-") as home:
         scripts, config = Path(home, "scripts"), Path(home, "config")
-        (scripts / "addons").mkdir(parents=True)
-        (scripts / "addons" / "dcclink_blender").symlink_to(ADDON)
+        # The add-on as a user gets it: `dcclink blender-addon`'s zip, which
+        # the boot script installs; nothing else puts dcclink on Blender's path.
+        addon = Path(home, "dcclink_blender.zip")
+        subprocess.run(
+            [DCCLINK, "blender-addon", "--out", str(addon)],
+            capture_output=True,
+            timeout=bound,
+            check=True,
+        )
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
             "BLENDER_USER_SCRIPTS": str(scripts),
             "BLENDER_USER_CONFIG": str(config),
-            "PYTHONPATH": f"{ROOT / 'python'}:{BOOT.parent}",
+            "DCCLINK_ADDON_ZIP": str(addon),
             "WEBKIT_DISABLE_DMABUF_RENDERER": "1",
         }
         # Preferences of a user who has seen the splash screen before, so it
@@ -78,7 +85,7 @@ def blender_ui(bound: float = 120) -> Iterator[dict[str, Any]]:
             check=True,
         )
         process = subprocess.Popen(
-            [BLENDER, "--python-use-system-env", "--python", str(BOOT)],
+            [BLENDER, "--python", str(BOOT)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

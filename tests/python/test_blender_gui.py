@@ -1,5 +1,7 @@
 """Blender with its UI: Debian's ``blender`` 3.4 under Xvfb, with the dcclink
-add-on enabled and started from its Start operator. dcclink is pumped from
+add-on installed as a user installs it (the zip ``dcclink blender-addon``
+writes, through the preferences' Install operator), enabled and started from
+its Start operator. dcclink is pumped from
 ``bpy.app.timers`` inside Blender's own event loop while an MCP client
 drives it; the panel opens from the add-on's sidebar button operator. A
 screenshot of Blender showing the result goes to artifacts/blender.png, and
@@ -85,6 +87,8 @@ def test_an_agent_drives_blender_while_its_ui_runs(blender: dict[str, Any]) -> N
     anyio.run(main)
     assert seen["where"]["main_thread"] and not seen["where"]["background"]
     assert seen["where"]["blender"] == "3.4.1"
+    # Installed from `dcclink blender-addon`'s zip, dcclink came with it.
+    assert "/addons/dcclink_blender/vendor/dcclink/" in seen["where"]["dcclink"]
     # Each call is one undo step: undo reverts the rotation, redo restores it.
     assert seen["undone"]["objects"][0]["rotation"] == [0, 0, 0]
     assert seen["redone"]["objects"][0]["rotation"][2] == pytest.approx(30)

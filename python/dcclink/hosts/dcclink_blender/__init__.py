@@ -1,12 +1,11 @@
 """dcclink for Blender: lets an AI agent in your IDE drive Blender through
 MCP, with every call shown live in the dcclink panel.
 
-Install it from Edit > Preferences > Add-ons (Blender 3.x: "Install…" with a
-zip of this folder; Blender 4.2+: "Install from Disk", as an extension).
-Then open the 3D View's sidebar (N), tab "dcclink": Start, and "Open dcclink
-panel". Blender's Python must be able to import the ``dcclink`` package:
-install it into Blender's Python, or give its folder in the add-on's
-preferences.
+Make its zip with ``dcclink blender-addon`` (it carries the dcclink package
+inside), and install it from Edit > Preferences > Add-ons > Install. Then
+open the 3D View's sidebar (N), tab "dcclink": Start, and "Open dcclink
+panel". A zip of this folder alone also works when Blender's Python can
+import ``dcclink``, or when the add-on's preferences name its folder.
 
 Blender registers properties from class annotations, so this file keeps
 them evaluated (no ``from __future__ import annotations``).
@@ -14,6 +13,7 @@ them evaluated (no ``from __future__ import annotations``).
 
 import importlib
 import sys
+from pathlib import Path
 from typing import Any, Optional
 
 import bpy
@@ -38,10 +38,13 @@ def _preferences() -> Any:
 
 
 def _dcclink() -> Any:
-    """The dcclink package, from the folder the preferences name if set."""
+    """The dcclink package: from the folder the preferences name if set,
+    else the copy inside the add-on (``dcclink blender-addon`` puts one
+    there), else wherever Blender's Python finds it."""
     folder = _preferences().package_path
-    if folder and folder not in sys.path:
-        sys.path.insert(0, bpy.path.abspath(folder))
+    chosen = bpy.path.abspath(folder) if folder else str(Path(__file__).with_name("vendor"))
+    if Path(chosen).is_dir() and chosen not in sys.path:
+        sys.path.insert(0, chosen)
     try:
         import dcclink
     except ImportError as error:
