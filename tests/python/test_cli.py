@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import anyio
@@ -88,3 +89,24 @@ def test_sigterm_still_works_when_the_launcher_closed_stderr() -> None:
     server.process.stderr.close()  # the launcher went away: stderr is a broken pipe
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=10) == 0
+
+
+def test_the_blender_addon_zip_carries_dcclink(tmp_path: Path) -> None:
+    out = tmp_path / "addon" / "dcclink_blender.zip"
+    made = subprocess.run(
+        [str(DCCLINK), "blender-addon", "--out", str(out)], capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    assert "Preferences > Add-ons > Install" in made.stderr, "it says what to do next"
+    names = set(zipfile.ZipFile(out).namelist())
+    vendor = "dcclink_blender/vendor/dcclink/"
+    assert {
+        "dcclink_blender/__init__.py",
+        "dcclink_blender/blender_manifest.toml",
+        f"{vendor}_native.abi3.so",
+        f"{vendor}libdcclink_webview.so",
+        f"{vendor}packs/blender.py",
+        f"{vendor}hosts/blender.py",
+    } <= names
+    nested = f"{vendor}hosts/dcclink_blender"
+    assert not any("__pycache__" in n or n.startswith(nested) for n in names)
