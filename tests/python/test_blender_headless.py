@@ -10,6 +10,7 @@ import io
 import json
 import os
 import struct
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 import anyio
 import pytest
 from blender_processes import BLENDER_PYTHON, blender_worker
-from conftest import ROOT, call_tools, sdk_session
+from conftest import DCCLINK, ROOT, call_tools, sdk_session
 from mcp import ClientSession
 from PIL import Image
 
@@ -176,3 +177,38 @@ def test_execute_python_runs_only_what_the_user_allows() -> None:
     assert results[0].structured_content == {"printed": "made\n", "result": "42"}
     assert results[1].is_error and "the user said no" in results[1].content[0].text
     assert listed.structured_content["count"] == 1, "the allowed code ran in Blender"
+
+
+EXTENSION_CHECK = """
+import json, os, sys
+import bpy
+bpy.ops.extensions.package_install_files(
+    filepath=sys.argv[1], repo="user_default", enable_on_install=True
+)
+module = "bl_ext.user_default.dcclink"
+bpy.context.preferences.addons[module].preferences.port = 0
+assert bpy.ops.dcclink.start() == {"FINISHED"}
+import dcclink
+mine = [i["dcc"] for i in dcclink.instances() if i["pid"] == os.getpid()]
+print(json.dumps({"dcclink": dcclink.__file__, "instances": mine}))
+bpy.ops.dcclink.stop()
+"""
+
+
+def test_the_addon_installs_as_a_blender_extension(tmp_path: Path) -> None:
+    """Blender 4.2+ installs the zip as an extension (its manifest) and
+    starts dcclink from it; bpy 5.0.1 is such a Blender."""
+    addon = tmp_path / "dcclink_blender.zip"
+    subprocess.run([str(DCCLINK), "blender-addon", "--out", str(addon)], check=True, timeout=120)
+    resources = tmp_path / "blender-user"  # not the real user's Blender
+    checked = subprocess.run(
+        [str(BLENDER_PYTHON), "-c", EXTENSION_CHECK, str(addon)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "BLENDER_USER_RESOURCES": str(resources)},
+    )
+    assert checked.returncode == 0, checked.stderr[-3000:]
+    seen = json.loads(checked.stdout.strip().splitlines()[-1])
+    assert seen["instances"] == ["blender"], "it started, as Blender"
+    assert seen["dcclink"].startswith(str(resources / "extensions" / "user_default" / "dcclink"))
