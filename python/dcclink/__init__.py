@@ -33,6 +33,7 @@ from dcclink._host import (
     stop,
 )
 from dcclink._native import Context, Image, MainThreadCall, __version__
+from dcclink._reload import reload
 from dcclink._resources import resource
 from dcclink._tools import Cancelled, tool
 
@@ -49,6 +50,7 @@ __all__ = [
     "open_panel",
     "panel",
     "pump",
+    "reload",
     "resource",
     "run_on_main_thread",
     "run_on_main_thread_sync",

@@ -81,10 +81,16 @@ def _create_host(queue_capacity: int, queue_timeout: float, timeout: float) -> _
         return host
 
 
+def running_host() -> Optional[_native.Host]:
+    """The running host, or None."""
+    host = _host
+    return host if host is not None and host.state == "Active" else None
+
+
 def current_host() -> _native.Host:
     """The running host, or a RuntimeError that says how to start one."""
-    host = _host
-    if host is None or host.state != "Active":
+    host = running_host()
+    if host is None:
         raise RuntimeError(
             "dcclink is not running: call dcclink.serve() (standalone) or dcclink.start() "
             "(inside a DCC) first"

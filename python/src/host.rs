@@ -94,6 +94,17 @@ impl Host {
             .map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
+    /// Removes the tool called `name`; false if there was none. Clients are
+    /// told the list changed.
+    fn unregister_tool(&self, name: &str) -> bool {
+        self.shared.registry.remove(name)
+    }
+
+    /// Removes the resource registered at `uri`; false if there was none.
+    fn unregister_resource(&self, uri: &str) -> bool {
+        self.shared.resources.remove(uri)
+    }
+
     /// Registers (or replaces) a resource at a URI or URI template.
     /// `invoke(variables, ctx)` reads it, given the template's variables.
     #[pyo3(signature = (uri, name, description, invoke, mime_type = None, timeout = None))]

@@ -18,7 +18,7 @@ use rmcp::model::{
     LoggingLevel, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
     ReadResourceResult, ServerCapabilities, ServerConfig, SetLevelRequestParams,
 };
-use rmcp::service::{RequestContext, RoleServer};
+use rmcp::service::{NotificationContext, Peer, RequestContext, RoleServer};
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::{self, Caller};
@@ -54,14 +54,17 @@ const LEVELS: [LogLevel; 8] = [
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 /// A connected client, announced to the panel; its end is announced when
-/// the session (the last clone of its handler) goes away.
+/// the session (the last clone of its handler) goes away, and ends what
+/// watches the lists for it.
 struct Session {
     id: u64,
     bridge: Arc<Bridge>,
+    ended: CancellationToken,
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
+        self.ended.cancel();
         self.bridge
             .events()
             .publish(EventKind::ClientDisconnected { client: self.id });
@@ -124,7 +127,9 @@ impl ServerHandler for DccServer {
         InitializeResult::new(
             ServerCapabilities::builder()
                 .enable_tools()
+                .enable_tool_list_changed()
                 .enable_resources()
+                .enable_resources_list_changed()
                 .enable_logging()
                 .build(),
         )
@@ -149,6 +154,7 @@ impl ServerHandler for DccServer {
                 .set(Session {
                     id,
                     bridge: bridge.clone(),
+                    ended: CancellationToken::new(),
                 })
                 .is_ok()
             {
@@ -160,6 +166,19 @@ impl ServerHandler for DccServer {
             }
         }
         self.negotiate_initialize(&request)
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        let Some(session) = self.session.get() else {
+            return;
+        };
+        let watcher = watch_lists(
+            context.peer,
+            self.shared.clone(),
+            session.ended.clone(),
+            self.disconnected.clone(),
+        );
+        tokio::spawn(watcher);
     }
 
     async fn list_tools(
@@ -264,5 +283,35 @@ impl ServerHandler for DccServer {
         };
         self.min_log_level.store(level as u8, Ordering::Relaxed);
         Ok(())
+    }
+}
+
+/// Tells the client each time the tools or the resources change, until its
+/// session ends or its connection goes.
+async fn watch_lists(
+    peer: Peer<RoleServer>,
+    shared: Arc<Shared>,
+    ended: CancellationToken,
+    disconnected: CancellationToken,
+) {
+    let mut tools = shared.registry.changes();
+    let mut resources = shared.resources.changes();
+    drop(shared);
+    loop {
+        let sent = tokio::select! {
+            () = ended.cancelled() => return,
+            () = disconnected.cancelled() => return,
+            changed = tools.changed() => match changed {
+                Ok(()) => peer.notify_tool_list_changed().await,
+                Err(_) => return, // the server is stopping
+            },
+            changed = resources.changed() => match changed {
+                Ok(()) => peer.notify_resource_list_changed().await,
+                Err(_) => return,
+            },
+        };
+        if sent.is_err() {
+            return; // the client is gone
+        }
     }
 }

@@ -17,6 +17,7 @@ pub mod dispatch;
 pub mod handler;
 pub mod http;
 pub mod instances;
+pub mod list_version;
 pub mod panel;
 pub mod resources;
 pub mod runtime;

@@ -13,6 +13,7 @@ use rmcp::model::{JsonObject, Resource, ResourceContents, ResourceTemplate};
 use serde_json::Value;
 
 use crate::dispatch::{Job, JobKind};
+use crate::list_version::ListVersion;
 use crate::tools::{RegisterError, ToolHandler, ToolOutput};
 use crate::uri_template::UriTemplate;
 
@@ -88,12 +89,14 @@ pub fn check_uri(uri: &str) -> Result<UriTemplate, RegisterError> {
 /// The resources this server offers, by URI or template.
 pub struct Resources {
     entries: OrderedMutex<BTreeMap<String, Arc<RegisteredResource>>>,
+    version: ListVersion,
 }
 
 impl Default for Resources {
     fn default() -> Self {
         Self {
             entries: OrderedMutex::new(LockLevel::Registry, BTreeMap::new()),
+            version: ListVersion::default(),
         }
     }
 }
@@ -114,7 +117,23 @@ impl Resources {
         self.entries
             .lock()
             .insert(entry.spec.uri.clone(), Arc::new(entry));
+        self.version.bump();
         Ok(())
+    }
+
+    /// Removes the resource at `uri` (a URI or template, as registered);
+    /// false if there was none.
+    pub fn remove(&self, uri: &str) -> bool {
+        let removed = self.entries.lock().remove(uri).is_some();
+        if removed {
+            self.version.bump();
+        }
+        removed
+    }
+
+    /// Changes from now on: each registration or removal.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.version.watch()
     }
 
     /// The resources with a fixed URI, sorted by URI.

@@ -11,6 +11,8 @@ use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use rmcp::model::{JsonObject, Tool};
 use serde_json::Value;
 
+use crate::list_version::ListVersion;
+
 /// What a tool returned, in the shapes MCP can carry.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ToolOutput {
@@ -150,12 +152,14 @@ fn valid_name(name: &str) -> bool {
 /// The tools this server offers, by name.
 pub struct Registry {
     tools: OrderedMutex<BTreeMap<String, Arc<RegisteredTool>>>,
+    version: ListVersion,
 }
 
 impl Default for Registry {
     fn default() -> Self {
         Self {
             tools: OrderedMutex::new(LockLevel::Registry, BTreeMap::new()),
+            version: ListVersion::default(),
         }
     }
 }
@@ -188,7 +192,22 @@ impl Registry {
             handler,
         };
         self.tools.lock().insert(spec.name, Arc::new(entry));
+        self.version.bump();
         Ok(())
+    }
+
+    /// Removes the tool called `name`; false if there was none.
+    pub fn remove(&self, name: &str) -> bool {
+        let removed = self.tools.lock().remove(name).is_some();
+        if removed {
+            self.version.bump();
+        }
+        removed
+    }
+
+    /// Changes from now on: each registration or removal.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.version.watch()
     }
 
     /// The tool called `name`.

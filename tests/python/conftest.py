@@ -96,13 +96,14 @@ def pump_while(thread: threading.Thread, bound: float = 30) -> None:
 
 
 @asynccontextmanager
-async def sdk_session(url: str, token: str) -> AsyncIterator[ClientSession]:
-    """An initialized session of the official SDK's client with ``url``."""
+async def sdk_session(url: str, token: str, **options: Any) -> AsyncIterator[ClientSession]:
+    """An initialized session of the official SDK's client with ``url``;
+    ``options`` go to ``ClientSession`` (``message_handler=``, …)."""
     headers = {"Authorization": f"Bearer {token}"}
     async with (
         create_mcp_http_client(headers=headers) as http,
         streamable_http_client(url, http_client=http) as (read, write, *_),
-        ClientSession(read, write) as session,
+        ClientSession(read, write, **options) as session,
     ):
         await session.initialize()
         yield session
@@ -124,15 +125,18 @@ def call_tools(info: dict[str, Any], *calls: tuple[str, dict[str, Any]]) -> list
     return results
 
 
-def with_client(info: dcclink.ServerInfo, body: Callable[[ClientSession], Awaitable[T]]) -> T:
-    """Runs ``body`` with an SDK session on another thread while this (the
-    main) thread pumps, as a DCC's timer would."""
+def with_client(
+    info: dcclink.ServerInfo, body: Callable[[ClientSession], Awaitable[T]], **options: Any
+) -> T:
+    """Runs ``body`` with an SDK session (``options`` as for
+    :func:`sdk_session`) on another thread while this (the main) thread
+    pumps, as a DCC's timer would."""
     outcome: dict[str, Any] = {}
 
     def client_thread() -> None:
         async def main() -> None:
             assert info.url is not None
-            async with sdk_session(info.url, info.token) as session:
+            async with sdk_session(info.url, info.token, **options) as session:
                 outcome["value"] = await body(session)
 
         try:
