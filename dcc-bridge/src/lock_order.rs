@@ -41,6 +41,9 @@ pub enum LockLevel {
     PanelRoute = 10,
     /// The questions waiting for an answer from the panel.
     Prompts = 11,
+    /// `dcclink connect`'s link to its instance, and its map of progress
+    /// tokens (never held together).
+    Relay = 12,
 }
 
 #[cfg(debug_assertions)]

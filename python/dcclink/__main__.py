@@ -22,6 +22,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         return list_instances(as_json=options["json"])
     if command == "panel":
         return show_panel(**options)
+    if command == "connect":
+        _native.init_logging(0)
+        _native.connect(instance=options["instance"], dcc=options["dcc"])
+        return 0
     if command == "blender-addon":
         return blender_addon(options["out"])
     options["tools"] = tuple(options["tools"])

@@ -34,6 +34,12 @@ pub fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bound<'py
             options.set_item("json", args.json)?;
             return Ok(options.into_any());
         }
+        Command::Connect(args) => {
+            options.set_item("command", "connect")?;
+            options.set_item("instance", args.instance)?;
+            options.set_item("dcc", args.dcc)?;
+            return Ok(options.into_any());
+        }
         Command::BlenderAddon(args) => {
             options.set_item("command", "blender-addon")?;
             options.set_item("out", args.out)?;
@@ -65,4 +71,14 @@ pub fn init_logging(verbose: u8) {
 #[pyfunction]
 pub fn protect_stdout() -> PyResult<()> {
     dcclink_server::stdio::protect_stdout().map_err(|e| PyOSError::new_err(e.to_string()))
+}
+
+/// Runs `dcclink connect`: the relay on stdin and stdout, until the IDE
+/// closes stdin. Holds no Python lock meanwhile.
+#[pyfunction]
+#[pyo3(signature = (instance = None, dcc = None))]
+pub fn connect(py: Python<'_>, instance: Option<String>, dcc: Option<String>) -> PyResult<()> {
+    let choice = dcclink_server::relay::Choice { instance, dcc };
+    py.detach(|| dcclink_server::relay::run_stdio(choice))
+        .map_err(|e| PyOSError::new_err(e.to_string()))
 }

@@ -28,6 +28,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cli::parse_args, m)?)?;
     m.add_function(wrap_pyfunction!(cli::init_logging, m)?)?;
     m.add_function(wrap_pyfunction!(cli::protect_stdout, m)?)?;
+    m.add_function(wrap_pyfunction!(cli::connect, m)?)?;
     m.add_function(wrap_pyfunction!(instances::instances, m)?)?;
     m.add_function(wrap_pyfunction!(instances::select_instance, m)?)?;
     m.add_function(wrap_pyfunction!(check_resource_uri, m)?)?;

@@ -31,6 +31,9 @@ pub enum Command {
     Panel(PanelArgs),
     /// Show the running instances (in DCCs and `dcclink serve --http`).
     List(ListArgs),
+    /// The command an IDE launches: MCP on stdio, relayed to a running
+    /// instance (the only one, or the one --dcc or --instance names).
+    Connect(ConnectArgs),
     /// Write the Blender add-on as a zip, with dcclink inside it, to
     /// install from Blender's Preferences > Add-ons > Install.
     BlenderAddon(BlenderAddonArgs),
@@ -61,6 +64,20 @@ pub struct PanelArgs {
     /// `dcclink.start().panel`), for an instance the registry does not list.
     #[arg(long, env = "DCCLINK_PANEL_URL", hide_env_values = true)]
     pub url: Option<String>,
+}
+
+/// `dcclink connect`: which instance to relay to. With neither option,
+/// the only running instance; with several running, say which.
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+pub struct ConnectArgs {
+    /// The instance's id, as `dcclink list` shows it.
+    #[arg(long, value_name = "ID")]
+    pub instance: Option<String>,
+
+    /// The only running instance of this DCC (blender, maya, houdini, …).
+    #[arg(long, value_name = "NAME")]
+    pub dcc: Option<String>,
 }
 
 /// `dcclink list`.

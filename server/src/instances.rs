@@ -137,7 +137,8 @@ pub enum RegistryError {
 pub enum SelectError {
     /// Nothing is running (of that DCC).
     #[error(
-        "no {what} instance is running — start dcclink in your DCC (or `dcclink serve --http 127.0.0.1:0`), then try again"
+        "no {what} instance is running — {advice}, then try again",
+        advice = advice_to_start(.what)
     )]
     NoneRunning {
         /// "dcclink", or the DCC asked for.
@@ -161,6 +162,21 @@ pub enum SelectError {
         /// Their ids.
         ids: String,
     },
+}
+
+/// What to do when no instance of `dcc` runs.
+fn advice_to_start(dcc: &str) -> String {
+    match dcc {
+        "dcclink" => "start dcclink in your DCC, or run `dcclink serve --http 127.0.0.1:0`".into(),
+        "standalone" => "run `dcclink serve --http 127.0.0.1:0`".into(),
+        _ => {
+            let mut letters = dcc.chars();
+            let app: String = letters.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(letters).collect()
+            });
+            format!("open {app} and start dcclink there")
+        }
+    }
 }
 
 /// The registry's folder (created on first registration).

@@ -19,6 +19,7 @@ pub mod http;
 pub mod instances;
 pub mod list_version;
 pub mod panel;
+pub mod relay;
 pub mod resources;
 pub mod runtime;
 pub mod stdio;

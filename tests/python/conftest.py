@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 import anyio
 import dcclink
@@ -59,14 +59,15 @@ class HttpServer:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def start_http(*extra: str, log: str = "warn") -> HttpServer:
+def start_http(*extra: str, log: str = "warn", env: Optional[dict[str, str]] = None) -> HttpServer:
     """`dcclink serve --http 127.0.0.1:0` with the fixture tools, logging at
-    ``log``; waits for its JSON line on stderr."""
+    ``log`` (in environment ``env``, else this one); waits for its JSON line
+    on stderr."""
     process = subprocess.Popen(
         [str(DCCLINK), "serve", "--http", "127.0.0.1:0", "--tools", str(FIXTURE_TOOLS), *extra],
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "DCCLINK_LOG": log},
+        env={**(env or os.environ), "DCCLINK_LOG": log},
     )
     assert process.stderr is not None
     line = process.stderr.readline()

@@ -1,0 +1,361 @@
+//! `dcclink connect`: the command IDEs launch. An MCP server on stdio that
+//! relays every request to one running instance (in a DCC, or `dcclink
+//! serve --http`) over Streamable HTTP, and every notification back:
+//! progress, logs, cancellation and list changes.
+//!
+//! The instance is the one the registry names for `--instance` or `--dcc`,
+//! or the only one running; with several it never guesses. While none is
+//! running the IDE still gets a tool list: one `dcclink_status` tool that
+//! says what to open. The relay watches the registry, reconnects when the
+//! DCC restarts, and tells the IDE the lists changed.
+// MCP logging is deprecated from protocol 2026-07-28 (SEP-2577), but every
+// client of the 2025 revisions still uses it.
+#![allow(deprecated)]
+
+mod link;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
+use rmcp::ErrorData as McpError;
+use rmcp::ServerHandler;
+use rmcp::ServiceExt as _;
+use rmcp::model::{
+    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult,
+    CancelledNotificationParam, ClientRequest, ContentBlock, Implementation,
+    InitializeRequestParams, InitializeResult, JsonObject, ListResourceTemplatesRequest,
+    ListResourceTemplatesResult, ListResourcesRequest, ListResourcesResult, ListToolsRequest,
+    ListToolsResult, PaginatedRequestParams, ReadResourceRequest, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities, ServerConfig, ServerResult, SetLevelRequest,
+    SetLevelRequestParams, Tool,
+};
+use rmcp::service::{PeerRequestOptions, RequestContext, RoleServer, ServiceError};
+
+use crate::instances::{self, Instance};
+use crate::stdio::{StdioTransport, take_process_stdio};
+use link::{Downstream, Link};
+
+/// The longest line the IDE may send.
+const MAX_LINE: usize = 8 * 1024 * 1024;
+/// How often the relay looks at the registry for a restarted instance.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+/// The tool the IDE sees while no instance can be reached.
+pub const STATUS_TOOL: &str = "dcclink_status";
+
+/// Which running instance the relay serves.
+#[derive(Debug, Clone, Default)]
+pub struct Choice {
+    /// The instance with this id (`dcclink list` shows them).
+    pub instance: Option<String>,
+    /// Else the only running instance of this DCC.
+    pub dcc: Option<String>,
+}
+
+impl Choice {
+    /// The instance chosen among those running now, or why there is none.
+    fn pick(&self) -> Result<Instance, String> {
+        instances::select(
+            &instances::running(),
+            self.instance.as_deref(),
+            self.dcc.as_deref(),
+        )
+        .map_err(|error| error.to_string())
+    }
+}
+
+/// Runs the relay on this process's stdin and stdout until the IDE closes
+/// stdin.
+pub fn run_stdio(choice: Choice) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let (reader, writer) = take_process_stdio()?;
+        let transport = StdioTransport::new(reader, writer, MAX_LINE);
+        let relay = Relay::new(choice);
+        let watcher = tokio::spawn(relay.clone().watch_registry());
+        match relay.serve(transport).await {
+            Ok(running) => {
+                let _ = running.waiting().await;
+            }
+            Err(error) => tracing::warn!(%error, "the IDE left before initializing"),
+        }
+        watcher.abort();
+        Ok(())
+    })
+}
+
+/// The relay: an MCP server for the IDE, a client of the instance.
+#[derive(Clone)]
+pub struct Relay {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    choice: Choice,
+    downstream: Arc<Downstream>,
+    link: OrderedMutex<Option<Arc<Link>>>,
+}
+
+impl Relay {
+    /// A relay to the instance `choice` names; it connects on first use.
+    pub fn new(choice: Choice) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                choice,
+                downstream: Arc::new(Downstream::new()),
+                link: OrderedMutex::new(LockLevel::Relay, None),
+            }),
+        }
+    }
+
+    /// The live link to the chosen instance: the current one, or a new
+    /// one when there is none, it has closed, or another instance is now
+    /// the chosen one.
+    async fn link(&self) -> Result<Arc<Link>, String> {
+        let current = self.inner.link.lock().clone();
+        if let Some(link) = current.filter(|link| !link.is_closed()) {
+            return Ok(link);
+        }
+        let instance = self.inner.choice.pick()?;
+        let link = Arc::new(Link::open(instance, self.inner.downstream.clone()).await?);
+        *self.inner.link.lock() = Some(link.clone());
+        Ok(link)
+    }
+
+    /// Forgets `link` (after it failed), so the next request reconnects.
+    fn drop_link(&self, link: &Arc<Link>) {
+        let mut current = self.inner.link.lock();
+        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, link)) {
+            *current = None;
+        }
+    }
+
+    /// Sends `request` to the instance and waits for its answer, passing
+    /// progress on and the IDE's cancellation back. A request that could
+    /// not be sent is sent once more on a fresh link (the DCC may have
+    /// restarted); one that was sent is never sent twice.
+    async fn forward(
+        &self,
+        request: ClientRequest,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<ServerResult, McpError> {
+        let unavailable = |why: String| McpError::internal_error(why, None);
+        let mut link = self.link().await.map_err(unavailable)?;
+        let handle = match link
+            .peer()
+            .send_request_with_option(request.clone(), PeerRequestOptions::no_options())
+            .await
+        {
+            Ok(handle) => handle,
+            Err(_) => {
+                self.drop_link(&link);
+                link = self.link().await.map_err(unavailable)?;
+                link.peer()
+                    .send_request_with_option(request, PeerRequestOptions::no_options())
+                    .await
+                    .map_err(|error| unavailable(format!("the DCC did not take it: {error}")))?
+            }
+        };
+        let ours = handle.progress_token.clone();
+        if let Some(theirs) = context.meta.get_progress_token() {
+            self.inner.downstream.route_progress(ours.clone(), theirs);
+        }
+        let (id, peer) = (handle.id.clone(), handle.peer.clone());
+        let answer = tokio::select! {
+            answer = handle.rx => answer,
+            () = context.ct.cancelled() => {
+                let reason = Some("cancelled by the IDE".to_owned());
+                let _ = peer
+                    .notify_cancelled(CancelledNotificationParam::new(Some(id), reason))
+                    .await;
+                Ok(Err(ServiceError::Cancelled { reason: Some("cancelled by the IDE".into()) }))
+            }
+        };
+        self.inner.downstream.forget_progress(&ours);
+        match answer {
+            Ok(Ok(result)) => Ok(result),
+            Ok(Err(ServiceError::McpError(error))) => Err(error),
+            Ok(Err(ServiceError::Cancelled { .. })) => Err(McpError::internal_error(
+                "cancelled by the IDE".to_owned(),
+                None,
+            )),
+            failed => {
+                self.drop_link(&link);
+                let why = match failed {
+                    Ok(Err(error)) => error.to_string(),
+                    _ => "the connection closed".to_owned(),
+                };
+                Err(unavailable(format!(
+                    "the {} instance {} did not answer ({why}); it may have quit or crashed — \
+                     when it is back, ask again",
+                    link.instance.dcc, link.instance.id
+                )))
+            }
+        }
+    }
+
+    /// Looks at the registry every second: when the chosen instance is
+    /// another one than the link's (the DCC restarted) or none, it drops
+    /// the link and tells the IDE the lists changed.
+    async fn watch_registry(self) {
+        let mut was = self.inner.choice.pick().ok().map(|i| i.id);
+        loop {
+            tokio::time::sleep(WATCH_EVERY).await;
+            let now = self.inner.choice.pick().ok().map(|i| i.id);
+            if now == was {
+                continue;
+            }
+            tracing::info!(?was, ?now, "the chosen instance changed");
+            was = now;
+            *self.inner.link.lock() = None;
+            if let Some(ide) = self.inner.downstream.ide.get() {
+                let _ = ide.notify_tool_list_changed().await;
+                let _ = ide.notify_resource_list_changed().await;
+            }
+        }
+    }
+}
+
+/// The one tool listed while no instance can be reached.
+fn status_tool(why: &str) -> Tool {
+    let schema = JsonObject::from_iter([("type".to_owned(), "object".into())]);
+    Tool::new(
+        STATUS_TOOL,
+        format!("dcclink cannot reach a DCC: {why}. Call this tool to check again."),
+        Arc::new(schema),
+    )
+}
+
+fn unexpected(result: ServerResult) -> McpError {
+    McpError::internal_error(format!("the DCC answered out of turn: {result:?}"), None)
+}
+
+impl ServerHandler for Relay {
+    fn get_info(&self) -> ServerConfig {
+        InitializeResult::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .enable_resources()
+                .enable_resources_list_changed()
+                .enable_logging()
+                .build(),
+        )
+        .with_server_info(Implementation::new("dcclink", env!("CARGO_PKG_VERSION")))
+        .with_instructions(
+            "dcclink connect relays to a DCC application (Blender, Maya, Houdini, …) where \
+             dcclink runs; its tools run there, one at a time, on its main thread.",
+        )
+    }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, McpError> {
+        let downstream = &self.inner.downstream;
+        let _ = downstream.ide_name.set(request.client_info.name.clone());
+        let _ = downstream.ide.set(context.peer.clone());
+        context.peer.set_peer_info(request.clone());
+        self.negotiate_initialize(&request)
+    }
+
+    async fn list_tools(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        if let Err(why) = self.link().await {
+            return Ok(ListToolsResult::with_all_items(vec![status_tool(&why)]));
+        }
+        let request = ClientRequest::ListToolsRequest(ListToolsRequest::with_param(
+            request.unwrap_or_default(),
+        ));
+        match self.forward(request, &context).await? {
+            ServerResult::ListToolsResult(result) => Ok(result),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        if request.name == STATUS_TOOL {
+            let status = match self.link().await {
+                Ok(link) => CallToolResult::success(vec![ContentBlock::text(format!(
+                    "connected to the {} instance {} ({}); call tools/list for its tools",
+                    link.instance.dcc, link.instance.id, link.instance.url
+                ))]),
+                Err(why) => CallToolResult::error(vec![ContentBlock::text(why)]),
+            };
+            return Ok(status.into());
+        }
+        if let Err(why) = self.link().await {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(why)]).into());
+        }
+        let request = ClientRequest::CallToolRequest(CallToolRequest::new(request));
+        match self.forward(request, &context).await? {
+            ServerResult::CallToolResult(result) => Ok(result.into()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        if self.link().await.is_err() {
+            return Ok(ListResourcesResult::default());
+        }
+        let request = ClientRequest::ListResourcesRequest(ListResourcesRequest::with_param(
+            request.unwrap_or_default(),
+        ));
+        match self.forward(request, &context).await? {
+            ServerResult::ListResourcesResult(result) => Ok(result),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn list_resource_templates(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        if self.link().await.is_err() {
+            return Ok(ListResourceTemplatesResult::default());
+        }
+        let request = ClientRequest::ListResourceTemplatesRequest(
+            ListResourceTemplatesRequest::with_param(request.unwrap_or_default()),
+        );
+        match self.forward(request, &context).await? {
+            ServerResult::ListResourceTemplatesResult(result) => Ok(result),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let request = ClientRequest::ReadResourceRequest(ReadResourceRequest::new(request));
+        match self.forward(request, &context).await? {
+            ServerResult::ReadResourceResult(result) => Ok(result.into()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let request = ClientRequest::SetLevelRequest(SetLevelRequest::new(request));
+        self.forward(request, &context).await.map(drop)
+    }
+}

@@ -1,0 +1,126 @@
+"""``dcclink connect``, as an IDE launches it: the official SDK's stdio
+client talks to the relay, which relays to ``dcclink serve --http``
+instances found in the registry (a registry of the test's own)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from conftest import DCCLINK, HttpServer, start_http
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from test_sdk_e2e import exercise
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """An environment with a registry of its own."""
+    return {**os.environ, "DCCLINK_RUNTIME_DIR": str(tmp_path / "runtime")}
+
+
+@pytest.fixture
+def instances(env: dict[str, str]) -> Iterator[list[HttpServer]]:
+    """Starts instances on demand (``instances.append(start_http(env=env))``
+    via ``launch``); stops them all afterwards."""
+    started: list[HttpServer] = []
+    yield started
+    for server in started:
+        server.process.terminate()
+        server.process.wait(timeout=10)
+
+
+def launch(instances: list[HttpServer], env: dict[str, str]) -> HttpServer:
+    server = start_http(env=env)
+    instances.append(server)
+    return server
+
+
+def stop(server: HttpServer) -> None:
+    server.process.terminate()
+    server.process.wait(timeout=10)
+
+
+@asynccontextmanager
+async def relay(env: dict[str, str], *choice: str, **options: Any) -> AsyncIterator[ClientSession]:
+    params = StdioServerParameters(command=str(DCCLINK), args=["connect", *choice], env=env)
+    async with (
+        stdio_client(params) as (read, write),
+        ClientSession(read, write, **options) as session,
+    ):
+        with anyio.fail_after(60):
+            await session.initialize()
+            yield session
+
+
+async def test_with_no_instance_the_ide_is_told_what_to_open(env: dict[str, str]) -> None:
+    async with relay(env, "--dcc", "blender") as session:
+        (status,) = (await session.list_tools()).tools
+        called = await session.call_tool("noop", {})
+        checked = await session.call_tool(status.name, {})
+    assert status.name == "dcclink_status"
+    assert "no blender instance is running" in (status.description or "")
+    assert called.is_error and "no blender instance is running" in called.content[0].text
+    assert checked.is_error and "open Blender" in checked.content[0].text
+
+
+async def test_tools_progress_and_cancel_cross_the_relay(
+    env: dict[str, str], instances: list[HttpServer]
+) -> None:
+    server = launch(instances, env)
+    async with relay(env, "--instance", server.instance) as session:
+        await exercise(session)
+        waits = await session.call_tool("waits", {})
+    assert waits.structured_content == {"result": ["cancelled"]}, "the cancel reached the tool"
+
+
+async def test_the_relay_reconnects_when_the_dcc_restarts(
+    env: dict[str, str], instances: list[HttpServer]
+) -> None:
+    changed = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        if getattr(message, "method", "") == "notifications/tools/list_changed":
+            changed.set()
+
+    first = launch(instances, env)
+    async with relay(env, "--dcc", "standalone", message_handler=on_message) as session:
+        before = await session.call_tool("add", {"a": 1, "b": 2})
+        stop(first)
+        with anyio.fail_after(10):
+            await changed.wait()
+        gone = await session.call_tool("add", {"a": 1, "b": 2})
+        changed = anyio.Event()
+        launch(instances, env)
+        with anyio.fail_after(10):
+            await changed.wait()
+        after = await session.call_tool("add", {"a": 2, "b": 3})
+    assert before.structured_content == {"result": 3}
+    assert gone.is_error and "no standalone instance is running" in gone.content[0].text
+    assert after.structured_content == {"result": 5}, "the restarted DCC answers"
+
+
+async def test_two_instances_each_reached_by_its_route(
+    env: dict[str, str], instances: list[HttpServer]
+) -> None:
+    one, two = launch(instances, env), launch(instances, env)
+    for server in (one, two):
+        async with relay(env, "--instance", server.instance) as session:
+            where = await session.call_tool("where", {})
+        assert where.structured_content["pid"] == server.process.pid
+    async with relay(env, "--dcc", "standalone") as session:
+        (status,) = (await session.list_tools()).tools
+        refused = await session.call_tool("add", {"a": 1, "b": 1})
+    assert "2 instances are running" in (status.description or ""), "it never guesses"
+    assert refused.is_error and one.instance in refused.content[0].text
