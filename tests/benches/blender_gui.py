@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 from blender_processes import blender_ui, blender_worker
 from conftest import sdk_session
 from figures import pct
-from lean_client import LeanClient
+from lean_client import LeanHttpClient
 
 CALLS = 300
 
@@ -61,7 +61,7 @@ async def timed_calls(info: dict[str, Any], after: tuple[str, ...] = ()) -> dict
 
 def lean_calls(info: dict[str, Any]) -> list[float]:
     """Times CALLS calls of scene_summary with the lean client."""
-    client = LeanClient(info["url"], info["token"])
+    client = LeanHttpClient(info["url"], info["token"])
     try:
         for _ in range(20):  # warm-up
             client.call_tool("scene_summary", {})

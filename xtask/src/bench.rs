@@ -28,6 +28,12 @@ pub fn run(args: &[String]) -> Result<()> {
         &env,
         &["bench", "-q", "-p", "dcclink-tests", "--bench", "roundtrip"],
     )?;
+    sh::step("what dcclink connect adds, against direct HTTP");
+    sh::run(
+        python.as_os_str(),
+        &["tests/benches/relay_overhead.py"],
+        &env,
+    )?;
     sh::step("wake latency on the Qt host, beside timer-driven pumps");
     sh::run(python.as_os_str(), &["tests/benches/qt_wake.py"], &env)?;
     sh::step("a call in Blender's UI, against running it directly (under Xvfb)");

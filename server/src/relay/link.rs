@@ -125,7 +125,15 @@ impl Link {
     pub async fn open(instance: Instance, downstream: Arc<Downstream>) -> Result<Self, String> {
         let config = StreamableHttpClientTransportConfig::with_uri(instance.url.clone())
             .auth_header(instance.token.clone());
-        let transport = StreamableHttpClientTransport::from_config(config);
+        // One kept-alive connection, where rmcp's default client opens one
+        // per request: the instance answers with TCP_NODELAY set, so reuse
+        // meets no delayed-ACK stall, and each call saves a TCP handshake.
+        let client = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|error| format!("cannot make an HTTP client: {error}"))?;
+        let transport = StreamableHttpClientTransport::with_client(client, config);
         let handler = UpstreamHandler { downstream };
         let service = handler.serve(transport).await.map_err(|error| {
             format!(
