@@ -28,6 +28,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 0
     if command == "blender-addon":
         return blender_addon(options["out"])
+    if command == "config":
+        return ide_config(**options)
     options["tools"] = tuple(options["tools"])
     try:
         serve(**options)
@@ -92,6 +94,27 @@ def blender_addon(out: str) -> int:
         "file, tick dcclink; then the 3D View's sidebar (N) > dcclink > Start.",
         file=sys.stderr,
     )
+    return 0
+
+
+def ide_config(ide: str, write: bool, path: Optional[str], dcc: Optional[str]) -> int:
+    """``dcclink config``: prints the IDE's config, or merges it into the
+    IDE's file."""
+    from dcclink import ide_config as configs
+
+    if not write:
+        print(configs.show(ide, dcc))
+        print(
+            f"(dcclink config {ide} --write merges it into {configs.IDES[ide].path()})",
+            file=sys.stderr,
+        )
+        return 0
+    try:
+        written = configs.write(ide, Path(path) if path else None, dcc)
+    except (OSError, ValueError) as error:
+        print(f"dcclink: {error}", file=sys.stderr)
+        return 1
+    print(f"dcclink is in {written}; restart {ide} (or reload its MCP servers)", file=sys.stderr)
     return 0
 
 

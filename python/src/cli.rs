@@ -40,6 +40,16 @@ pub fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bound<'py
             options.set_item("dcc", args.dcc)?;
             return Ok(options.into_any());
         }
+        Command::Config(args) => {
+            let ide = clap::ValueEnum::to_possible_value(&args.ide)
+                .map(|value| value.get_name().to_owned());
+            options.set_item("command", "config")?;
+            options.set_item("ide", ide)?;
+            options.set_item("write", args.write)?;
+            options.set_item("path", args.path)?;
+            options.set_item("dcc", args.dcc)?;
+            return Ok(options.into_any());
+        }
         Command::BlenderAddon(args) => {
             options.set_item("command", "blender-addon")?;
             options.set_item("out", args.out)?;

@@ -34,6 +34,9 @@ pub enum Command {
     /// The command an IDE launches: MCP on stdio, relayed to a running
     /// instance (the only one, or the one --dcc or --instance names).
     Connect(ConnectArgs),
+    /// Print the MCP config an IDE needs to reach dcclink (`dcclink
+    /// connect`), or merge it into the IDE's config file with --write.
+    Config(ConfigArgs),
     /// Write the Blender add-on as a zip, with dcclink inside it, to
     /// install from Blender's Preferences > Add-ons > Install.
     BlenderAddon(BlenderAddonArgs),
@@ -76,6 +79,41 @@ pub struct ConnectArgs {
     pub instance: Option<String>,
 
     /// The only running instance of this DCC (blender, maya, houdini, …).
+    #[arg(long, value_name = "NAME")]
+    pub dcc: Option<String>,
+}
+
+/// The IDEs `dcclink config` knows.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Ide {
+    /// Claude Desktop (its claude_desktop_config.json).
+    ClaudeDesktop,
+    /// Claude Code (the project's .mcp.json).
+    ClaudeCode,
+    /// Cursor (~/.cursor/mcp.json).
+    Cursor,
+    /// VS Code (the project's .vscode/mcp.json).
+    Vscode,
+    /// Windsurf (~/.codeium/windsurf/mcp_config.json).
+    Windsurf,
+}
+
+/// `dcclink config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The IDE.
+    #[arg(value_enum)]
+    pub ide: Ide,
+
+    /// Merge the config into the IDE's file, keeping every other server.
+    #[arg(long)]
+    pub write: bool,
+
+    /// The config file to write, instead of the IDE's usual one.
+    #[arg(long, value_name = "FILE", requires = "write")]
+    pub path: Option<PathBuf>,
+
+    /// Relay to the only running instance of this DCC (blender, maya, …).
     #[arg(long, value_name = "NAME")]
     pub dcc: Option<String>,
 }

@@ -66,6 +66,11 @@ fn print_config(url: &str, token: &str, dcclink: &str, tools: &str) {
         r#"
 dcclink is serving the example tools at {url}
 
+Configure your IDE once; it reaches whichever DCC runs dcclink (this demo
+too) through `dcclink connect`:
+  {dcclink} config claude-code --write     # or claude-desktop, cursor, vscode, windsurf
+
+Or point it at this instance directly, over HTTP.
 Claude Code (.mcp.json) or Cursor (.cursor/mcp.json):
   {{"mcpServers": {{"dcclink": {{"type": "http", "url": "{url}",
     "headers": {{"Authorization": "Bearer {token}"}}}}}}}}

@@ -1,0 +1,116 @@
+"""``dcclink config <ide>``: the MCP config an IDE needs to reach dcclink,
+printed, or merged into the IDE's own file with ``--write``.
+
+Every IDE launches ``dcclink connect``, which relays to the DCC where dcclink
+runs; so the config is written once and keeps working as DCCs start and
+stop. Merging keeps every other server and setting in the file, and a file
+that is not valid JSON is left alone with an error that says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+#: The name of dcclink's entry in the IDE's server list.
+SERVER_NAME = "dcclink"
+
+
+@dataclass(frozen=True)
+class Ide:
+    """Where an IDE keeps its MCP servers, and how it describes one."""
+
+    #: The file, for the user or the project in this folder.
+    path: Callable[[], Path]
+    #: The key of the server list: ``mcpServers``, or ``servers`` in VS Code.
+    key: str
+    #: Whether entries name their transport (``"type": "stdio"``).
+    typed: bool
+
+
+def _home() -> Path:
+    return Path.home()
+
+
+def _claude_desktop() -> Path:
+    if sys.platform == "darwin":
+        return _home() / "Library" / "Application Support" / "Claude" / "claude_desktop_config.json"
+    if sys.platform == "win32":
+        return Path(os.environ.get("APPDATA", _home())) / "Claude" / "claude_desktop_config.json"
+    config = Path(os.environ.get("XDG_CONFIG_HOME", _home() / ".config"))
+    return config / "Claude" / "claude_desktop_config.json"
+
+
+IDES = {
+    "claude-desktop": Ide(_claude_desktop, "mcpServers", typed=False),
+    "claude-code": Ide(lambda: Path.cwd() / ".mcp.json", "mcpServers", typed=True),
+    "cursor": Ide(lambda: _home() / ".cursor" / "mcp.json", "mcpServers", typed=False),
+    "vscode": Ide(lambda: Path.cwd() / ".vscode" / "mcp.json", "servers", typed=True),
+    "windsurf": Ide(
+        lambda: _home() / ".codeium" / "windsurf" / "mcp_config.json", "mcpServers", typed=False
+    ),
+}
+
+
+def command() -> list[str]:
+    """How to start this dcclink: its console script, else ``python -m``."""
+    script = Path(sys.executable).with_name("dcclink.exe" if os.name == "nt" else "dcclink")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("dcclink")
+    return [found] if found else [sys.executable, "-m", "dcclink"]
+
+
+def entry(ide: Ide, dcc: Optional[str] = None) -> dict[str, Any]:
+    """dcclink's entry in the IDE's server list."""
+    program, *rest = command()
+    server: dict[str, Any] = {"type": "stdio"} if ide.typed else {}
+    server["command"] = program
+    server["args"] = [*rest, "connect", *(["--dcc", dcc] if dcc else [])]
+    return server
+
+
+def merged(existing: dict[str, Any], ide: Ide, dcc: Optional[str]) -> dict[str, Any]:
+    """``existing`` with dcclink's entry set, everything else as it was."""
+    servers = existing.get(ide.key, {})
+    if not isinstance(servers, dict):
+        raise ValueError(f"its {ide.key!r} is not an object; fix it by hand, then run this again")
+    return {**existing, ide.key: {**servers, SERVER_NAME: entry(ide, dcc)}}
+
+
+def write(name: str, path: Optional[Path] = None, dcc: Optional[str] = None) -> Path:
+    """Merges dcclink's entry into the IDE's config file (made if missing);
+    returns the file."""
+    ide = IDES[name]
+    target = path or ide.path()
+    existing: dict[str, Any] = {}
+    if target.exists() and target.read_text().strip():
+        try:
+            existing = json.loads(target.read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"{target} is not plain JSON ({error}); it was left as it is. Add this under "
+                f"{ide.key!r} by hand:\n{json.dumps({SERVER_NAME: entry(ide, dcc)}, indent=2)}"
+            ) from None
+        if not isinstance(existing, dict):
+            raise ValueError(f"{target} does not hold a JSON object; it was left as it is")
+    try:
+        config = merged(existing, ide, dcc)
+    except ValueError as error:
+        raise ValueError(f"{target}: {error}") from None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = target.with_name(f".{target.name}.dcclink-new")
+    staged.write_text(json.dumps(config, indent=2) + "\n")
+    staged.replace(target)  # whole or not at all
+    return target
+
+
+def show(name: str, dcc: Optional[str] = None) -> str:
+    """The config to paste into the IDE's file, as JSON."""
+    ide = IDES[name]
+    return json.dumps({ide.key: {SERVER_NAME: entry(ide, dcc)}}, indent=2)
