@@ -44,6 +44,8 @@ pub enum LockLevel {
     /// `dcclink connect`'s link to its instance, and its map of progress
     /// tokens (never held together).
     Relay = 12,
+    /// The audit log's file (taken to clone it, never while writing).
+    Audit = 13,
 }
 
 #[cfg(debug_assertions)]

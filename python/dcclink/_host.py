@@ -127,6 +127,7 @@ def serve(
     *,
     stdio: bool = False,
     http: Optional[str] = None,
+    bind: bool = False,
     token: Optional[str] = None,
     tools: tuple[str, ...] = (),
     queue_capacity: int = 1024,
@@ -140,7 +141,8 @@ def serve(
 
     The calling thread becomes the main thread that runs every tool. With
     neither ``stdio`` nor ``http`` it serves stdio. ``tools`` are Python files
-    to import first. With HTTP it prints ``{"url": ..., "token": ...,
+    to import first. ``bind`` allows ``http`` on an address other than
+    loopback (it then needs ``token``). With HTTP it prints ``{"url": ..., "token": ...,
     "panel": ..., "instance": ...}`` as one JSON line on stderr once it
     listens; ``panel`` is the link that opens the panel in a browser, and
     ``instance`` its id for ``dcclink panel --instance``.
@@ -156,6 +158,7 @@ def serve(
         url, token, panel, instance = host.start(
             stdio=stdio,
             http=http,
+            bind=bind,
             token=token,
             max_request_bytes=max_request_bytes,
             handle_signals=True,

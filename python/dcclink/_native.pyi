@@ -64,6 +64,7 @@ class Host:
         *,
         stdio: bool = False,
         http: Optional[str] = None,
+        bind: bool = False,
         token: Optional[str] = None,
         max_request_bytes: int = ...,
         handle_signals: bool = False,

@@ -59,6 +59,7 @@ pub fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bound<'py
     options.set_item("command", "serve")?;
     options.set_item("stdio", args.stdio)?;
     options.set_item("http", args.http.map(|a| a.to_string()))?;
+    options.set_item("bind", args.bind)?;
     options.set_item("token", args.token)?;
     options.set_item("tools", args.tools)?;
     options.set_item("queue_capacity", args.queue_capacity)?;

@@ -57,6 +57,7 @@ impl Host {
             bridge: bridge.clone(),
             registry: Arc::new(Registry::default()),
             resources: Default::default(),
+            audit: Default::default(),
             default_timeout: duration(timeout, "timeout")?,
             callbacks: Default::default(),
         });
@@ -157,13 +158,14 @@ impl Host {
     /// Starts serving MCP. Returns `(url, token, panel_url, instance_id)`;
     /// the URLs and the id are `None` without HTTP. With HTTP the server is
     /// listed in the instance registry as `dcc`.
-    #[pyo3(signature = (*, stdio = false, http = None, token = None, max_request_bytes = 8 * 1024 * 1024, handle_signals = false, dcc = "python".to_owned(), dcc_version = None, scene = None))]
+    #[pyo3(signature = (*, stdio = false, http = None, bind = false, token = None, max_request_bytes = 8 * 1024 * 1024, handle_signals = false, dcc = "python".to_owned(), dcc_version = None, scene = None))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn start(
         &self,
         py: Python<'_>,
         stdio: bool,
         http: Option<&str>,
+        bind: bool,
         token: Option<String>,
         max_request_bytes: usize,
         handle_signals: bool,
@@ -183,6 +185,7 @@ impl Host {
         let config = ServerConfig {
             stdio,
             http,
+            remote: bind,
             token,
             max_request_bytes,
             handle_signals,

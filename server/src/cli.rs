@@ -137,6 +137,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
 
+    /// Allow --http on an address other than loopback (0.0.0.0, a LAN
+    /// address). Needs --token; the panel stays loopback-only.
+    #[arg(long, requires = "http")]
+    pub bind: bool,
+
     /// The bearer token HTTP clients must send (random when not given).
     #[arg(long, env = "DCCLINK_TOKEN", hide_env_values = true)]
     pub token: Option<String>,

@@ -24,7 +24,7 @@ use rmcp::service::{Peer, RoleServer};
 use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::tools::{RegisteredTool, ToolHandler, ToolOutput};
+use crate::tools::{ToolHandler, ToolOutput};
 
 /// Where a call comes from and where its notifications go.
 pub struct Caller {
@@ -55,6 +55,34 @@ pub struct Job {
     pub handler: Arc<dyn ToolHandler>,
 }
 
+/// How a call ended, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// It returned.
+    Ok,
+    /// It raised, or its arguments were refused.
+    Failed,
+    /// The client or the panel cancelled it, or the client went away.
+    Cancelled,
+    /// It ran past its timeout.
+    TimedOut,
+    /// The host did not take it (queue full, shutting down).
+    Refused,
+}
+
+impl Ending {
+    /// Its name in the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Failed => "error",
+            Self::Cancelled => "cancelled",
+            Self::TimedOut => "timed out",
+            Self::Refused => "refused",
+        }
+    }
+}
+
 /// A tool call or a resource read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
@@ -82,34 +110,17 @@ impl Job {
     }
 }
 
-/// Runs `tool` with `arguments` on the host's main thread and returns its
-/// result, or a tool error that says what went wrong and what to do.
-pub async fn run_tool(
-    bridge: &Arc<Bridge>,
-    tool: Arc<RegisteredTool>,
-    arguments: JsonObject,
-    default_timeout: Duration,
-    caller: Caller,
-) -> CallToolResult {
-    let job = Job {
-        kind: JobKind::Tool,
-        name: tool.tool().name.to_string(),
-        timeout: tool.timeout(),
-        handler: tool.handler().clone(),
-    };
-    output_result(run(bridge, job, arguments, default_timeout, caller).await)
-}
-
 /// Runs `job` with `arguments` on the host's main thread, in turn with every
-/// other call, and returns its output; a call that is refused, cancelled or
-/// times out is a [`ToolOutput::Error`] that says what to do.
+/// other call, and returns its output and how it ended; a call that is
+/// refused, cancelled or times out is a [`ToolOutput::Error`] that says what
+/// to do.
 pub async fn run(
     bridge: &Arc<Bridge>,
     job: Job,
     arguments: JsonObject,
     default_timeout: Duration,
     caller: Caller,
-) -> ToolOutput {
+) -> (ToolOutput, Ending) {
     let label = job.label();
     let decorator = job.decorator();
     let notify = Arc::new(Notify::new());
@@ -151,7 +162,7 @@ pub async fn run(
     })) {
         let output = failure(format!("{label} was not run: {refused}"));
         publish_result(bridge, &call, &output);
-        return output;
+        return (output, Ending::Refused);
     }
 
     let answer = {
@@ -166,9 +177,23 @@ pub async fn run(
     };
     // The final progress value and the last logs go out before the answer.
     send_pending(call.outbox().take(), &caller).await;
+    let ending = ending_of(&answer, &call);
     let output = answer_output(answer, &call, bridge, &label, decorator);
     publish_result(bridge, &call, &output);
-    output
+    (output, ending)
+}
+
+fn ending_of(answer: &Answer, call: &CallHandle) -> Ending {
+    match (answer, call.cancel_reason()) {
+        (Answer::TimedOut, _) | (_, Some(CancelReason::Expired | CancelReason::TimedOut)) => {
+            Ending::TimedOut
+        }
+        (_, Some(CancelReason::ShuttingDown)) if call.started_at().is_none() => Ending::Refused,
+        (Answer::Withdrawn, _) | (_, Some(CancelReason::Panel)) => Ending::Cancelled,
+        (Answer::Output(ToolOutput::Error { .. }), Some(_)) => Ending::Cancelled,
+        (Answer::Output(ToolOutput::Error { .. }), None) => Ending::Failed,
+        (Answer::Output(_), _) => Ending::Ok,
+    }
 }
 
 /// Tells the panel what the client was answered.
@@ -385,7 +410,8 @@ pub fn error_result(message: String) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message)])
 }
 
-fn output_result(output: ToolOutput) -> CallToolResult {
+/// A tool's output as the `tools/call` result.
+pub fn tool_result(output: ToolOutput) -> CallToolResult {
     match output {
         ToolOutput::Text(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
         ToolOutput::Structured(value) => CallToolResult::structured(value),

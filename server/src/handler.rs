@@ -7,21 +7,23 @@
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dcclink_bridge::{Bridge, EventKind, LogLevel};
 use rmcp::ErrorData as McpError;
 use rmcp::ServerHandler;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, InitializeRequestParams,
-    InitializeResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    LoggingLevel, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, ServerCapabilities, ServerConfig, SetLevelRequestParams,
+    InitializeResult, JsonObject, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, LoggingLevel, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext, RoleServer};
 use tokio_util::sync::CancellationToken;
 
-use crate::dispatch::{self, Caller};
+use crate::audit::{self, AuditLog};
+use crate::dispatch::{self, Caller, Ending, JobKind};
 use crate::resources::Resources;
 use crate::tools::Registry;
 
@@ -37,6 +39,8 @@ pub struct Shared {
     pub default_timeout: Duration,
     /// The Python callbacks the panel's page may call.
     pub callbacks: Arc<crate::panel::Callbacks>,
+    /// Where every call is recorded.
+    pub audit: AuditLog,
 }
 
 const LEVELS: [LogLevel; 8] = [
@@ -205,18 +209,22 @@ impl ServerHandler for DccServer {
             ));
         };
         let arguments = request.arguments.unwrap_or_default();
+        let caller = self.caller(context);
+        let record = Record::begin(&caller, JobKind::Tool, &request.name, &arguments);
         if let Err(problem) = tool.validate(&arguments) {
+            record.end(&self.shared.audit, Ending::Failed);
             return Ok(dispatch::error_result(problem).into());
         }
-        let result = dispatch::run_tool(
+        let (output, ending) = dispatch::run(
             &self.shared.bridge,
-            tool,
+            tool.job(),
             arguments,
             self.shared.default_timeout,
-            self.caller(context),
+            caller,
         )
         .await;
-        Ok(result.into())
+        record.end(&self.shared.audit, ending);
+        Ok(dispatch::tool_result(output).into())
     }
 
     async fn list_resources(
@@ -254,14 +262,17 @@ impl ServerHandler for DccServer {
                 Some(serde_json::json!({ "uri": uri })),
             ));
         };
-        let output = dispatch::run(
+        let caller = self.caller(context);
+        let record = Record::begin(&caller, JobKind::Resource, &uri, &arguments);
+        let (output, ending) = dispatch::run(
             &self.shared.bridge,
             resource.job(&uri),
             arguments,
             self.shared.default_timeout,
-            self.caller(context),
+            caller,
         )
         .await;
+        record.end(&self.shared.audit, ending);
         let contents = resource.contents(&uri, output)?;
         Ok(ReadResourceResult::new(vec![contents]).into())
     }
@@ -313,5 +324,38 @@ async fn watch_lists(
         if sent.is_err() {
             return; // the client is gone
         }
+    }
+}
+
+/// A call's audit record, begun when the request arrives.
+struct Record {
+    client: String,
+    kind: JobKind,
+    name: String,
+    digest: String,
+    started: Instant,
+}
+
+impl Record {
+    fn begin(caller: &Caller, kind: JobKind, name: &str, arguments: &JsonObject) -> Self {
+        Self {
+            client: caller.label.clone(),
+            kind,
+            name: name.to_owned(),
+            digest: audit::digest(arguments),
+            started: Instant::now(),
+        }
+    }
+
+    fn end(self, log: &AuditLog, ending: Ending) {
+        let took = self.started.elapsed();
+        log.record(
+            &self.client,
+            self.kind,
+            &self.name,
+            self.digest,
+            ending,
+            took,
+        );
     }
 }

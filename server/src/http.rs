@@ -3,8 +3,12 @@
 //! rmcp's [`StreamableHttpService`] does the protocol (POST for requests, SSE
 //! streams for progress and server messages) and checks that `Host` and
 //! `Origin` are loopback, which defeats DNS rebinding. dcclink adds the bearer
-//! token, compared in constant time, and the body-size limit. The same
-//! server serves the panel at `/panel` ([`crate::panel`]).
+//! token, compared in constant time, and the body-size limit. The token may
+//! also come as `?token=` (for clients that cannot send headers, such as the
+//! MCP conformance suite), on loopback only. With `--bind` (a non-loopback
+//! address, an explicit token) any `Host` is accepted, and only the header
+//! carries the token. The same server serves the panel at `/panel`
+//! ([`crate::panel`]), which stays loopback-only.
 
 use std::sync::Arc;
 
@@ -36,6 +40,7 @@ pub fn router(
     shared: Arc<Shared>,
     token: Arc<str>,
     max_body_bytes: usize,
+    remote: bool,
     answering: Answering,
     cancel: CancellationToken,
     panel: Panel,
@@ -45,6 +50,15 @@ pub fn router(
         .with_allowed_origins(LOOPBACK_ORIGINS)
         .with_max_request_body_bytes(max_body_bytes)
         .with_cancellation_token(cancel);
+    let config = if remote {
+        config.disable_allowed_hosts()
+    } else {
+        config
+    };
+    let gate = Gate {
+        token,
+        query_allowed: !remote,
+    };
     let service = StreamableHttpService::new(
         move || Ok(DccServer::new(shared.clone(), "http")),
         Arc::new(LocalSessionManager::default()),
@@ -53,7 +67,7 @@ pub fn router(
     Router::new()
         .route_service("/mcp", service)
         .layer(middleware::from_fn_with_state(answering, track_answer))
-        .layer(middleware::from_fn_with_state(token, require_token))
+        .layer(middleware::from_fn_with_state(gate, require_token))
         .merge(crate::panel::router(panel))
 }
 
@@ -76,10 +90,23 @@ async fn track_answer(
     Response::from_parts(parts, Body::from_stream(body))
 }
 
-/// Lets a request through only with `Authorization: Bearer <token>`.
-async fn require_token(State(token): State<Arc<str>>, request: Request, next: Next) -> Response {
-    let presented = auth::bearer(request.headers());
-    let authorized = presented.is_some_and(|given| auth::matches(given, &token));
+/// What `/mcp` requires of a request.
+#[derive(Clone)]
+struct Gate {
+    token: Arc<str>,
+    /// Whether `?token=` counts (loopback servers only).
+    query_allowed: bool,
+}
+
+/// Lets a request through only with `Authorization: Bearer <token>`, or on
+/// a loopback server `?token=<token>`.
+async fn require_token(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+    let from_query = gate
+        .query_allowed
+        .then(|| auth::from_query(request.uri().query()))
+        .flatten();
+    let presented = auth::bearer(request.headers()).or(from_query);
+    let authorized = presented.is_some_and(|given| auth::matches(given, &gate.token));
     if authorized {
         return next.run(request).await;
     }

@@ -179,17 +179,23 @@ fn advice_to_start(dcc: &str) -> String {
     }
 }
 
-/// The registry's folder (created on first registration).
-pub fn dir() -> PathBuf {
-    let base = match std::env::var_os("DCCLINK_RUNTIME_DIR") {
+/// dcclink's folder for this user: `$DCCLINK_RUNTIME_DIR`, else
+/// `$XDG_RUNTIME_DIR/dcclink`, else `<temp>/dcclink-<uid>`. The registry and
+/// the audit logs live in it.
+pub fn runtime_dir() -> PathBuf {
+    match std::env::var_os("DCCLINK_RUNTIME_DIR") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
         _ => match std::env::var_os("XDG_RUNTIME_DIR") {
             Some(dir) if !dir.is_empty() => PathBuf::from(dir).join("dcclink"),
             // SAFETY: getuid has no preconditions and cannot fail.
             _ => std::env::temp_dir().join(format!("dcclink-{}", unsafe { libc::getuid() })),
         },
-    };
-    base.join("instances")
+    }
+}
+
+/// The registry's folder (created on first registration).
+pub fn dir() -> PathBuf {
+    runtime_dir().join("instances")
 }
 
 /// A registry entry that exists while this value lives. Dropping it removes

@@ -11,6 +11,7 @@
 //! order they arrive and nothing here ever waits on the GIL.
 
 pub mod answering;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod dispatch;

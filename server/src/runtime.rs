@@ -33,8 +33,13 @@ const ANSWER_BOUND: Duration = Duration::from_secs(2);
 pub struct ServerConfig {
     /// Serve MCP on this process's stdin/stdout.
     pub stdio: bool,
-    /// Serve Streamable HTTP on this loopback address (port 0 picks one).
+    /// Serve Streamable HTTP on this address (port 0 picks one): loopback,
+    /// unless `remote` allows another.
     pub http: Option<SocketAddr>,
+    /// Allow `http` on an address other than loopback. Needs an explicit
+    /// `token`; query-string tokens are then refused, and the panel stays
+    /// loopback-only.
+    pub remote: bool,
     /// The bearer token for HTTP; a random one when `None`.
     pub token: Option<String>,
     /// The largest request accepted, in bytes, on either transport.
@@ -52,6 +57,7 @@ impl Default for ServerConfig {
         Self {
             stdio: false,
             http: None,
+            remote: false,
             token: None,
             max_request_bytes: 8 * 1024 * 1024,
             handle_signals: false,
@@ -68,9 +74,14 @@ pub enum StartError {
     NoTransport,
     /// The HTTP address is not loopback.
     #[error(
-        "dcclink serves HTTP on loopback only (127.0.0.1 or ::1), not on {0}: anything that can reach the port could drive the DCC"
+        "dcclink serves HTTP on loopback only (127.0.0.1 or ::1), not on {0}: anything that can reach the port could drive the DCC. To allow it anyway, add --bind and a --token of your own"
     )]
     NotLoopback(SocketAddr),
+    /// A non-loopback address without a token chosen by the user.
+    #[error(
+        "--bind {0} needs --token (or DCCLINK_TOKEN): a server other machines can reach must not run on a token only this machine has seen"
+    )]
+    RemoteWithoutToken(SocketAddr),
     /// Binding the HTTP port failed.
     #[error(
         "cannot listen on {addr}: {source} — is another dcclink or server using the port? Use port 0 to pick a free one"
@@ -124,7 +135,12 @@ impl ServerHandle {
             return Err(StartError::NoTransport);
         }
         let listener = match config.http {
-            Some(addr) if !addr.ip().is_loopback() => return Err(StartError::NotLoopback(addr)),
+            Some(addr) if !addr.ip().is_loopback() && !config.remote => {
+                return Err(StartError::NotLoopback(addr));
+            }
+            Some(addr) if !addr.ip().is_loopback() && config.token.is_none() => {
+                return Err(StartError::RemoteWithoutToken(addr));
+            }
             Some(addr) => {
                 let listener =
                     TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
@@ -180,6 +196,14 @@ impl ServerHandle {
                 .ok(),
             _ => None,
         };
+        let audit_id = registration.as_ref().map_or_else(
+            || format!("stdio-{}", std::process::id()),
+            |r| r.id().to_owned(),
+        );
+        let audit_path = crate::audit::path_for(&audit_id);
+        if let Err(error) = shared.audit.open(&audit_path) {
+            tracing::warn!(%error, path = %audit_path.display(), "cannot open the audit log");
+        }
         Ok(Self {
             shared,
             url,
@@ -245,6 +269,7 @@ impl ServerHandle {
         } else if self.thread.is_some() {
             tracing::warn!("the server thread did not stop within {bound:?}; leaving it behind");
         }
+        self.shared.audit.close();
     }
 }
 
@@ -318,6 +343,7 @@ impl Serve {
                 self.shared.clone(),
                 self.token.clone(),
                 self.config.max_request_bytes,
+                self.config.remote,
                 self.answering.clone(),
                 self.cancel.child_token(),
                 panel,

@@ -11,6 +11,7 @@ use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use rmcp::model::{JsonObject, Tool};
 use serde_json::Value;
 
+use crate::dispatch::{Job, JobKind};
 use crate::list_version::ListVersion;
 
 /// What a tool returned, in the shapes MCP can carry.
@@ -100,9 +101,14 @@ impl RegisteredTool {
         self.timeout
     }
 
-    /// The handler.
-    pub fn handler(&self) -> &Arc<dyn ToolHandler> {
-        &self.handler
+    /// A call of this tool, for the bridge.
+    pub fn job(&self) -> Job {
+        Job {
+            kind: JobKind::Tool,
+            name: self.tool.name.to_string(),
+            timeout: self.timeout,
+            handler: self.handler.clone(),
+        }
     }
 
     /// Checks `arguments` against the input schema. The error names every

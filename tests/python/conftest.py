@@ -59,12 +59,17 @@ class HttpServer:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def start_http(*extra: str, log: str = "warn", env: Optional[dict[str, str]] = None) -> HttpServer:
-    """`dcclink serve --http 127.0.0.1:0` with the fixture tools, logging at
+def start_http(
+    *extra: str,
+    log: str = "warn",
+    env: Optional[dict[str, str]] = None,
+    address: str = "127.0.0.1:0",
+) -> HttpServer:
+    """`dcclink serve --http ADDRESS` with the fixture tools, logging at
     ``log`` (in environment ``env``, else this one); waits for its JSON line
     on stderr."""
     process = subprocess.Popen(
-        [str(DCCLINK), "serve", "--http", "127.0.0.1:0", "--tools", str(FIXTURE_TOOLS), *extra],
+        [str(DCCLINK), "serve", "--http", address, "--tools", str(FIXTURE_TOOLS), *extra],
         stderr=subprocess.PIPE,
         text=True,
         env={**(env or os.environ), "DCCLINK_LOG": log},

@@ -3,13 +3,18 @@ Host and Origin headers, oversized bodies, non-loopback binds."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import signal
+import stat
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import httpx2
-from conftest import ACCEPT, DCCLINK, FIXTURE_TOOLS, INIT, HttpServer, start_http
+from conftest import ACCEPT, DCCLINK, FIXTURE_TOOLS, INIT, HttpServer, call_tools, start_http
 
 
 def post(server: HttpServer, headers: dict[str, str], body: object = INIT) -> httpx2.Response:
@@ -69,6 +74,62 @@ def test_a_non_loopback_bind_is_refused() -> None:
     )
     assert result.returncode == 1
     assert "loopback only" in result.stderr
+
+
+def test_bind_needs_a_token_and_then_takes_it_in_the_header_only() -> None:
+    untokened = subprocess.run(
+        [str(DCCLINK), "serve", "--http", "0.0.0.0:0", "--bind", "--tools", str(FIXTURE_TOOLS)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={k: v for k, v in os.environ.items() if k != "DCCLINK_TOKEN"},
+    )
+    assert untokened.returncode == 1
+    assert "--bind 0.0.0.0:0 needs --token" in untokened.stderr
+    token = "t" * 40
+    server = start_http("--bind", "--token", token, address="0.0.0.0:0")
+    try:
+        assert server.url.startswith("http://0.0.0.0:")
+        lan = {"Authorization": f"Bearer {token}", "Host": "studio-ws12.lan"}
+        assert post(server, lan).status_code == 200, "any Host, with the token"
+        in_query = httpx2.post(f"{server.url}?token={token}", json=INIT, headers=ACCEPT, timeout=10)
+        assert in_query.status_code == 401, "a token in the URL is refused off loopback"
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=10)
+
+
+def test_the_token_may_come_in_the_query_on_loopback(http_server: HttpServer) -> None:
+    right = httpx2.post(
+        f"{http_server.url}?token={http_server.token}", json=INIT, headers=ACCEPT, timeout=10
+    )
+    assert right.status_code == 200, right.text
+    wrong = httpx2.post(
+        f"{http_server.url}?token={'x' * 32}", json=INIT, headers=ACCEPT, timeout=10
+    )
+    assert wrong.status_code == 401 and "wrong bearer token" in wrong.text
+
+
+def test_the_audit_log_records_each_call_without_its_arguments(http_server: HttpServer) -> None:
+    calls = call_tools(
+        {"url": http_server.url, "token": http_server.token},
+        ("add", {"a": 2, "b": 40}),
+        ("add", {"a": "secret-shot-name", "b": 1}),
+    )
+    assert [c.is_error for c in calls] == [False, True]
+    log = Path(os.environ["DCCLINK_RUNTIME_DIR"]) / "audit" / f"{http_server.instance}.jsonl"
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    text = log.read_text()
+    assert "secret-shot-name" not in text, "arguments are digested, never written"
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert [(entry["name"], entry["outcome"]) for entry in lines] == [
+        ("add", "ok"),
+        ("add", "error"),
+    ]
+    digest = hashlib.sha256(json.dumps({"a": 2, "b": 40}, separators=(",", ":")).encode())
+    assert lines[0]["arguments_sha256"] == digest.hexdigest()
+    assert lines[0]["client"] == "mcp (http)" and lines[0]["kind"] == "tool"
+    assert lines[0]["ms"] >= 0 and lines[0]["time"] > 1.7e9
 
 
 def test_sigterm_exits_cleanly(http_server: HttpServer) -> None:

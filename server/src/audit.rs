@@ -1,0 +1,128 @@
+//! The audit log: one JSON line per tool call and resource read, for the
+//! user to see afterwards what agents did in the DCC.
+//!
+//! It lives beside the instance registry, in `<runtime dir>/audit/<instance
+//! id>.jsonl` (mode 0600, appended, kept after the instance stops; the
+//! runtime dir is `$DCCLINK_RUNTIME_DIR`, else `$XDG_RUNTIME_DIR/dcclink`). A line holds the
+//! time, the client, the tool or URI, a SHA-256 digest of the arguments
+//! (never the arguments themselves, which may hold anything), the outcome
+//! and the duration:
+//!
+//! ```json
+//! {"time":1795190400.123,"client":"claude-code (http)","kind":"tool","name":"create_object","arguments_sha256":"9f2c…","outcome":"ok","ms":4.2}
+//! ```
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
+use rmcp::model::JsonObject;
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::dispatch::{Ending, JobKind};
+
+/// Where the audit lines go; nowhere until [`AuditLog::open`].
+pub struct AuditLog {
+    file: OrderedMutex<Option<Arc<File>>>,
+}
+
+impl Default for AuditLog {
+    fn default() -> Self {
+        Self {
+            file: OrderedMutex::new(LockLevel::Audit, None),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    time: f64,
+    client: &'a str,
+    kind: &'static str,
+    name: &'a str,
+    arguments_sha256: String,
+    outcome: &'static str,
+    ms: f64,
+}
+
+/// The audit log's file for the instance `id`.
+pub fn path_for(id: &str) -> PathBuf {
+    crate::instances::runtime_dir()
+        .join("audit")
+        .join(format!("{id}.jsonl"))
+}
+
+/// The SHA-256 of the arguments' JSON, in hex.
+pub fn digest(arguments: &JsonObject) -> String {
+    let json = serde_json::to_vec(arguments).unwrap_or_default();
+    Sha256::digest(json)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+impl AuditLog {
+    /// Appends from now on to `path` (its folder made 0700, the file 0600).
+    pub fn open(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(folder) = path.parent() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(folder)?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        *self.file.lock() = Some(Arc::new(file));
+        Ok(())
+    }
+
+    /// Stops writing (the instance stopped).
+    pub fn close(&self) {
+        *self.file.lock() = None;
+    }
+
+    /// Records one finished call. A failed write is logged, never raised:
+    /// the call's answer matters more than its record.
+    pub fn record(
+        &self,
+        client: &str,
+        kind: JobKind,
+        name: &str,
+        arguments_sha256: String,
+        ending: Ending,
+        took: Duration,
+    ) {
+        let Some(file) = self.file.lock().clone() else {
+            return;
+        };
+        let time = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| (d.as_millis() as f64) / 1000.0);
+        let line = Line {
+            time,
+            client,
+            kind: match kind {
+                JobKind::Tool => "tool",
+                JobKind::Resource => "resource",
+            },
+            name,
+            arguments_sha256,
+            outcome: ending.as_str(),
+            ms: (took.as_secs_f64() * 1e5).round() / 100.0,
+        };
+        let mut text = serde_json::to_vec(&line).unwrap_or_default();
+        text.push(b'\n');
+        // One write of a whole line to a file opened for appending.
+        if let Err(error) = (&*file).write_all(&text) {
+            tracing::warn!(%error, "cannot write the audit log");
+        }
+    }
+}
