@@ -62,11 +62,13 @@ fn test() -> Result<()> {
     sh::step("pytest (under Xvfb, for the embedded panel)");
     let pytest = env.venv_bin("pytest");
     let pytest = pytest.to_string_lossy();
-    // Under xtask the WebView and Blender tests must run: fail, rather than
-    // skip, if the display or the Blender worker is missing.
+    // Under xtask the WebView, Blender and npm-tool tests must run: fail,
+    // rather than skip, if the display, the Blender worker or .tools is
+    // missing.
     let env = env.with_vars(&[
         ("DCCLINK_REQUIRE_DISPLAY", "1"),
         ("DCCLINK_REQUIRE_BLENDER", "1"),
+        ("DCCLINK_REQUIRE_NPM_TOOLS", "1"),
     ]);
     sh::run_under_xvfb(&pytest, &["tests/python", "-q"], &env)?;
     sh::step("all checks passed");

@@ -23,6 +23,8 @@ const APT: &[(&str, &[&str], &str)] = &[
         "python3 python3-venv",
     ),
     ("cc", &["--version"], "build-essential"),
+    // npm, for the MCP conformance suite and the MCPB manifest validator.
+    ("npm", &["--version"], "nodejs npm"),
     // Headless Chromium for the browser-panel tests (driven by Playwright).
     ("chromium", &["--version"], "chromium"),
     // The embedded panel: WebKitGTK to build against, Xvfb to test under.
@@ -91,7 +93,40 @@ pub fn run(profile: Profile) -> Result<Env> {
     }
     install_panel_plugin(&env, profile)?;
     install_blender_worker(&env)?;
+    install_npm_tools(&env)?;
     Ok(env)
+}
+
+/// The npm packages the tests run, pinned: the official MCP conformance
+/// suite (it needs Node 22, which comes as the `node` package) and the MCPB
+/// manifest validator.
+const NPM_TOOLS: &[&str] = &[
+    "node@22.23.3",
+    "@modelcontextprotocol/conformance@0.1.16",
+    "@anthropic-ai/mcpb@2.1.2",
+];
+
+/// Installs [`NPM_TOOLS`] into `.tools/` (not the system's Node).
+fn install_npm_tools(env: &Env) -> Result<()> {
+    sh::step("npm tools in .tools (conformance suite, mcpb)");
+    let bin = env.root.join(".tools/node_modules/.bin");
+    if ["node", "conformance", "mcpb"]
+        .iter()
+        .all(|tool| bin.join(tool).exists())
+    {
+        return Ok(());
+    }
+    let mut args = vec![
+        "install",
+        "--prefix",
+        ".tools",
+        "--no-save",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+    ];
+    args.extend_from_slice(NPM_TOOLS);
+    sh::run("npm".as_ref(), &args, env)
 }
 
 /// Makes `.venv-blender`: Python 3.11 with Blender's `bpy` module from PyPI,
