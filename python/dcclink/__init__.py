@@ -32,14 +32,25 @@ from dcclink._host import (
     stats,
     stop,
 )
-from dcclink._native import Context, Image, MainThreadCall, __version__
+from dcclink._native import (
+    Audio,
+    Content,
+    Context,
+    EmbeddedResource,
+    Image,
+    MainThreadCall,
+    __version__,
+)
 from dcclink._reload import reload
 from dcclink._resources import resource
 from dcclink._tools import Cancelled, tool
 
 __all__ = [
+    "Audio",
     "Cancelled",
+    "Content",
     "Context",
+    "EmbeddedResource",
     "Image",
     "MainThreadCall",
     "ServerInfo",

@@ -27,6 +27,35 @@ class Image:
     mime: str
     def __init__(self, data: bytes, mime: str = "image/png") -> None: ...
 
+class Audio:
+    """Audio bytes returned as MCP audio content."""
+
+    data: bytes
+    mime: str
+    def __init__(self, data: bytes, mime: str = "audio/wav") -> None: ...
+
+class EmbeddedResource:
+    """A resource's contents embedded in a tool's answer."""
+
+    uri: str
+    text: Optional[str]
+    blob: Optional[bytes]
+    mime_type: Optional[str]
+    def __init__(
+        self,
+        uri: str,
+        *,
+        text: Optional[str] = None,
+        blob: Optional[bytes] = None,
+        mime_type: Optional[str] = None,
+    ) -> None: ...
+
+class Content:
+    """Several content blocks in one tool answer."""
+
+    def __init__(self, *blocks: Union[str, Image, Audio, EmbeddedResource]) -> None: ...
+    def __len__(self) -> int: ...
+
 class MainThreadCall:
     """A callable posted to the main thread."""
 

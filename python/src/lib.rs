@@ -7,10 +7,10 @@
 
 mod callback;
 mod cli;
+mod content;
 mod context;
 mod convert;
 mod host;
-mod image;
 mod instances;
 mod main_thread;
 mod panel_plugin;
@@ -23,7 +23,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<host::Host>()?;
     m.add_class::<context::Context>()?;
-    m.add_class::<image::Image>()?;
+    m.add_class::<content::Image>()?;
+    m.add_class::<content::Audio>()?;
+    m.add_class::<content::EmbeddedResource>()?;
+    m.add_class::<content::Content>()?;
     m.add_class::<main_thread::MainThreadCall>()?;
     m.add_function(wrap_pyfunction!(cli::parse_args, m)?)?;
     m.add_function(wrap_pyfunction!(cli::init_logging, m)?)?;

@@ -6,9 +6,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use serde_json::{Map, Value};
 
+use crate::content::{Content, Image, block_of};
 use crate::context::Context;
 use crate::convert::{dict_to_py, from_py, type_name};
-use crate::image::Image;
 
 /// Runs a Python `invoke(arguments: dict, ctx: Context)` callable, built by
 /// the `dcclink` package around the user's function.
@@ -56,6 +56,12 @@ fn output_of(value: &Bound<'_, PyAny>) -> ToolOutput {
             mime: image.mime.clone(),
         };
     }
+    if let Ok(content) = value.cast::<Content>() {
+        return ToolOutput::Content(content.get().blocks());
+    }
+    if let Ok(Some(block)) = block_of(value) {
+        return ToolOutput::Content(vec![block]); // audio, or an embedded resource
+    }
     let is_json_like = value.is_instance_of::<PyDict>()
         || value.is_instance_of::<PyList>()
         || value.is_instance_of::<PyTuple>()
@@ -64,7 +70,8 @@ fn output_of(value: &Bound<'_, PyAny>) -> ToolOutput {
         return ToolOutput::Error {
             message: format!(
                 "the tool returned a {}, which dcclink cannot send: return str, int, float, \
-                 bool, list, dict, None or dcclink.Image",
+                 bool, list, dict, None, dcclink.Image, dcclink.Audio, \
+                 dcclink.EmbeddedResource or dcclink.Content",
                 type_name(value)
             ),
             traceback: None,

@@ -18,13 +18,13 @@ use dcclink_bridge::{
 };
 use rmcp::model::{
     CallToolResult, ContentBlock, JsonObject, LoggingLevel, LoggingMessageNotificationParam,
-    ProgressNotificationParam, ProgressToken,
+    ProgressNotificationParam, ProgressToken, ResourceContents,
 };
 use rmcp::service::{Peer, RoleServer};
 use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::tools::{ToolHandler, ToolOutput};
+use crate::tools::{Block, ResourceBody, ToolHandler, ToolOutput};
 
 /// Where a call comes from and where its notifications go.
 pub struct Caller {
@@ -227,6 +227,16 @@ fn output_text(output: &ToolOutput) -> String {
         ToolOutput::Text(text) => text.clone(),
         ToolOutput::Structured(value) => value.to_string(),
         ToolOutput::Image { .. } => "[image]".to_owned(),
+        ToolOutput::Content(blocks) => blocks
+            .iter()
+            .map(|block| match block {
+                Block::Text(text) => text.clone(),
+                Block::Image { .. } => "[image]".to_owned(),
+                Block::Audio { .. } => "[audio]".to_owned(),
+                Block::Resource { uri, .. } => format!("[resource {uri}]"),
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
         ToolOutput::Empty => String::new(),
         ToolOutput::Error { message, .. } => message.clone(),
     }
@@ -416,13 +426,38 @@ pub fn tool_result(output: ToolOutput) -> CallToolResult {
         ToolOutput::Text(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
         ToolOutput::Structured(value) => CallToolResult::structured(value),
         ToolOutput::Image { data, mime } => {
-            let encoded = base64::engine::general_purpose::STANDARD.encode(data);
-            CallToolResult::success(vec![ContentBlock::image(encoded, mime)])
+            CallToolResult::success(vec![ContentBlock::image(base64(&data), mime)])
+        }
+        ToolOutput::Content(blocks) => {
+            CallToolResult::success(blocks.into_iter().map(content_block).collect())
         }
         ToolOutput::Empty => CallToolResult::success(Vec::new()),
         ToolOutput::Error { message, traceback } => error_result(match traceback {
             Some(traceback) => format!("{message}\n\n{traceback}"),
             None => message,
         }),
+    }
+}
+
+fn base64(data: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// One block as MCP content.
+fn content_block(block: Block) -> ContentBlock {
+    match block {
+        Block::Text(text) => ContentBlock::text(text),
+        Block::Image { data, mime } => ContentBlock::image(base64(&data), mime),
+        Block::Audio { data, mime } => ContentBlock::audio(base64(&data), mime),
+        Block::Resource { uri, mime, body } => {
+            let contents = match body {
+                ResourceBody::Text(text) => ResourceContents::text(text, uri),
+                ResourceBody::Blob(data) => ResourceContents::blob(base64(&data), uri),
+            };
+            ContentBlock::resource(match mime {
+                Some(mime) => contents.with_mime_type(mime),
+                None => contents,
+            })
+        }
     }
 }

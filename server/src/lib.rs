@@ -30,5 +30,7 @@ pub mod uri_template;
 pub use handler::{DccServer, Shared};
 pub use resources::{ResourceSpec, Resources};
 pub use runtime::{ServerConfig, ServerHandle, StartError};
-pub use tools::{RegisterError, RegisteredTool, Registry, ToolHandler, ToolOutput, ToolSpec};
+pub use tools::{
+    Block, RegisterError, RegisteredTool, Registry, ResourceBody, ToolHandler, ToolOutput, ToolSpec,
+};
 pub use uri_template::UriTemplate;

@@ -67,6 +67,15 @@ impl RegisteredResource {
                 ResourceContents::blob(encoded, uri).with_mime_type(own)
             }
             ToolOutput::Empty => ResourceContents::text("", uri).with_mime_type(mime("text/plain")),
+            ToolOutput::Content(_) => {
+                return Err(McpError::internal_error(
+                    format!(
+                        "reading '{uri}' failed: a resource returns text, JSON, bytes or an \
+                         image, not dcclink.Content"
+                    ),
+                    None,
+                ));
+            }
             ToolOutput::Error { message, traceback } => {
                 let data = traceback.map(|t| serde_json::json!({ "traceback": t }));
                 return Err(McpError::internal_error(

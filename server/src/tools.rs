@@ -28,6 +28,9 @@ pub enum ToolOutput {
         /// Its MIME type.
         mime: String,
     },
+    /// Several blocks, or a kind that has no variant of its own (audio, an
+    /// embedded resource).
+    Content(Vec<Block>),
     /// Nothing (`None`).
     Empty,
     /// The tool raised an error.
@@ -37,6 +40,45 @@ pub enum ToolOutput {
         /// The traceback, when there is one.
         traceback: Option<String>,
     },
+}
+
+/// One block of a tool's answer ([`ToolOutput::Content`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    /// Text.
+    Text(String),
+    /// An image: encoded bytes and their MIME type.
+    Image {
+        /// The bytes (PNG, JPEG, …).
+        data: Vec<u8>,
+        /// Their MIME type.
+        mime: String,
+    },
+    /// Audio: encoded bytes and their MIME type.
+    Audio {
+        /// The bytes (WAV, MP3, …).
+        data: Vec<u8>,
+        /// Their MIME type.
+        mime: String,
+    },
+    /// A resource's contents, embedded in the answer.
+    Resource {
+        /// The resource's URI.
+        uri: String,
+        /// Its MIME type, when known.
+        mime: Option<String>,
+        /// Its text or bytes.
+        body: ResourceBody,
+    },
+}
+
+/// What an embedded resource holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResourceBody {
+    /// Text.
+    Text(String),
+    /// Bytes.
+    Blob(Vec<u8>),
 }
 
 /// Runs one tool. Called on the host's main thread, never under a lock.

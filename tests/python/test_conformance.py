@@ -28,6 +28,9 @@ SUPPORTED = [
     "tools-list",
     "tools-call-simple-text",
     "tools-call-image",
+    "tools-call-audio",
+    "tools-call-embedded-resource",
+    "tools-call-mixed-content",
     "tools-call-with-logging",
     "tools-call-error",
     "tools-call-with-progress",
@@ -41,9 +44,6 @@ SUPPORTED = [
 ]
 #: Active scenarios that need what dcclink lacks so far, and what that is.
 NOT_YET = {
-    "tools-call-audio": "audio content from tools",
-    "tools-call-embedded-resource": "embedded resources in tool results",
-    "tools-call-mixed-content": "several content blocks in one tool result",
     "tools-call-sampling": "sampling (the tool asks the client's model)",
     "tools-call-elicitation": "elicitation (ctx.ask)",
     "elicitation-sep1034-defaults": "elicitation (ctx.ask)",

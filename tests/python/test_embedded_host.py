@@ -43,6 +43,11 @@ def shapes(kind: str) -> Any:
         "bool": True,
         "none": None,
         "image": dcclink.Image(b"\x89PNG\r\n", "image/png"),
+        "audio": dcclink.Audio(b"RIFF", "audio/wav"),
+        "blocks": dcclink.Content(
+            "two blocks:",
+            dcclink.EmbeddedResource("shot://sh010", blob=b"\x00\x01", mime_type="x/raw"),
+        ),
         "object": object(),
     }
     return values[kind]
@@ -115,7 +120,8 @@ def test_a_tool_knows_its_call_and_the_host_counts_calls(host: dcclink.ServerInf
 
 def test_return_values_become_mcp_content(host: dcclink.ServerInfo) -> None:
     async def body(session: ClientSession) -> dict[str, Any]:
-        kinds = ["text", "dict", "list", "number", "bool", "none", "image", "object"]
+        kinds = ["text", "dict", "list", "number", "bool", "none", "image", "audio", "blocks"]
+        kinds.append("object")
         return {kind: await session.call_tool("shapes", {"kind": kind}) for kind in kinds}
 
     results = with_client(host, body)
@@ -128,6 +134,12 @@ def test_return_values_become_mcp_content(host: dcclink.ServerInfo) -> None:
     assert results["none"].content == [] and not results["none"].is_error
     image = results["image"].content[0]
     assert (image.type, image.mime_type, image.data) == ("image", "image/png", "iVBORw0K")
+    audio = results["audio"].content[0]
+    assert (audio.type, audio.mime_type, audio.data) == ("audio", "audio/wav", "UklGRg==")
+    text, embedded = results["blocks"].content
+    assert text.text == "two blocks:"
+    assert (str(embedded.resource.uri), embedded.resource.blob) == ("shot://sh010", "AAE=")
+    assert embedded.resource.mime_type == "x/raw"
     assert results["object"].is_error
     assert "cannot send" in results["object"].content[0].text
 
@@ -260,3 +272,12 @@ def test_a_call_that_finished_just_before_stop_still_gets_its_answer() -> None:
     dcclink.stop()  # at once: the answer may still be on its way
     client.join(15)
     assert getattr(outcome.get("answer"), "text", None) == "goodbye"
+
+
+def test_content_blocks_refuse_what_mcp_cannot_carry() -> None:
+    with pytest.raises(TypeError, match="dcclink.Content takes str, dcclink.Image"):
+        dcclink.Content("fine", 42)
+    with pytest.raises(ValueError, match="exactly one of them"):
+        dcclink.EmbeddedResource("shot://sh010")
+    with pytest.raises(ValueError, match="exactly one of them"):
+        dcclink.EmbeddedResource("shot://sh010", text="a", blob=b"b")
