@@ -41,6 +41,7 @@ from dcclink._native import (
     MainThreadCall,
     __version__,
 )
+from dcclink._prompts import prompt
 from dcclink._reload import reload
 from dcclink._resources import resource
 from dcclink._tools import Cancelled, tool
@@ -60,6 +61,7 @@ __all__ = [
     "main_thread",
     "open_panel",
     "panel",
+    "prompt",
     "pump",
     "reload",
     "resource",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional, TypeVar, Union
 
-from dcclink import _native, _resources, _tools, hosts, panel
+from dcclink import _native, _prompts, _resources, _tools, hosts, panel
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,6 +57,16 @@ def _register_resource(host: _native.Host, definition: _resources.ResourceDef) -
     )
 
 
+def _register_prompt(host: _native.Host, definition: _prompts.PromptDef) -> None:
+    host.register_prompt(
+        definition.name,
+        definition.description,
+        definition.arguments,
+        definition.invoke,
+        timeout=definition.timeout,
+    )
+
+
 def _create_host(queue_capacity: int, queue_timeout: float, timeout: float) -> _native.Host:
     global _host, _main_thread_ident
     with _lock:
@@ -73,6 +83,9 @@ def _create_host(queue_capacity: int, queue_timeout: float, timeout: float) -> _
         for resource in _resources.registry.values():
             _register_resource(host, resource)
         _resources.listeners[:] = [functools.partial(_register_resource, host)]
+        for prompt in _prompts.registry.values():
+            _register_prompt(host, prompt)
+        _prompts.listeners[:] = [functools.partial(_register_prompt, host)]
         for name, function in panel.callbacks.items():
             host.register_callback(name, function)
         panel.listeners[:] = [host.register_callback]

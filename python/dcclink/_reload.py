@@ -8,9 +8,9 @@ import sys
 from types import ModuleType
 from typing import Any, Union
 
-from dcclink import _host, _resources, _tools
+from dcclink import _host, _prompts, _resources, _tools
 
-Definition = Union[_tools.ToolDef, _resources.ResourceDef]
+Definition = Union[_tools.ToolDef, _resources.ResourceDef, _prompts.PromptDef]
 
 
 def _module_of(definition: Definition) -> str:
@@ -33,21 +33,21 @@ def _import_again(module: ModuleType) -> None:
 
 def reload(*modules: str) -> dict[str, list[str]]:
     """Imports again the modules named, or by default every module that
-    defined tools or resources (the ``--tools`` files included), then drops
-    the tools and resources they no longer define. Connected clients are
-    told the lists changed.
+    defined tools, resources or prompts (the ``--tools`` files included),
+    then drops the ones they no longer define. Connected clients are told
+    the lists changed.
 
     Call it on the main thread: from the DCC's script editor, or from a
-    tool. A module that fails to import keeps its previous tools, and the
-    error names it. Returns the modules reloaded and the tools and
-    resources added and removed.
+    tool. A module that fails to import keeps its previous definitions, and
+    the error names it. Returns the modules reloaded and the tools,
+    resources and prompts added and removed.
 
     ```python
     dcclink.reload()                   # after editing any tool file
     dcclink.reload("studio_tools")     # just this one
     ```
     """
-    registries: list[dict[str, Any]] = [_tools.registry, _resources.registry]
+    registries: list[dict[str, Any]] = [_tools.registry, _resources.registry, _prompts.registry]
     before = [dict(registry) for registry in registries]
     names = sorted(
         set(modules)
@@ -100,3 +100,5 @@ def _forget_removed(before: list[dict[str, Any]]) -> None:
         host.unregister_tool(name)
     for uri in set(before[1]) - set(_resources.registry):
         host.unregister_resource(uri)
+    for name in set(before[2]) - set(_prompts.registry):
+        host.unregister_prompt(name)

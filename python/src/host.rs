@@ -9,7 +9,9 @@ use std::time::Duration;
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump};
 use dcclink_server::instances::HostInfo;
-use dcclink_server::{Registry, ResourceSpec, ServerConfig, ServerHandle, Shared, ToolSpec};
+use dcclink_server::{
+    ArgumentSpec, PromptSpec, Registry, ResourceSpec, ServerConfig, ServerHandle, Shared, ToolSpec,
+};
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
@@ -57,6 +59,7 @@ impl Host {
             bridge: bridge.clone(),
             registry: Arc::new(Registry::default()),
             resources: Default::default(),
+            prompts: Default::default(),
             audit: Default::default(),
             default_timeout: duration(timeout, "timeout")?,
             callbacks: Default::default(),
@@ -104,6 +107,43 @@ impl Host {
     /// Removes the resource registered at `uri`; false if there was none.
     fn unregister_resource(&self, uri: &str) -> bool {
         self.shared.resources.remove(uri)
+    }
+
+    /// Registers (or replaces) a prompt. `arguments` are `(name,
+    /// description, required)`; `invoke(arguments, ctx)` fills it in.
+    #[pyo3(signature = (name, description, arguments, invoke, timeout = None))]
+    fn register_prompt(
+        &self,
+        name: String,
+        description: String,
+        arguments: Vec<(String, Option<String>, bool)>,
+        invoke: Py<PyAny>,
+        timeout: Option<f64>,
+    ) -> PyResult<()> {
+        let timeout = timeout.map(|t| duration(t, "timeout")).transpose()?;
+        let arguments = arguments
+            .into_iter()
+            .map(|(name, description, required)| ArgumentSpec {
+                name,
+                description,
+                required,
+            })
+            .collect();
+        let spec = PromptSpec {
+            name,
+            description,
+            arguments,
+            timeout,
+        };
+        self.shared
+            .prompts
+            .register(spec, Arc::new(PyTool::new(invoke)))
+            .map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// Removes the prompt called `name`; false if there was none.
+    fn unregister_prompt(&self, name: &str) -> bool {
+        self.shared.prompts.remove(name)
     }
 
     /// Registers (or replaces) a resource at a URI or URI template.

@@ -112,6 +112,7 @@ impl AuditLog {
             kind: match kind {
                 JobKind::Tool => "tool",
                 JobKind::Resource => "resource",
+                JobKind::Prompt => "prompt",
             },
             name,
             arguments_sha256,

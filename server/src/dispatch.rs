@@ -90,6 +90,8 @@ pub enum JobKind {
     Tool,
     /// `resources/read`.
     Resource,
+    /// `prompts/get`.
+    Prompt,
 }
 
 impl Job {
@@ -98,6 +100,7 @@ impl Job {
         match self.kind {
             JobKind::Tool => format!("tool '{}'", self.name),
             JobKind::Resource => format!("resource '{}'", self.name),
+            JobKind::Prompt => format!("prompt '{}'", self.name),
         }
     }
 
@@ -106,6 +109,7 @@ impl Job {
         match self.kind {
             JobKind::Tool => "@dcclink.tool",
             JobKind::Resource => "@dcclink.resource",
+            JobKind::Prompt => "@dcclink.prompt",
         }
     }
 }
@@ -444,7 +448,7 @@ fn base64(data: &[u8]) -> String {
 }
 
 /// One block as MCP content.
-fn content_block(block: Block) -> ContentBlock {
+pub fn content_block(block: Block) -> ContentBlock {
     match block {
         Block::Text(text) => ContentBlock::text(text),
         Block::Image { data, mime } => ContentBlock::image(base64(&data), mime),

@@ -13,17 +13,18 @@ use dcclink_bridge::{Bridge, EventKind, LogLevel};
 use rmcp::ErrorData as McpError;
 use rmcp::ServerHandler;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, InitializeRequestParams,
-    InitializeResult, JsonObject, ListResourceTemplatesResult, ListResourcesResult,
-    ListToolsResult, LoggingLevel, PaginatedRequestParams, ReadResourceRequestParams,
-    ReadResourceResponse, ReadResourceResult, ServerCapabilities, ServerConfig,
-    SetLevelRequestParams,
+    CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
+    GetPromptResult, Implementation, InitializeRequestParams, InitializeResult, JsonObject,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    LoggingLevel, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, ServerCapabilities, ServerConfig, SetLevelRequestParams,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext, RoleServer};
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{self, AuditLog};
 use crate::dispatch::{self, Caller, Ending, JobKind};
+use crate::prompts::PromptRegistry;
 use crate::resources::Resources;
 use crate::tools::Registry;
 
@@ -35,6 +36,8 @@ pub struct Shared {
     pub registry: Arc<Registry>,
     /// The resources.
     pub resources: Arc<Resources>,
+    /// The prompts.
+    pub prompts: Arc<PromptRegistry>,
     /// The timeout of tools that set none.
     pub default_timeout: Duration,
     /// The Python callbacks the panel's page may call.
@@ -134,6 +137,8 @@ impl ServerHandler for DccServer {
                 .enable_tool_list_changed()
                 .enable_resources()
                 .enable_resources_list_changed()
+                .enable_prompts()
+                .enable_prompts_list_changed()
                 .enable_logging()
                 .build(),
         )
@@ -227,6 +232,50 @@ impl ServerHandler for DccServer {
         Ok(dispatch::tool_result(output).into())
     }
 
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult::with_all_items(
+            self.shared.prompts.list(),
+        ))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        let Some(prompt) = self.shared.prompts.get(&request.name) else {
+            return Err(McpError::invalid_params(
+                format!(
+                    "unknown prompt '{}'; prompts/list shows the prompts this host offers ({})",
+                    request.name,
+                    self.shared.prompts.names().join(", ")
+                ),
+                None,
+            ));
+        };
+        let arguments = request.arguments.unwrap_or_default();
+        prompt.check(&arguments)?;
+        let caller = self.caller(context);
+        let record = Record::begin(&caller, JobKind::Prompt, &request.name, &arguments);
+        let (output, ending) = dispatch::run(
+            &self.shared.bridge,
+            prompt.job(),
+            arguments,
+            self.shared.default_timeout,
+            caller,
+        )
+        .await;
+        record.end(&self.shared.audit, ending);
+        let messages = prompt.messages(output)?;
+        Ok(GetPromptResult::new(messages)
+            .with_description(prompt.description())
+            .into())
+    }
+
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
@@ -297,8 +346,8 @@ impl ServerHandler for DccServer {
     }
 }
 
-/// Tells the client each time the tools or the resources change, until its
-/// session ends or its connection goes.
+/// Tells the client each time the tools, the resources or the prompts
+/// change, until its session ends or its connection goes.
 async fn watch_lists(
     peer: Peer<RoleServer>,
     shared: Arc<Shared>,
@@ -307,6 +356,7 @@ async fn watch_lists(
 ) {
     let mut tools = shared.registry.changes();
     let mut resources = shared.resources.changes();
+    let mut prompts = shared.prompts.changes();
     drop(shared);
     loop {
         let sent = tokio::select! {
@@ -318,6 +368,10 @@ async fn watch_lists(
             },
             changed = resources.changed() => match changed {
                 Ok(()) => peer.notify_resource_list_changed().await,
+                Err(_) => return,
+            },
+            changed = prompts.changed() => match changed {
+                Ok(()) => peer.notify_prompt_list_changed().await,
                 Err(_) => return,
             },
         };

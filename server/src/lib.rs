@@ -20,6 +20,7 @@ pub mod http;
 pub mod instances;
 pub mod list_version;
 pub mod panel;
+pub mod prompts;
 pub mod relay;
 pub mod resources;
 pub mod runtime;
@@ -28,6 +29,7 @@ pub mod tools;
 pub mod uri_template;
 
 pub use handler::{DccServer, Shared};
+pub use prompts::{ArgumentSpec, PromptRegistry, PromptSpec};
 pub use resources::{ResourceSpec, Resources};
 pub use runtime::{ServerConfig, ServerHandle, StartError};
 pub use tools::{

@@ -190,7 +190,8 @@ fn describe(error: &jsonschema::ValidationError<'_>) -> String {
     }
 }
 
-fn valid_name(name: &str) -> bool {
+/// True for a valid MCP tool or prompt name.
+pub fn valid_name(name: &str) -> bool {
     (1..=128).contains(&name.len())
         && name
             .chars()

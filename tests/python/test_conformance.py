@@ -40,6 +40,10 @@ SUPPORTED = [
     "resources-read-binary",
     "resources-templates-read",
     "prompts-list",
+    "prompts-get-simple",
+    "prompts-get-with-args",
+    "prompts-get-embedded-resource",
+    "prompts-get-with-image",
     "dns-rebinding-protection",
 ]
 #: Active scenarios that need what dcclink lacks so far, and what that is.
@@ -50,10 +54,6 @@ NOT_YET = {
     "elicitation-sep1330-enums": "elicitation (ctx.ask)",
     "resources-subscribe": "resource subscriptions",
     "resources-unsubscribe": "resource subscriptions",
-    "prompts-get-simple": "@dcclink.prompt",
-    "prompts-get-with-args": "@dcclink.prompt",
-    "prompts-get-embedded-resource": "@dcclink.prompt",
-    "prompts-get-with-image": "@dcclink.prompt",
 }
 
 pytestmark = pytest.mark.skipif(

@@ -124,3 +124,14 @@ async def test_two_instances_each_reached_by_its_route(
         refused = await session.call_tool("add", {"a": 1, "b": 1})
     assert "2 instances are running" in (status.description or ""), "it never guesses"
     assert refused.is_error and one.instance in refused.content[0].text
+
+
+async def test_prompts_and_resources_cross_the_relay(
+    env: dict[str, str], instances: list[HttpServer]
+) -> None:
+    server = launch(instances, env)
+    async with relay(env, "--instance", server.instance) as session:
+        prompts = [p.name for p in (await session.list_prompts()).prompts]
+        got = await session.get_prompt("review_shot", {"shot": "sh020"})
+    assert "review_shot" in prompts
+    assert got.messages[0].content.text == "Review the lighting of sh020."

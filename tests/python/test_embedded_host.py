@@ -275,7 +275,7 @@ def test_a_call_that_finished_just_before_stop_still_gets_its_answer() -> None:
 
 
 def test_content_blocks_refuse_what_mcp_cannot_carry() -> None:
-    with pytest.raises(TypeError, match="dcclink.Content takes str, dcclink.Image"):
+    with pytest.raises(TypeError, match=r"dcclink\.Content takes str, dcclink\.Image"):
         dcclink.Content("fine", 42)
     with pytest.raises(ValueError, match="exactly one of them"):
         dcclink.EmbeddedResource("shot://sh010")

@@ -66,6 +66,7 @@ impl TestHost {
             bridge,
             registry: Arc::new(Registry::default()),
             resources: Default::default(),
+            prompts: Default::default(),
             audit: Default::default(),
             default_timeout,
             callbacks: Default::default(),

@@ -106,6 +106,12 @@ impl ClientHandler for UpstreamHandler {
         }
     }
 
+    async fn on_prompt_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        if let Some(ide) = self.downstream.ide.get() {
+            let _ = ide.notify_prompt_list_changed().await;
+        }
+    }
+
     async fn on_resource_list_changed(&self, _context: NotificationContext<RoleClient>) {
         if let Some(ide) = self.downstream.ide.get() {
             let _ = ide.notify_resource_list_changed().await;

@@ -23,12 +23,13 @@ use rmcp::ServerHandler;
 use rmcp::ServiceExt as _;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult,
-    CancelledNotificationParam, ClientRequest, ContentBlock, Implementation,
-    InitializeRequestParams, InitializeResult, JsonObject, ListResourceTemplatesRequest,
-    ListResourceTemplatesResult, ListResourcesRequest, ListResourcesResult, ListToolsRequest,
-    ListToolsResult, PaginatedRequestParams, ReadResourceRequest, ReadResourceRequestParams,
-    ReadResourceResponse, ServerCapabilities, ServerConfig, ServerResult, SetLevelRequest,
-    SetLevelRequestParams, Tool,
+    CancelledNotificationParam, ClientRequest, ContentBlock, GetPromptRequest,
+    GetPromptRequestParams, GetPromptResponse, Implementation, InitializeRequestParams,
+    InitializeResult, JsonObject, ListPromptsRequest, ListPromptsResult,
+    ListResourceTemplatesRequest, ListResourceTemplatesResult, ListResourcesRequest,
+    ListResourcesResult, ListToolsRequest, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
+    ServerConfig, ServerResult, SetLevelRequest, SetLevelRequestParams, Tool,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, RoleServer, ServiceError};
 
@@ -240,6 +241,8 @@ impl ServerHandler for Relay {
                 .enable_tool_list_changed()
                 .enable_resources()
                 .enable_resources_list_changed()
+                .enable_prompts()
+                .enable_prompts_list_changed()
                 .enable_logging()
                 .build(),
         )
@@ -346,6 +349,35 @@ impl ServerHandler for Relay {
         let request = ClientRequest::ReadResourceRequest(ReadResourceRequest::new(request));
         match self.forward(request, &context).await? {
             ServerResult::ReadResourceResult(result) => Ok(result.into()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn list_prompts(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        if self.link().await.is_err() {
+            return Ok(ListPromptsResult::default());
+        }
+        let request = ClientRequest::ListPromptsRequest(ListPromptsRequest::with_param(
+            request.unwrap_or_default(),
+        ));
+        match self.forward(request, &context).await? {
+            ServerResult::ListPromptsResult(result) => Ok(result),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        let request = ClientRequest::GetPromptRequest(GetPromptRequest::new(request));
+        match self.forward(request, &context).await? {
+            ServerResult::GetPromptResult(result) => Ok(result.into()),
             other => Err(unexpected(other)),
         }
     }
