@@ -46,6 +46,8 @@ pub enum LockLevel {
     Relay = 12,
     /// The audit log's file (taken to clone it, never while writing).
     Audit = 13,
+    /// A session's subscribed resource URIs.
+    Subscriptions = 14,
 }
 
 #[cfg(debug_assertions)]

@@ -43,7 +43,7 @@ from dcclink._native import (
 )
 from dcclink._prompts import prompt
 from dcclink._reload import reload
-from dcclink._resources import resource
+from dcclink._resources import resource, resource_updated
 from dcclink._tools import Cancelled, tool
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "pump",
     "reload",
     "resource",
+    "resource_updated",
     "run_on_main_thread",
     "run_on_main_thread_sync",
     "serve",

@@ -92,6 +92,17 @@ class ResourceDef:
         return json.dumps(value)
 
 
+def resource_updated(uri: str) -> None:
+    """Tells the clients subscribed to ``uri`` that its contents changed
+    (they read it again). Call it from any thread, for instance from the
+    DCC's scene-changed callback; it does nothing while dcclink is stopped."""
+    from dcclink._host import running_host
+
+    host = running_host()
+    if host is not None:
+        host.resource_updated(uri)
+
+
 #: Every resource defined in this process, by URI or template.
 registry: dict[str, ResourceDef] = {}
 #: Called with each new ResourceDef (the running host registers it).

@@ -104,6 +104,11 @@ impl Host {
         self.shared.registry.remove(name)
     }
 
+    /// Says the contents at `uri` changed: clients subscribed to it are told.
+    fn resource_updated(&self, uri: &str) {
+        self.shared.resources.updated(uri);
+    }
+
     /// Removes the resource registered at `uri`; false if there was none.
     fn unregister_resource(&self, uri: &str) -> bool {
         self.shared.resources.remove(uri)

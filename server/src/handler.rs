@@ -4,11 +4,13 @@
 // client of the 2025 revisions still uses it.
 #![allow(deprecated)]
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use dcclink_bridge::{Bridge, EventKind, LogLevel};
 use rmcp::ErrorData as McpError;
 use rmcp::ServerHandler;
@@ -17,9 +19,11 @@ use rmcp::model::{
     GetPromptResult, Implementation, InitializeRequestParams, InitializeResult, JsonObject,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
     LoggingLevel, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, ServerCapabilities, ServerConfig, SetLevelRequestParams,
+    ReadResourceResult, ResourceUpdatedNotificationParam, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext, RoleServer};
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{self, AuditLog};
@@ -86,6 +90,7 @@ pub struct DccServer {
     min_log_level: Arc<AtomicU8>,
     disconnected: CancellationToken,
     session: Arc<OnceLock<Session>>,
+    subscriptions: Arc<OrderedMutex<BTreeSet<String>>>,
 }
 
 impl DccServer {
@@ -97,6 +102,7 @@ impl DccServer {
             min_log_level: Arc::new(AtomicU8::new(LogLevel::Info as u8)),
             disconnected: CancellationToken::new(),
             session: Arc::new(OnceLock::new()),
+            subscriptions: Arc::new(OrderedMutex::new(LockLevel::Subscriptions, BTreeSet::new())),
         }
     }
 
@@ -137,6 +143,7 @@ impl ServerHandler for DccServer {
                 .enable_tool_list_changed()
                 .enable_resources()
                 .enable_resources_list_changed()
+                .enable_resources_subscribe()
                 .enable_prompts()
                 .enable_prompts_list_changed()
                 .enable_logging()
@@ -184,8 +191,8 @@ impl ServerHandler for DccServer {
         let watcher = watch_lists(
             context.peer,
             self.shared.clone(),
-            session.ended.clone(),
-            self.disconnected.clone(),
+            self.subscriptions.clone(),
+            [session.ended.clone(), self.disconnected.clone()],
         );
         tokio::spawn(watcher);
     }
@@ -286,6 +293,24 @@ impl ServerHandler for DccServer {
         ))
     }
 
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.subscriptions.lock().insert(request.uri);
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.subscriptions.lock().remove(&request.uri);
+        Ok(())
+    }
+
     async fn list_resource_templates(
         &self,
         _request: Option<PaginatedRequestParams>,
@@ -347,21 +372,31 @@ impl ServerHandler for DccServer {
 }
 
 /// Tells the client each time the tools, the resources or the prompts
-/// change, until its session ends or its connection goes.
+/// change, and when a resource it subscribed to is updated, until its
+/// session ends or its connection goes.
 async fn watch_lists(
     peer: Peer<RoleServer>,
     shared: Arc<Shared>,
-    ended: CancellationToken,
-    disconnected: CancellationToken,
+    subscriptions: Arc<OrderedMutex<BTreeSet<String>>>,
+    [ended, disconnected]: [CancellationToken; 2],
 ) {
     let mut tools = shared.registry.changes();
     let mut resources = shared.resources.changes();
     let mut prompts = shared.prompts.changes();
+    let mut updates = shared.resources.updates();
     drop(shared);
     loop {
         let sent = tokio::select! {
             () = ended.cancelled() => return,
             () = disconnected.cancelled() => return,
+            update = updates.recv() => match update {
+                Ok(uri) if subscriptions.lock().contains(&uri) => {
+                    peer.notify_resource_updated(ResourceUpdatedNotificationParam::new(uri))
+                        .await
+                }
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => Ok(()),
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
             changed = tools.changed() => match changed {
                 Ok(()) => peer.notify_tool_list_changed().await,
                 Err(_) => return, // the server is stopping

@@ -11,6 +11,7 @@ use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use rmcp::ErrorData as McpError;
 use rmcp::model::{JsonObject, Resource, ResourceContents, ResourceTemplate};
 use serde_json::Value;
+use tokio::sync::broadcast;
 
 use crate::dispatch::{Job, JobKind};
 use crate::list_version::ListVersion;
@@ -99,13 +100,19 @@ pub fn check_uri(uri: &str) -> Result<UriTemplate, RegisterError> {
 pub struct Resources {
     entries: OrderedMutex<BTreeMap<String, Arc<RegisteredResource>>>,
     version: ListVersion,
+    updates: broadcast::Sender<String>,
 }
+
+/// How many update notices a slow session may fall behind by before it
+/// misses some.
+const UPDATES_BACKLOG: usize = 256;
 
 impl Default for Resources {
     fn default() -> Self {
         Self {
             entries: OrderedMutex::new(LockLevel::Registry, BTreeMap::new()),
             version: ListVersion::default(),
+            updates: broadcast::channel(UPDATES_BACKLOG).0,
         }
     }
 }
@@ -143,6 +150,17 @@ impl Resources {
     /// Changes from now on: each registration or removal.
     pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
         self.version.watch()
+    }
+
+    /// Says the contents at `uri` changed: sessions subscribed to it tell
+    /// their clients.
+    pub fn updated(&self, uri: &str) {
+        let _ = self.updates.send(uri.to_owned()); // no session listening is fine
+    }
+
+    /// The URIs said to have changed, from now on.
+    pub fn updates(&self) -> broadcast::Receiver<String> {
+        self.updates.subscribe()
     }
 
     /// The resources with a fixed URI, sorted by URI.

@@ -39,6 +39,8 @@ SUPPORTED = [
     "resources-read-text",
     "resources-read-binary",
     "resources-templates-read",
+    "resources-subscribe",
+    "resources-unsubscribe",
     "prompts-list",
     "prompts-get-simple",
     "prompts-get-with-args",
@@ -52,8 +54,6 @@ NOT_YET = {
     "tools-call-elicitation": "elicitation (ctx.ask)",
     "elicitation-sep1034-defaults": "elicitation (ctx.ask)",
     "elicitation-sep1330-enums": "elicitation (ctx.ask)",
-    "resources-subscribe": "resource subscriptions",
-    "resources-unsubscribe": "resource subscriptions",
 }
 
 pytestmark = pytest.mark.skipif(

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import dcclink
 import pytest
 from conftest import with_client
@@ -101,3 +102,34 @@ def test_the_decorator_refuses_what_cannot_be_read() -> None:
         dcclink.resource("scene")(lambda: "")
     with pytest.raises(ValueError, match="never closed"):
         dcclink.resource("test://objects/{name")(lambda name: name)
+
+
+@dcclink.tool
+def touch_scene() -> str:
+    """Changes the scene, as a DCC's scene callback would report it."""
+    dcclink.resource_updated("test://scene")
+    return "touched"
+
+
+@pytest.mark.filterwarnings("ignore:resources/(un)?subscribe is removed")
+def test_subscribers_hear_of_updates_until_they_unsubscribe(host: dcclink.ServerInfo) -> None:
+    heard: list[str] = []
+    arrived = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        if getattr(message, "method", "") == "notifications/resources/updated":
+            heard.append(str(message.params.uri))
+            arrived.set()
+
+    async def body(session: ClientSession) -> None:
+        await session.call_tool("touch_scene", {})  # not subscribed yet: nothing
+        await session.subscribe_resource("test://scene")  # type: ignore[arg-type]
+        await session.call_tool("touch_scene", {})
+        with anyio.fail_after(10):
+            await arrived.wait()
+        await session.unsubscribe_resource("test://scene")  # type: ignore[arg-type]
+        await session.call_tool("touch_scene", {})
+        await anyio.sleep(0.5)  # room for a notification that should not come
+
+    with_client(host, body, message_handler=on_message)
+    assert heard == ["test://scene"]

@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use rmcp::model::{
     ClientCapabilities, ClientConfig, Implementation, LoggingMessageNotificationParam,
-    ProgressNotificationParam, ProgressToken,
+    ProgressNotificationParam, ProgressToken, ResourceUpdatedNotificationParam,
 };
 use rmcp::service::{NotificationContext, Peer, RoleClient, RoleServer, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -103,6 +103,16 @@ impl ClientHandler for UpstreamHandler {
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         if let Some(ide) = self.downstream.ide.get() {
             let _ = ide.notify_tool_list_changed().await;
+        }
+    }
+
+    async fn on_resource_updated(
+        &self,
+        params: ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        if let Some(ide) = self.downstream.ide.get() {
+            let _ = ide.notify_resource_updated(params).await;
         }
     }
 

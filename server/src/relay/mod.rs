@@ -29,7 +29,8 @@ use rmcp::model::{
     ListResourceTemplatesRequest, ListResourceTemplatesResult, ListResourcesRequest,
     ListResourcesResult, ListToolsRequest, ListToolsResult, PaginatedRequestParams,
     ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
-    ServerConfig, ServerResult, SetLevelRequest, SetLevelRequestParams, Tool,
+    ServerConfig, ServerResult, SetLevelRequest, SetLevelRequestParams, SubscribeRequest,
+    SubscribeRequestParams, Tool, UnsubscribeRequest, UnsubscribeRequestParams,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, RoleServer, ServiceError};
 
@@ -241,6 +242,7 @@ impl ServerHandler for Relay {
                 .enable_tool_list_changed()
                 .enable_resources()
                 .enable_resources_list_changed()
+                .enable_resources_subscribe()
                 .enable_prompts()
                 .enable_prompts_list_changed()
                 .enable_logging()
@@ -351,6 +353,24 @@ impl ServerHandler for Relay {
             ServerResult::ReadResourceResult(result) => Ok(result.into()),
             other => Err(unexpected(other)),
         }
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let request = ClientRequest::SubscribeRequest(SubscribeRequest::new(request));
+        self.forward(request, &context).await.map(drop)
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let request = ClientRequest::UnsubscribeRequest(UnsubscribeRequest::new(request));
+        self.forward(request, &context).await.map(drop)
     }
 
     async fn list_prompts(
