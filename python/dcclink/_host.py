@@ -43,6 +43,9 @@ def _register(host: _native.Host, definition: _tools.ToolDef) -> None:
         definition.schema,
         definition.invoke,
         timeout=definition.timeout,
+        title=definition.title,
+        output_schema=definition.output_schema,
+        hints=definition.hints,
     )
 
 

@@ -74,6 +74,9 @@ class Host:
         schema: dict[str, Any],
         invoke: Callable[[dict[str, Any], Context], Any],
         timeout: Optional[float] = None,
+        title: Optional[str] = None,
+        output_schema: Optional[dict[str, Any]] = None,
+        hints: Optional[dict[str, bool]] = None,
     ) -> None: ...
     def unregister_tool(self, name: str) -> bool: ...
     def register_prompt(

@@ -72,6 +72,32 @@ def schema_for(hint: Any, where: str) -> Json:
     )
 
 
+def output_schema_for(hint: Any, where: str) -> Optional[Json]:
+    """The schema of a tool's structured result for a return hint, as the
+    client receives it (an object; other JSON values come wrapped as
+    ``{"result": …}``), or None when the result is not structured: text,
+    images, anything that may be None, or a hint that says nothing."""
+    if hint is inspect.Signature.empty or hint is Any or hint is str:
+        return None
+    if hint in (None, type(None)) or not _is_json_hint(hint):
+        return None
+    origin = typing.get_origin(hint)
+    if _is_union(origin) and type(None) in typing.get_args(hint):
+        return None
+    try:
+        schema = schema_for(hint, where)
+    except SchemaError:
+        return None  # a type only the tool understands: it says nothing
+    if schema.get("type") == "object":
+        return schema
+    return {"type": "object", "properties": {"result": schema}, "required": ["result"]}
+
+
+def _is_json_hint(hint: Any) -> bool:
+    """False for the content types (dcclink.Image and the like)."""
+    return getattr(hint, "__module__", "") != "dcclink"
+
+
 def _enum_schema(values: list[Any]) -> Json:
     schema: Json = {"enum": values}
     kinds = {type(v) for v in values}

@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, TypeVar, overload
 
 from dcclink._native import Context
-from dcclink._schema import Coerce, Json, SchemaError, coercer_for, json_default, schema_for
+from dcclink._schema import (
+    Coerce,
+    Json,
+    SchemaError,
+    coercer_for,
+    json_default,
+    output_schema_for,
+    schema_for,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,6 +37,12 @@ class ToolDef:
     function: Callable[..., Any]
     context_param: Optional[str] = None
     coercers: dict[str, Coerce] = field(default_factory=dict)
+    #: The schema of its structured result, from the return hint.
+    output_schema: Optional[Json] = None
+    #: A title for people.
+    title: Optional[str] = None
+    #: MCP's hints: read_only, destructive, idempotent, open_world.
+    hints: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
     def from_function(
@@ -37,6 +51,8 @@ class ToolDef:
         name: Optional[str] = None,
         description: Optional[str] = None,
         timeout: Optional[float] = None,
+        title: Optional[str] = None,
+        hints_given: Optional[dict[str, bool]] = None,
     ) -> ToolDef:
         """Reads the signature, type hints and docstring of ``function``."""
         tool_name = name or function.__name__
@@ -71,6 +87,7 @@ class ToolDef:
         if required:
             schema["required"] = required
         doc = description if description is not None else inspect.getdoc(function)
+        returned = hints.get("return", inspect.Signature.empty)
         return cls(
             name=tool_name,
             description=doc or "",
@@ -79,6 +96,9 @@ class ToolDef:
             function=function,
             context_param=context_param,
             coercers=coercers,
+            output_schema=output_schema_for(returned, f"tool {tool_name!r}, its return type"),
+            title=title,
+            hints=hints_given or {},
         )
 
     def invoke(self, arguments: dict[str, Any], ctx: Context) -> Any:
@@ -111,6 +131,11 @@ def tool(
     name: Optional[str] = None,
     description: Optional[str] = None,
     timeout: Optional[float] = None,
+    title: Optional[str] = None,
+    read_only: Optional[bool] = None,
+    destructive: Optional[bool] = None,
+    idempotent: Optional[bool] = None,
+    open_world: Optional[bool] = None,
 ) -> Callable[[F], F]: ...
 def tool(
     function: Optional[F] = None,
@@ -118,12 +143,22 @@ def tool(
     name: Optional[str] = None,
     description: Optional[str] = None,
     timeout: Optional[float] = None,
+    title: Optional[str] = None,
+    read_only: Optional[bool] = None,
+    destructive: Optional[bool] = None,
+    idempotent: Optional[bool] = None,
+    open_world: Optional[bool] = None,
 ) -> Any:
     """Makes a function an MCP tool.
 
     The docstring is the description, the type hints are the input schema,
     and a parameter annotated ``dcclink.Context`` receives the call's context.
-    The function itself is returned unchanged.
+    The return hint gives the output schema of structured results (``dict``,
+    ``list``, ``int``, …; not ``str``, images, or anything ``Optional``), and
+    dcclink checks every result against it. ``read_only``, ``destructive``,
+    ``idempotent`` and ``open_world`` are MCP's hints for the client (say
+    what you know; leave out what you do not). The function itself is
+    returned unchanged.
 
     ```python
     @dcclink.tool
@@ -131,13 +166,16 @@ def tool(
         "Add two integers."
         return a + b
 
-    @dcclink.tool(name="render_frames", timeout=600)
+    @dcclink.tool(name="render_frames", timeout=600, read_only=True)
     def render(frames: int, ctx: dcclink.Context) -> str: ...
     ```
     """
+    given = {"read_only": read_only, "destructive": destructive}
+    given.update(idempotent=idempotent, open_world=open_world)
+    hints = {key: value for key, value in given.items() if value is not None}
 
     def register(f: F) -> F:
-        definition = ToolDef.from_function(f, name, description, timeout)
+        definition = ToolDef.from_function(f, name, description, timeout, title, hints)
         registry[definition.name] = definition
         for listener in listeners:
             listener(definition)

@@ -1,6 +1,7 @@
 //! `_native.Host`: one dcclink instance inside a Python process — the
 //! bridge, its pump, the tool registry and the running server.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,7 +11,8 @@ use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump};
 use dcclink_server::instances::HostInfo;
 use dcclink_server::{
-    ArgumentSpec, PromptSpec, Registry, ResourceSpec, ServerConfig, ServerHandle, Shared, ToolSpec,
+    ArgumentSpec, PromptSpec, Registry, ResourceSpec, ServerConfig, ServerHandle, Shared,
+    ToolHints, ToolSpec,
 };
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -72,8 +74,11 @@ impl Host {
         })
     }
 
-    /// Registers (or replaces) a tool. `invoke(arguments, ctx)` runs it.
-    #[pyo3(signature = (name, description, schema, invoke, timeout = None))]
+    /// Registers (or replaces) a tool. `invoke(arguments, ctx)` runs it;
+    /// `output_schema` describes its structured results, `hints` holds
+    /// MCP's `read_only`, `destructive`, `idempotent` and `open_world`.
+    #[pyo3(signature = (name, description, schema, invoke, timeout = None, title = None, output_schema = None, hints = None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn register_tool(
         &self,
         name: String,
@@ -81,16 +86,35 @@ impl Host {
         schema: &Bound<'_, PyDict>,
         invoke: Py<PyAny>,
         timeout: Option<f64>,
+        title: Option<String>,
+        output_schema: Option<&Bound<'_, PyDict>>,
+        hints: Option<HashMap<String, bool>>,
     ) -> PyResult<()> {
-        let Value::Object(input_schema) = from_py(schema.as_any())? else {
-            return Err(PyValueError::new_err("a tool schema must be a dict"));
+        let object = |schema: &Bound<'_, PyDict>, what: &str| match from_py(schema.as_any())? {
+            Value::Object(map) => Ok(map),
+            _ => Err(PyValueError::new_err(format!(
+                "a tool's {what} must be a dict"
+            ))),
         };
-        let timeout = timeout.map(|t| duration(t, "timeout")).transpose()?;
+        let input_schema = object(schema, "schema")?;
+        let output_schema = output_schema
+            .map(|s| object(s, "output schema"))
+            .transpose()?;
+        let hints = hints.unwrap_or_default();
+        let hint = |name: &str| hints.get(name).copied();
         let spec = ToolSpec {
             name,
+            title,
             description,
             input_schema,
-            timeout,
+            output_schema,
+            hints: ToolHints {
+                read_only: hint("read_only"),
+                destructive: hint("destructive"),
+                idempotent: hint("idempotent"),
+                open_world: hint("open_world"),
+            },
+            timeout: timeout.map(|t| duration(t, "timeout")).transpose()?,
         };
         self.shared
             .registry

@@ -30,7 +30,7 @@ use crate::audit::{self, AuditLog};
 use crate::dispatch::{self, Caller, Ending, JobKind};
 use crate::prompts::PromptRegistry;
 use crate::resources::Resources;
-use crate::tools::Registry;
+use crate::tools::{Registry, ToolOutput};
 
 /// What every session shares: the bridge to the host and the tools.
 pub struct Shared {
@@ -235,7 +235,16 @@ impl ServerHandler for DccServer {
             caller,
         )
         .await;
-        record.end(&self.shared.audit, ending);
+        let output = tool.checked(output);
+        let failed = matches!(output, ToolOutput::Error { .. });
+        record.end(
+            &self.shared.audit,
+            if failed && ending == Ending::Ok {
+                Ending::Failed
+            } else {
+                ending
+            },
+        );
         Ok(dispatch::tool_result(output).into())
     }
 

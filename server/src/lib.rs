@@ -33,6 +33,7 @@ pub use prompts::{ArgumentSpec, PromptRegistry, PromptSpec};
 pub use resources::{ResourceSpec, Resources};
 pub use runtime::{ServerConfig, ServerHandle, StartError};
 pub use tools::{
-    Block, RegisterError, RegisteredTool, Registry, ResourceBody, ToolHandler, ToolOutput, ToolSpec,
+    Block, RegisterError, RegisteredTool, Registry, ResourceBody, ToolHandler, ToolHints,
+    ToolOutput, ToolSpec,
 };
 pub use uri_template::UriTemplate;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use dcclink_bridge::CallContext;
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
-use rmcp::model::{JsonObject, Tool};
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::Value;
 
 use crate::dispatch::{Job, JobKind};
@@ -88,16 +88,54 @@ pub trait ToolHandler: Send + Sync + 'static {
 }
 
 /// How a tool presents itself: its MCP definition and its limits.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ToolSpec {
     /// The tool's name (unique in the registry).
     pub name: String,
+    /// A title for people, when it differs from the name.
+    pub title: Option<String>,
     /// What it does, for the model.
     pub description: String,
     /// The JSON Schema of its arguments (an object schema).
     pub input_schema: JsonObject,
+    /// The JSON Schema of its structured result (an object schema), when
+    /// its results are structured; every result is checked against it.
+    pub output_schema: Option<JsonObject>,
+    /// What it does to the DCC, as MCP's hints.
+    pub hints: ToolHints,
     /// How long it may run; the server's default when `None`.
     pub timeout: Option<Duration>,
+}
+
+/// MCP's hints about a tool, for the client to decide what to ask the
+/// user before calling it. `None` leaves a hint out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ToolHints {
+    /// It changes nothing.
+    pub read_only: Option<bool>,
+    /// What it changes may be lost (deleted, overwritten).
+    pub destructive: Option<bool>,
+    /// Calling it twice with the same arguments does no more than once.
+    pub idempotent: Option<bool>,
+    /// It reaches beyond the DCC (the network, other programs).
+    pub open_world: Option<bool>,
+}
+
+impl ToolHints {
+    fn annotations(self, title: Option<&str>) -> Option<ToolAnnotations> {
+        if self == Self::default() && title.is_none() {
+            return None;
+        }
+        let mut annotations = match title {
+            Some(title) => ToolAnnotations::with_title(title),
+            None => ToolAnnotations::new(),
+        };
+        annotations.read_only_hint = self.read_only;
+        annotations.destructive_hint = self.destructive;
+        annotations.idempotent_hint = self.idempotent;
+        annotations.open_world_hint = self.open_world;
+        Some(annotations)
+    }
 }
 
 /// Why a tool could not be registered.
@@ -128,6 +166,7 @@ pub enum RegisterError {
 pub struct RegisteredTool {
     tool: Tool,
     validator: jsonschema::Validator,
+    output_validator: Option<jsonschema::Validator>,
     timeout: Option<Duration>,
     handler: Arc<dyn ToolHandler>,
 }
@@ -150,6 +189,34 @@ impl RegisteredTool {
             name: self.tool.name.to_string(),
             timeout: self.timeout,
             handler: self.handler.clone(),
+        }
+    }
+
+    /// `output` as the client may receive it: when the tool has an output
+    /// schema, a result that is not structured or does not match it becomes
+    /// an error for the tool's author (MCP requires the match).
+    pub fn checked(&self, output: ToolOutput) -> ToolOutput {
+        let Some(validator) = &self.output_validator else {
+            return output;
+        };
+        let problem = match &output {
+            ToolOutput::Error { .. } => None,
+            ToolOutput::Structured(value) => validator
+                .iter_errors(value)
+                .next()
+                .map(|error| format!("{error} at '{}'", error.instance_path())),
+            _ => Some("it is not structured (None, text or an image)".to_owned()),
+        };
+        match problem {
+            None => output,
+            Some(problem) => ToolOutput::Error {
+                message: format!(
+                    "tool '{}' returned a result that does not match its return type: \
+                     {problem}. Fix the tool, or its return annotation",
+                    self.tool.name
+                ),
+                traceback: None,
+            },
         }
     }
 
@@ -229,14 +296,33 @@ impl Registry {
                 name: spec.name.clone(),
                 reason: e.to_string(),
             })?;
-        let tool = Tool::new(
+        let output_validator = spec
+            .output_schema
+            .as_ref()
+            .map(|schema| jsonschema::validator_for(&Value::Object(schema.clone())))
+            .transpose()
+            .map_err(|e| RegisterError::BadSchema {
+                name: spec.name.clone(),
+                reason: format!("its output schema: {e}"),
+            })?;
+        let mut tool = Tool::new(
             spec.name.clone(),
             spec.description,
             Arc::new(spec.input_schema),
         );
+        if let Some(annotations) = spec.hints.annotations(spec.title.as_deref()) {
+            tool = tool.with_annotations(annotations);
+        }
+        if let Some(title) = spec.title {
+            tool = tool.with_title(title);
+        }
+        if let Some(schema) = spec.output_schema {
+            tool = tool.with_raw_output_schema(Arc::new(schema));
+        }
         let entry = RegisteredTool {
             tool,
             validator,
+            output_validator,
             timeout: spec.timeout,
             handler,
         };
@@ -305,7 +391,7 @@ mod tests {
                 "required": ["a", "b"],
                 "additionalProperties": false
             })),
-            timeout: None,
+            ..ToolSpec::default()
         };
         registry.register(spec, Arc::new(Noop)).unwrap();
         registry
@@ -329,9 +415,8 @@ mod tests {
         let registry = Registry::default();
         let spec = |name: &str, schema: Value| ToolSpec {
             name: name.into(),
-            description: String::new(),
             input_schema: object(schema),
-            timeout: None,
+            ..ToolSpec::default()
         };
         let err = registry
             .register(spec("has space", json!({"type": "object"})), Arc::new(Noop))
@@ -352,6 +437,7 @@ mod tests {
             description: "Add, again.".into(),
             input_schema: object(json!({"type": "object"})),
             timeout: Some(Duration::from_secs(5)),
+            ..ToolSpec::default()
         };
         registry.register(spec, Arc::new(Noop)).unwrap();
         assert_eq!(registry.names(), ["add"]);

@@ -161,7 +161,7 @@ def worker_answer() -> Any:
 
 
 @dcclink.tool
-def cycle(times: int) -> dict[str, float]:
+def cycle(times: int) -> dict[str, Any]:
     """Closes and reopens the panel `times` times; the growth of peak RSS."""
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for _ in range(times):

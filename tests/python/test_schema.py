@@ -140,3 +140,24 @@ def test_the_decorator_returns_the_function_unchanged() -> None:
 
     assert dcclink.tool(plain) is plain
     assert dcclink.tool(name="twice", timeout=5)(plain)(21) == 42
+
+
+def test_the_return_hint_is_the_output_schema_of_structured_results() -> None:
+    def output(returns: Any) -> Any:
+        def tool() -> None: ...
+
+        tool.__annotations__["return"] = returns
+        return ToolDef.from_function(tool).output_schema
+
+    assert output(dict[str, int]) == {"type": "object", "additionalProperties": {"type": "integer"}}
+    assert output(int) == {
+        "type": "object",
+        "properties": {"result": {"type": "integer"}},
+        "required": ["result"],
+    }, "other JSON values arrive wrapped as {'result': …}"
+    assert output(list[str])["properties"]["result"] == {
+        "type": "array",
+        "items": {"type": "string"},
+    }
+    for unstructured in (str, None, Optional[dict], dcclink.Image, dcclink.Content, Any):
+        assert output(unstructured) is None, unstructured

@@ -105,6 +105,7 @@ impl TestHost {
             description: format!("test tool {name}"),
             input_schema,
             timeout,
+            ..ToolSpec::default()
         };
         self.shared
             .registry
