@@ -60,7 +60,7 @@ def _describe(obj: Any) -> dict[str, Any]:
 
 
 @dcclink.resource("blender://scene")
-@dcclink.tool
+@dcclink.tool(read_only=True)
 @no_undo_step
 def scene_summary() -> dict[str, Any]:
     """The open file, the scene's frame range, camera and render settings,
@@ -85,7 +85,7 @@ def scene_summary() -> dict[str, Any]:
     }
 
 
-@dcclink.tool
+@dcclink.tool(read_only=True)
 @no_undo_step
 def list_objects(
     type: Optional[str] = None, name_contains: Optional[str] = None, limit: int = 100
@@ -182,7 +182,7 @@ def transform_object(
     return _describe(obj)
 
 
-@dcclink.tool
+@dcclink.tool(destructive=True)
 def delete_objects(names: list[str]) -> dict[str, Any]:
     """Deletes objects by name. Every name must exist, or nothing is deleted."""
     objects = [_object(name) for name in names]
@@ -281,7 +281,7 @@ def _engine(name: str) -> str:
     return name
 
 
-@dcclink.tool(timeout=300)
+@dcclink.tool(timeout=300, read_only=True)
 @no_undo_step
 def render_image(
     width: int = 320,
@@ -334,7 +334,7 @@ def render_image(
     return dcclink.Image(data, "image/png")
 
 
-@dcclink.tool(timeout=300)
+@dcclink.tool(timeout=300, destructive=True)  # it may overwrite the file
 @no_undo_step
 def export_gltf(path: str, selected_only: bool = False) -> dict[str, Any]:
     """Exports the scene (or the selection) as glTF binary (.glb) to

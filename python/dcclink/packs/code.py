@@ -23,7 +23,7 @@ def enable_execute_python(dcc: str, namespace: Callable[[], dict[str, Any]]) -> 
     """Registers ``execute_python`` for `dcc`; each run's globals come from
     ``namespace()`` (the DCC's modules)."""
 
-    @dcclink.tool(name="execute_python", timeout=600)
+    @dcclink.tool(name="execute_python", timeout=600, destructive=True, open_world=True)
     def execute_python(ctx: dcclink.Context, code: str) -> dict[str, Any]:
         """Runs Python code in the DCC, after the user allows it in the
         dcclink panel. Returns what it printed, and the value of a variable

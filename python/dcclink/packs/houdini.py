@@ -89,7 +89,7 @@ def _selected() -> list[str]:
 
 
 @dcclink.resource("houdini://scene")
-@dcclink.tool
+@dcclink.tool(read_only=True)
 @no_undo_step
 def scene_summary() -> dict[str, Any]:
     """The open .hip file, the frame range and rate, the cameras, and how
@@ -110,7 +110,7 @@ def scene_summary() -> dict[str, Any]:
     }
 
 
-@dcclink.tool
+@dcclink.tool(read_only=True)
 @no_undo_step
 def list_objects(
     type: Optional[str] = None, name_contains: Optional[str] = None, limit: int = 100
@@ -183,7 +183,7 @@ def transform_object(
     return _describe(node)
 
 
-@dcclink.tool
+@dcclink.tool(destructive=True)
 def delete_objects(names: list[str]) -> dict[str, Any]:
     """Deletes objects by name. Every name must exist, or nothing is deleted."""
     nodes = [_object(name) for name in names]
@@ -261,7 +261,7 @@ def redo(steps: int = 1) -> dict[str, Any]:
     return {"redone": _step(False, steps)}
 
 
-@dcclink.tool(timeout=120)
+@dcclink.tool(timeout=120, read_only=True)
 @no_undo_step
 def capture_viewport(width: int = 640, height: int = 360) -> dcclink.Image:
     """A picture of the Scene Viewer at the current frame, returned inline
@@ -288,7 +288,7 @@ def capture_viewport(width: int = 640, height: int = 360) -> dcclink.Image:
         os.unlink(path)
 
 
-@dcclink.tool(timeout=300)
+@dcclink.tool(timeout=300, destructive=True)  # it may overwrite the file
 @no_undo_step
 def export_scene(path: str, selected_only: bool = False) -> dict[str, Any]:
     """Exports the objects (or the selected ones) as Alembic (.abc) to

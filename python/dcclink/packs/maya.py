@@ -105,7 +105,7 @@ def _describe(node: str) -> dict[str, Any]:
 
 
 @dcclink.resource("maya://scene")
-@dcclink.tool
+@dcclink.tool(read_only=True)
 @no_undo_step
 def scene_summary() -> dict[str, Any]:
     """The open file, the frame range, the cameras, the linear unit, and how
@@ -129,7 +129,7 @@ def scene_summary() -> dict[str, Any]:
     }
 
 
-@dcclink.tool
+@dcclink.tool(read_only=True)
 @no_undo_step
 def list_objects(
     type: Optional[str] = None, name_contains: Optional[str] = None, limit: int = 100
@@ -204,7 +204,7 @@ def transform_object(
     return _describe(node)
 
 
-@dcclink.tool
+@dcclink.tool(destructive=True)
 def delete_objects(names: list[str]) -> dict[str, Any]:
     """Deletes objects by name. Every name must exist, or nothing is deleted."""
     nodes = [_object(name) for name in names]
@@ -292,7 +292,7 @@ def redo(steps: int = 1) -> dict[str, Any]:
     return {"redone": _step(False, steps)}
 
 
-@dcclink.tool(timeout=120)
+@dcclink.tool(timeout=120, read_only=True)
 @no_undo_step
 def capture_viewport(width: int = 640, height: int = 360) -> dcclink.Image:
     """A picture of the active viewport at the current frame, returned
@@ -321,7 +321,7 @@ def capture_viewport(width: int = 640, height: int = 360) -> dcclink.Image:
         os.unlink(path)
 
 
-@dcclink.tool(timeout=300)
+@dcclink.tool(timeout=300, destructive=True)  # it may overwrite the file
 @no_undo_step
 def export_scene(path: str, selected_only: bool = False) -> dict[str, Any]:
     """Exports the scene (or the selection) to ``path`` on the machine Maya
