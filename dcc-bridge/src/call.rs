@@ -5,10 +5,11 @@
 //! answer and the pump that runs the call. Every field is an atomic or is set
 //! once, so neither side ever blocks the other.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::client_requests::ClientRequests;
 use crate::outbox::Outbox;
 
 /// Where a call is in its life.
@@ -93,6 +94,7 @@ pub struct CallHandle {
     timeout: Duration,
     started_at: OnceLock<Instant>,
     outbox: Outbox,
+    client: OnceLock<Arc<dyn ClientRequests>>,
 }
 
 impl CallHandle {
@@ -109,7 +111,18 @@ impl CallHandle {
             timeout,
             started_at: OnceLock::new(),
             outbox,
+            client: OnceLock::new(),
         }
+    }
+
+    /// Gives the call its way to ask its client (set once, by the server).
+    pub fn set_client(&self, client: Arc<dyn ClientRequests>) {
+        let _ = self.client.set(client);
+    }
+
+    /// The call's way to ask its client, if the server gave it one.
+    pub fn client(&self) -> Option<&Arc<dyn ClientRequests>> {
+        self.client.get()
     }
 
     /// What the call is.

@@ -1,6 +1,6 @@
 //! What a running tool sees of its own call: `ctx.cancelled`, `ctx.progress`,
-//! `ctx.log`, `ctx.emit` and `ctx.confirm`. Every method but `confirm`
-//! returns at once; all are safe to call from inside the tool, on the main
+//! `ctx.log`, `ctx.emit`, `ctx.confirm` and the requests to its client
+//! (`ctx.ask`, `ctx.sample`). Every method but the questions returns at once; all are safe to call from inside the tool, on the main
 //! thread, with no lock held.
 
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::bridge::Bridge;
 use crate::call::CallHandle;
+use crate::client_requests::ClientRequestError;
 use crate::events::EventKind;
 use crate::outbox::{LogLevel, LogRecord, Progress};
 use crate::prompts::PromptError;
@@ -88,6 +89,23 @@ impl CallContext {
             timeout,
             || self.call.is_cancelled(),
         )
+    }
+
+    /// Sends `method` with `params` to the client that made this call and
+    /// waits, at most `timeout` and only while the call is not cancelled,
+    /// for its result.
+    pub fn ask_client(
+        &self,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<Value, ClientRequestError> {
+        let Some(client) = self.call.client() else {
+            return Err(ClientRequestError::Unsupported(
+                "this call came from no client that can be asked".into(),
+            ));
+        };
+        client.request(method, params, timeout, &|| self.call.is_cancelled())
     }
 
     /// Publishes an application event for the panel.

@@ -28,6 +28,7 @@
 
 mod bridge;
 mod call;
+mod client_requests;
 mod context;
 mod events;
 mod lifecycle;
@@ -41,6 +42,7 @@ mod wake_fd;
 
 pub use bridge::{Bridge, BridgeConfig, ShutdownReport, SubmitError};
 pub use call::{CallHandle, CallInfo, CallState, CancelReason};
+pub use client_requests::{ClientRequestError, ClientRequests};
 pub use context::CallContext;
 pub use events::{Event, EventBus, EventKind, Outcome};
 pub use lifecycle::{Lifecycle, LifecycleState, TransitionError};

@@ -19,6 +19,16 @@ class Context:
     def log(self, level: str, message: str) -> None: ...
     def emit(self, event: str, data: Any = None) -> None: ...
     def confirm(self, question: str, detail: str = "", timeout: float = 120.0) -> bool: ...
+    def ask(
+        self, message: str, schema: Optional[dict[str, Any]] = None, timeout: float = 300.0
+    ) -> dict[str, Any]: ...
+    def sample(
+        self,
+        prompt: str,
+        max_tokens: int = 1000,
+        system: Optional[str] = None,
+        timeout: float = 300.0,
+    ) -> str: ...
 
 class Image:
     """Image bytes returned as MCP image content."""

@@ -1,10 +1,10 @@
 //! `dcclink.Context`: what a running tool sees of its call.
 
-use dcclink_bridge::{CallContext, LogLevel, PromptError};
+use dcclink_bridge::{CallContext, ClientRequestError, LogLevel, PromptError};
 use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::convert::from_py;
+use crate::convert::{from_py, to_py};
 
 /// The context of one running tool call. Declare a parameter of this type
 /// and dcclink passes it in; it never appears in the tool's schema.
@@ -21,6 +21,39 @@ impl Context {
     pub fn new(inner: CallContext) -> Self {
         Self { inner }
     }
+
+    /// Sends a request to the call's client, waiting without the GIL.
+    fn client_request(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        params: serde_json::Value,
+        timeout: f64,
+    ) -> PyResult<serde_json::Value> {
+        let bound = seconds(timeout)?;
+        match py.detach(|| self.inner.ask_client(method, params, bound)) {
+            Ok(answer) => Ok(answer),
+            Err(error @ ClientRequestError::TimedOut(_)) => {
+                Err(PyTimeoutError::new_err(error.to_string()))
+            }
+            Err(ClientRequestError::Cancelled) => Err(cancelled(py)?),
+            Err(error) => Err(PyRuntimeError::new_err(error.to_string())),
+        }
+    }
+}
+
+/// `timeout` seconds as a duration, or a ValueError.
+fn seconds(timeout: f64) -> PyResult<std::time::Duration> {
+    std::time::Duration::try_from_secs_f64(timeout)
+        .map_err(|_| PyValueError::new_err(format!("timeout must be seconds ≥ 0, not {timeout}")))
+}
+
+/// `dcclink.Cancelled`, for a wait the call's cancellation ended.
+fn cancelled(py: Python<'_>) -> PyResult<PyErr> {
+    let cancelled = py.import("dcclink")?.getattr("Cancelled")?;
+    Ok(PyErr::from_value(cancelled.call1((
+        "the call was cancelled while it waited for an answer",
+    ))?))
 }
 
 #[pymethods]
@@ -92,22 +125,71 @@ impl Context {
         detail: String,
         timeout: f64,
     ) -> PyResult<bool> {
-        let bound = std::time::Duration::try_from_secs_f64(timeout).map_err(|_| {
-            PyValueError::new_err(format!("timeout must be seconds ≥ 0, not {timeout}"))
-        })?;
+        let bound = seconds(timeout)?;
         match py.detach(|| self.inner.confirm(question, &detail, bound)) {
             Ok(answer) => Ok(answer),
             Err(error @ PromptError::TimedOut(_)) => {
                 Err(PyTimeoutError::new_err(error.to_string()))
             }
-            Err(PromptError::Cancelled) => {
-                let cancelled = py.import("dcclink")?.getattr("Cancelled")?;
-                Err(PyErr::from_value(cancelled.call1((
-                    "the call was cancelled while it waited for an answer",
-                ))?))
-            }
+            Err(PromptError::Cancelled) => Err(cancelled(py)?),
             Err(error) => Err(PyRuntimeError::new_err(error.to_string())),
         }
+    }
+
+    /// Asks the user through the client (MCP elicitation): `message`, and
+    /// a form described by `schema`, a JSON Schema object of plain fields
+    /// (strings, numbers, booleans, enums). Returns the client's answer,
+    /// `{"action": "accept" | "decline" | "cancel", "content": {...}}`.
+    /// Raises `RuntimeError` when the client cannot ask (then consider
+    /// `confirm`, which asks in the dcclink panel), `TimeoutError` after
+    /// `timeout` seconds, and `dcclink.Cancelled` when the call is
+    /// cancelled meanwhile.
+    #[pyo3(signature = (message, schema = None, timeout = 300.0))]
+    fn ask<'py>(
+        &self,
+        py: Python<'py>,
+        message: String,
+        schema: Option<&Bound<'py, PyAny>>,
+        timeout: f64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let schema = match schema {
+            Some(schema) => from_py(schema)?,
+            None => serde_json::json!({"type": "object", "properties": {}}),
+        };
+        let params = serde_json::json!({
+            "mode": "form",
+            "message": message,
+            "requestedSchema": schema,
+        });
+        let answer = self.client_request(py, "elicitation/create", params, timeout)?;
+        to_py(py, &answer)
+    }
+
+    /// Asks the client's model (MCP sampling) to answer `prompt`, in at
+    /// most `max_tokens`; returns its text. Raises as `ask` does.
+    #[pyo3(signature = (prompt, max_tokens = 1000, system = None, timeout = 300.0))]
+    fn sample(
+        &self,
+        py: Python<'_>,
+        prompt: String,
+        max_tokens: u32,
+        system: Option<String>,
+        timeout: f64,
+    ) -> PyResult<String> {
+        let mut params = serde_json::json!({
+            "messages": [{"role": "user", "content": {"type": "text", "text": prompt}}],
+            "maxTokens": max_tokens,
+        });
+        if let Some(system) = system {
+            params["systemPrompt"] = serde_json::Value::String(system);
+        }
+        let answer = self.client_request(py, "sampling/createMessage", params, timeout)?;
+        let content = &answer["content"];
+        let text = content["text"]
+            .as_str()
+            .or_else(|| content[0]["text"].as_str())
+            .map(str::to_owned);
+        Ok(text.unwrap_or_else(|| content.to_string()))
     }
 
     fn __repr__(&self) -> String {

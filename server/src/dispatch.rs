@@ -24,6 +24,7 @@ use rmcp::service::{Peer, RoleServer};
 use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use crate::client_requests::SessionRequests;
 use crate::tools::{Block, ResourceBody, ToolHandler, ToolOutput};
 
 /// Where a call comes from and where its notifications go.
@@ -144,6 +145,7 @@ pub async fn run(
         job.timeout.unwrap_or(default_timeout),
         outbox,
     ));
+    call.set_client(Arc::new(SessionRequests::new(caller.peer.clone())));
 
     let (started_tx, started_rx) = oneshot::channel::<()>();
     let (done_tx, done_rx) = oneshot::channel::<ToolOutput>();

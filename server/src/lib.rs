@@ -14,6 +14,7 @@ pub mod answering;
 pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod client_requests;
 pub mod dispatch;
 pub mod handler;
 pub mod http;

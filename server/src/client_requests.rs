@@ -1,0 +1,122 @@
+//! A tool's requests to its client, sent on the client's session: a question
+//! for the user (`elicitation/create`) or a completion from the client's
+//! model (`sampling/createMessage`).
+//!
+//! The tool waits on the main thread; the request goes out on the server's
+//! runtime, and the wait is bounded and ends when the call is cancelled.
+// Sampling is deprecated from protocol 2026-07-28 (SEP-2577), but every
+// client of the 2025 revisions still uses it.
+#![allow(deprecated)]
+
+use std::time::{Duration, Instant};
+
+use dcclink_bridge::{ClientRequestError, ClientRequests};
+use rmcp::model::{CreateMessageRequestParams, ElicitRequestParams};
+use rmcp::service::{Peer, RoleServer, ServiceError};
+use serde_json::Value;
+
+/// How often a waiting tool checks whether its call was cancelled.
+const CHECK_EVERY: Duration = Duration::from_millis(50);
+
+/// Requests to the client of one session.
+#[derive(Debug)]
+pub struct SessionRequests {
+    peer: Peer<RoleServer>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl SessionRequests {
+    /// Requests to `peer`, sent on the current runtime.
+    pub fn new(peer: Peer<RoleServer>) -> Self {
+        Self {
+            peer,
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
+
+    fn client_name(&self) -> String {
+        self.peer.peer_info().map_or_else(
+            || "the client".to_owned(),
+            |info| info.client_info.name.clone(),
+        )
+    }
+
+    /// Whether the client said it takes `method`.
+    fn check_capability(&self, method: &str) -> Result<(), ClientRequestError> {
+        let capabilities = self.peer.peer_info().map(|info| info.capabilities.clone());
+        let (able, what) = match method {
+            "elicitation/create" => (
+                capabilities.is_some_and(|c| c.elicitation.is_some()),
+                "questions for the user (elicitation)",
+            ),
+            "sampling/createMessage" => (
+                capabilities.is_some_and(|c| c.sampling.is_some()),
+                "requests for its model (sampling)",
+            ),
+            other => {
+                return Err(ClientRequestError::Unsupported(format!(
+                    "dcclink cannot send {other} to a client"
+                )));
+            }
+        };
+        if able {
+            Ok(())
+        } else {
+            Err(ClientRequestError::Unsupported(format!(
+                "{} does not take {what}",
+                self.client_name()
+            )))
+        }
+    }
+}
+
+async fn send(peer: Peer<RoleServer>, method: String, params: Value) -> Result<Value, String> {
+    let invalid = |e: serde_json::Error| format!("dcclink built an invalid {method}: {e}");
+    let failed = |e: ServiceError| match e {
+        ServiceError::McpError(error) => error.message.to_string(),
+        other => other.to_string(),
+    };
+    let result = if method == "elicitation/create" {
+        let params: ElicitRequestParams = serde_json::from_value(params).map_err(invalid)?;
+        serde_json::to_value(peer.create_elicitation(params).await.map_err(failed)?)
+    } else {
+        let params: CreateMessageRequestParams = serde_json::from_value(params).map_err(invalid)?;
+        serde_json::to_value(peer.create_message(params).await.map_err(failed)?)
+    };
+    result.map_err(|e| e.to_string())
+}
+
+impl ClientRequests for SessionRequests {
+    fn request(
+        &self,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Value, ClientRequestError> {
+        self.check_capability(method)?;
+        let (answer_tx, answer) = crossbeam_channel::bounded(1);
+        let (peer, method) = (self.peer.clone(), method.to_owned());
+        let task = self.runtime.spawn(async move {
+            let _ = answer_tx.send(send(peer, method, params).await);
+        });
+        let deadline = Instant::now() + timeout;
+        let outcome = loop {
+            match answer.recv_timeout(CHECK_EVERY) {
+                Ok(result) => break result.map_err(ClientRequestError::Failed),
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    break Err(ClientRequestError::Failed("the server stopped".into()));
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) if cancelled() => {
+                    break Err(ClientRequestError::Cancelled);
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) if Instant::now() > deadline => {
+                    break Err(ClientRequestError::TimedOut(timeout));
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            }
+        };
+        task.abort(); // a request still in flight is dropped
+        outcome
+    }
+}
