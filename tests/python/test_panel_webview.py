@@ -116,8 +116,10 @@ def test_closing_during_a_running_tool_is_safe(panel_host: dcclink.ServerInfo) -
 
 
 def test_eval_js_sync_is_bounded(panel_host: dcclink.ServerInfo) -> None:
+    # The page is busy for a second; the wait gives up after a tenth.
+    busy = "(() => { const end = Date.now() + 1000; while (Date.now() < end) {} return 1; })()"
     with pytest.raises(TimeoutError, match="did not answer"):
-        dcclink.panel.eval_js_sync("document.title", timeout=0)
+        dcclink.panel.eval_js_sync(busy, timeout=0.1)
     dcclink.panel.close()
     deadline = time.monotonic() + 5
     while dcclink.panel.is_open():
