@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit::{self, AuditLog};
 use crate::dispatch::{self, Caller, Ending, JobKind};
+use crate::pagination;
 use crate::prompts::PromptRegistry;
 use crate::resources::Resources;
 use crate::tools::{Registry, ToolOutput};
@@ -199,10 +200,13 @@ impl ServerHandler for DccServer {
 
     async fn list_tools(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.shared.registry.list()))
+        let (tools, next) = pagination::page(self.shared.registry.list(), request.as_ref())?;
+        let mut result = ListToolsResult::with_all_items(tools);
+        result.next_cursor = next;
+        Ok(result)
     }
 
     async fn call_tool(
@@ -250,12 +254,13 @@ impl ServerHandler for DccServer {
 
     async fn list_prompts(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
-        Ok(ListPromptsResult::with_all_items(
-            self.shared.prompts.list(),
-        ))
+        let (items, next) = pagination::page(self.shared.prompts.list(), request.as_ref())?;
+        let mut result = ListPromptsResult::with_all_items(items);
+        result.next_cursor = next;
+        Ok(result)
     }
 
     async fn get_prompt(
@@ -294,12 +299,13 @@ impl ServerHandler for DccServer {
 
     async fn list_resources(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
-        Ok(ListResourcesResult::with_all_items(
-            self.shared.resources.list(),
-        ))
+        let (items, next) = pagination::page(self.shared.resources.list(), request.as_ref())?;
+        let mut result = ListResourcesResult::with_all_items(items);
+        result.next_cursor = next;
+        Ok(result)
     }
 
     async fn subscribe(
@@ -322,12 +328,13 @@ impl ServerHandler for DccServer {
 
     async fn list_resource_templates(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
-        Ok(ListResourceTemplatesResult::with_all_items(
-            self.shared.resources.templates(),
-        ))
+        let (items, next) = pagination::page(self.shared.resources.templates(), request.as_ref())?;
+        let mut result = ListResourceTemplatesResult::with_all_items(items);
+        result.next_cursor = next;
+        Ok(result)
     }
 
     async fn read_resource(

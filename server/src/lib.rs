@@ -20,6 +20,7 @@ pub mod handler;
 pub mod http;
 pub mod instances;
 pub mod list_version;
+pub mod pagination;
 pub mod panel;
 pub mod prompts;
 pub mod relay;

@@ -5,11 +5,14 @@ is held to."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import anyio
 import dcclink
+import mcp.types as types
 import pytest
-from conftest import with_client
+from conftest import sdk_session, start_http, with_client
 from mcp import ClientSession
 
 
@@ -68,3 +71,37 @@ def test_a_result_that_breaks_its_return_hint_is_an_error_for_the_author(
     result = with_client(host, body)
     assert result.is_error
     assert "does not match its return type" in result.content[0].text
+
+
+def test_long_lists_come_in_pages(tmp_path: Path) -> None:
+    tools_file = tmp_path / "many_tools.py"
+    tools_file.write_text(
+        "import dcclink\n"
+        + "".join(
+            f"\n@dcclink.tool(name='bulk_{i:03}')\ndef bulk_{i:03}() -> None:\n    'One of many.'\n"
+            for i in range(150)
+        )
+    )
+    server = start_http("--tools", str(tools_file))
+
+    async def pages() -> list[list[str]]:
+        found: list[list[str]] = []
+        cursor = None
+        async with sdk_session(server.url, server.token) as session:
+            while True:
+                params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
+                listed = await session.list_tools(params=params)
+                found.append([t.name for t in listed.tools])
+                cursor = listed.next_cursor
+                if cursor is None:
+                    return found
+
+    try:
+        found = anyio.run(pages)
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=10)
+    names = [name for page in found for name in page]
+    assert len(found[0]) == 100, "a page holds at most 100"
+    assert len(found) >= 2 and len(names) == len(set(names))
+    assert {f"bulk_{i:03}" for i in range(150)} <= set(names), "every tool, once"
