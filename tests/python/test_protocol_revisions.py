@@ -1,0 +1,56 @@
+"""Both protocol revisions, with the official SDK's ``Client``: the
+2025-11-25 handshake (``initialize``) and 2026-07-28 (``server/discover``,
+per-request metadata), each through tools with progress, a resource and a
+prompt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import pytest
+from conftest import HttpServer, start_http
+from mcp import Client
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[HttpServer]:
+    served = start_http()
+    yield served
+    served.process.terminate()
+    served.process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("mode", "revision"), [("legacy", "2025-11-25"), ("2026-07-28", "2026-07-28")]
+)
+def test_each_revision_serves_the_whole_surface(
+    server: HttpServer, mode: str, revision: str
+) -> None:
+    async def run() -> dict[str, Any]:
+        seen: list[float] = []
+
+        async def on_progress(progress: float, total: Any, message: Any) -> None:
+            seen.append(progress)
+
+        # The token in the query: this client takes a URL (loopback only).
+        url = f"{server.url}?token={server.token}"
+        with anyio.fail_after(60):
+            async with Client(url, mode=mode) as client:
+                added = await client.call_tool("add", {"a": 2, "b": 3})
+                counted = await client.call_tool("count", {"n": 20}, progress_callback=on_progress)
+                prompt = await client.get_prompt("review_shot", {"shot": "sh030"})
+                return {
+                    "version": client.protocol_version,
+                    "added": added.structured_content,
+                    "counted": counted.structured_content,
+                    "progress": seen,
+                    "prompt": prompt.messages[0].content.text,
+                }
+
+    seen = anyio.run(run)
+    assert seen["version"] == revision
+    assert seen["added"] == {"result": 5} and seen["counted"] == {"result": 20}
+    assert seen["progress"] and seen["progress"][-1] == 20
+    assert seen["prompt"] == "Review the lighting of sh030."
