@@ -62,6 +62,21 @@ const LEVELS: [LogLevel; 8] = [
     LogLevel::Emergency,
 ];
 
+/// What dcclink serves: tools, resources (with subscriptions) and prompts,
+/// each with list changes, and logging. `dcclink connect` says the same.
+pub fn capabilities() -> ServerCapabilities {
+    ServerCapabilities::builder()
+        .enable_tools()
+        .enable_tool_list_changed()
+        .enable_resources()
+        .enable_resources_list_changed()
+        .enable_resources_subscribe()
+        .enable_prompts()
+        .enable_prompts_list_changed()
+        .enable_logging()
+        .build()
+}
+
 /// Session numbers, process-wide.
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
@@ -138,23 +153,12 @@ impl DccServer {
 
 impl ServerHandler for DccServer {
     fn get_info(&self) -> ServerConfig {
-        InitializeResult::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_tool_list_changed()
-                .enable_resources()
-                .enable_resources_list_changed()
-                .enable_resources_subscribe()
-                .enable_prompts()
-                .enable_prompts_list_changed()
-                .enable_logging()
-                .build(),
-        )
-        .with_server_info(Implementation::new("dcclink", env!("CARGO_PKG_VERSION")))
-        .with_instructions(
-            "dcclink runs these tools inside a DCC application, one at a time, on its main \
+        InitializeResult::new(capabilities())
+            .with_server_info(Implementation::new("dcclink", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "dcclink runs these tools inside a DCC application, one at a time, on its main \
              thread. Long tools report progress and can be cancelled.",
-        )
+            )
     }
 
     async fn initialize(

@@ -14,13 +14,20 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from typing import Any, Literal, Optional
 
 import dcclink
 from dcclink.hosts.blender import install_undo_steps
 from dcclink.hosts.undo import no_undo_step
-from dcclink.packs._common import Vec3, no_such_object, rgba, vector3
+from dcclink.packs._common import (
+    Vec3,
+    export_target,
+    no_such_object,
+    repeat,
+    rgba,
+    temporary_png,
+    vector3,
+)
 from dcclink.packs.code import enable_execute_python
 
 try:
@@ -228,31 +235,19 @@ def select_objects(names: list[str], extend: bool = False) -> dict[str, Any]:
     return {"selected": [o.name for o in layer.objects if o.select_get()]}
 
 
-def _step(operator: Any, steps: int, what: str) -> int:
-    done = 0
-    for _ in range(steps):
-        if not operator.poll():
-            break
-        operator()
-        done += 1
-    if done == 0 and steps > 0:
-        raise RuntimeError(f"there is nothing to {what}")
-    return done
-
-
 @dcclink.tool
 @no_undo_step
 def undo(steps: int = 1) -> dict[str, Any]:
     """Undoes the last steps in Blender's history; each dcclink call is one
     step, named after its tool."""
-    return {"undone": _step(bpy.ops.ed.undo, steps, "undo")}
+    return {"undone": repeat(steps, bpy.ops.ed.undo.poll, bpy.ops.ed.undo, "undo")}
 
 
 @dcclink.tool
 @no_undo_step
 def redo(steps: int = 1) -> dict[str, Any]:
     """Redoes steps that were undone."""
-    return {"redone": _step(bpy.ops.ed.redo, steps, "redo")}
+    return {"redone": repeat(steps, bpy.ops.ed.redo.poll, bpy.ops.ed.redo, "redo")}
 
 
 def _framing_camera(scene: Any) -> Any:
@@ -305,33 +300,42 @@ def render_image(
         sun.rotation_euler = (math.radians(45), 0.0, math.radians(30))
         scene.collection.objects.link(sun)
         temporary.append(sun)
-    handle, path = tempfile.mkstemp(suffix=".png", prefix="dcclink-render-")
-    os.close(handle)
-    try:
-        render.engine = _engine(engine)
-        render.resolution_x, render.resolution_y = width, height
-        render.resolution_percentage = 100
-        render.image_settings.file_format = "PNG"
-        render.filepath = path
-        if engine == "CYCLES":
-            scene.cycles.samples = samples
-            scene.cycles.device = "CPU"
-        bpy.ops.render.render(write_still=True)
-        with open(path, "rb") as file:
-            data = file.read()
-    finally:
-        render.engine, render.resolution_x, render.resolution_y, render.filepath = saved
-        for obj in temporary:
-            if scene.camera is obj:
-                scene.camera = None
-            data_block = obj.data
-            bpy.data.objects.remove(obj, do_unlink=True)
-            if isinstance(data_block, bpy.types.Camera):
-                bpy.data.cameras.remove(data_block)
-            elif isinstance(data_block, bpy.types.Light):
-                bpy.data.lights.remove(data_block)
-        os.unlink(path)
+    with temporary_png("dcclink-render-") as path:
+        try:
+            _render(scene, path, width, height, samples, engine)
+            with open(path, "rb") as file:
+                data = file.read()
+        finally:
+            render.engine, render.resolution_x, render.resolution_y, render.filepath = saved
+            _remove(scene, temporary)
     return dcclink.Image(data, "image/png")
+
+
+def _render(scene: Any, path: str, width: int, height: int, samples: int, engine: str) -> None:
+    """Renders the scene's camera to the PNG at ``path``."""
+    render = scene.render
+    render.engine = _engine(engine)
+    render.resolution_x, render.resolution_y = width, height
+    render.resolution_percentage = 100
+    render.image_settings.file_format = "PNG"
+    render.filepath = path
+    if engine == "CYCLES":
+        scene.cycles.samples = samples
+        scene.cycles.device = "CPU"
+    bpy.ops.render.render(write_still=True)
+
+
+def _remove(scene: Any, temporary: list[Any]) -> None:
+    """Removes the render's temporary camera and sun, and their data."""
+    for obj in temporary:
+        if scene.camera is obj:
+            scene.camera = None
+        data_block = obj.data
+        bpy.data.objects.remove(obj, do_unlink=True)
+        if isinstance(data_block, bpy.types.Camera):
+            bpy.data.cameras.remove(data_block)
+        elif isinstance(data_block, bpy.types.Light):
+            bpy.data.lights.remove(data_block)
 
 
 @dcclink.tool(timeout=300, destructive=True)  # it may overwrite the file
@@ -339,13 +343,9 @@ def render_image(
 def export_gltf(path: str, selected_only: bool = False) -> dict[str, Any]:
     """Exports the scene (or the selection) as glTF binary (.glb) to
     ``path``, on the machine Blender runs on."""
-    if not path.lower().endswith(".glb"):
-        raise ValueError("path must end with .glb (glTF binary)")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ValueError(f"the folder {folder!r} does not exist")
-    bpy.ops.export_scene.gltf(filepath=path, export_format="GLB", use_selection=selected_only)
-    return {"path": os.path.abspath(path), "bytes": os.path.getsize(path)}
+    target = export_target(path, [".glb"])
+    bpy.ops.export_scene.gltf(filepath=target, export_format="GLB", use_selection=selected_only)
+    return {"path": target, "bytes": os.path.getsize(target)}
 
 
 def allow_code_execution() -> None:

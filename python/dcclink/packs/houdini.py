@@ -17,14 +17,21 @@ Houdini itself (see docs/ARCHITECTURE.md).
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any, Literal, Optional
 
 import hou
 
 import dcclink
 from dcclink.hosts.undo import no_undo_step
-from dcclink.packs._common import Vec3, no_such_object, rgba, vector3
+from dcclink.packs._common import (
+    Vec3,
+    export_target,
+    no_such_object,
+    png_written,
+    repeat,
+    rgba,
+    vector3,
+)
 from dcclink.packs.code import enable_execute_python
 
 Kind = Literal["cube", "sphere", "cylinder", "torus", "plane", "null", "camera", "light"]
@@ -230,35 +237,23 @@ def select_objects(names: list[str], extend: bool = False) -> dict[str, Any]:
     return {"selected": _selected()}
 
 
-def _step(back: bool, steps: int) -> int:
-    """Undoes (``back``) or redoes up to ``steps`` steps; how many it did."""
-    labels, perform, what = (
-        (hou.undos.undoLabels, hou.undos.performUndo, "undo")
-        if back
-        else (hou.undos.redoLabels, hou.undos.performRedo, "redo")
-    )
-    done = 0
-    while done < steps and labels():
-        perform()
-        done += 1
-    if done == 0 and steps > 0:
-        raise RuntimeError(f"there is nothing to {what}")
-    return done
-
-
 @dcclink.tool
 @no_undo_step
 def undo(steps: int = 1) -> dict[str, Any]:
     """Undoes the last steps in Houdini's history; each dcclink call is one
     step, named after its tool."""
-    return {"undone": _step(True, steps)}
+    return {
+        "undone": repeat(steps, lambda: bool(hou.undos.undoLabels()), hou.undos.performUndo, "undo")
+    }
 
 
 @dcclink.tool
 @no_undo_step
 def redo(steps: int = 1) -> dict[str, Any]:
     """Redoes steps that were undone."""
-    return {"redone": _step(False, steps)}
+    return {
+        "redone": repeat(steps, lambda: bool(hou.undos.redoLabels()), hou.undos.performRedo, "redo")
+    }
 
 
 @dcclink.tool(timeout=120, read_only=True)
@@ -271,9 +266,8 @@ def capture_viewport(width: int = 640, height: int = 360) -> dcclink.Image:
     viewer = hou.ui.paneTabOfType(hou.paneTabType.SceneViewer)
     if viewer is None:
         raise RuntimeError("no Scene Viewer is open: open one, then capture it")
-    handle, path = tempfile.mkstemp(suffix=".png", prefix="dcclink-viewport-")
-    os.close(handle)
-    try:
+
+    def flipbook(path: str) -> None:
         settings = viewer.flipbookSettings().stash()
         frame = hou.frame()
         settings.frameRange((frame, frame))
@@ -282,10 +276,8 @@ def capture_viewport(width: int = 640, height: int = 360) -> dcclink.Image:
         settings.useResolution(True)
         settings.resolution((width, height))
         viewer.flipbook(viewer.curViewport(), settings)
-        with open(path, "rb") as file:
-            return dcclink.Image(file.read(), "image/png")
-    finally:
-        os.unlink(path)
+
+    return png_written("dcclink-viewport-", flipbook)
 
 
 @dcclink.tool(timeout=300, destructive=True)  # it may overwrite the file
@@ -293,24 +285,20 @@ def capture_viewport(width: int = 640, height: int = 360) -> dcclink.Image:
 def export_scene(path: str, selected_only: bool = False) -> dict[str, Any]:
     """Exports the objects (or the selected ones) as Alembic (.abc) to
     ``path``, on the machine Houdini runs on, at the current frame."""
-    if not path.lower().endswith(".abc"):
-        raise ValueError("path must end with .abc (Alembic)")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ValueError(f"the folder {folder!r} does not exist")
+    target = export_target(path, [".abc"])
     chosen = " ".join(f"/obj/{n}" for n in _selected()) if selected_only else "*"
     if not chosen:
         raise ValueError("nothing is selected: select objects first, or export everything")
     with hou.undos.disabler():  # a helper ROP, gone before the call returns
         rop = hou.node("/out").createNode("alembic")
         try:
-            _set(rop, "filename", os.path.abspath(path))
+            _set(rop, "filename", target)
             _set(rop, "objects", chosen)
             _set(rop, "trange", 0)
             rop.render()
         finally:
             rop.destroy()
-    return {"path": os.path.abspath(path), "bytes": os.path.getsize(path)}
+    return {"path": target, "bytes": os.path.getsize(target)}
 
 
 def allow_code_execution() -> None:

@@ -16,14 +16,21 @@ Maya itself (see docs/ARCHITECTURE.md).
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any, Literal, Optional
 
 from maya import cmds
 
 import dcclink
 from dcclink.hosts.undo import no_undo_step
-from dcclink.packs._common import Vec3, no_such_object, rgba, vector3
+from dcclink.packs._common import (
+    Vec3,
+    export_target,
+    no_such_object,
+    png_written,
+    repeat,
+    rgba,
+    vector3,
+)
 from dcclink.packs.code import enable_execute_python
 
 Kind = Literal["cube", "sphere", "cylinder", "cone", "plane", "torus", "locator", "camera", "light"]
@@ -263,33 +270,27 @@ def select_objects(names: list[str], extend: bool = False) -> dict[str, Any]:
     return {"selected": cmds.ls(selection=True)}
 
 
-def _step(back: bool, steps: int) -> int:
-    """Undoes (``back``) or redoes up to ``steps`` steps; how many it did."""
-    query, command, what = (
-        ({"undoName": True}, cmds.undo, "undo") if back else ({"redoName": True}, cmds.redo, "redo")
-    )
-    done = 0
-    while done < steps and cmds.undoInfo(query=True, **query):
-        command()
-        done += 1
-    if done == 0 and steps > 0:
-        raise RuntimeError(f"there is nothing to {what}")
-    return done
-
-
 @dcclink.tool
 @no_undo_step
 def undo(steps: int = 1) -> dict[str, Any]:
     """Undoes the last steps in Maya's history; each dcclink call is one
     step, named after its tool."""
-    return {"undone": _step(True, steps)}
+    return {
+        "undone": repeat(
+            steps, lambda: bool(cmds.undoInfo(query=True, undoName=True)), cmds.undo, "undo"
+        )
+    }
 
 
 @dcclink.tool
 @no_undo_step
 def redo(steps: int = 1) -> dict[str, Any]:
     """Redoes steps that were undone."""
-    return {"redone": _step(False, steps)}
+    return {
+        "redone": repeat(
+            steps, lambda: bool(cmds.undoInfo(query=True, redoName=True)), cmds.redo, "redo"
+        )
+    }
 
 
 @dcclink.tool(timeout=120, read_only=True)
@@ -299,11 +300,10 @@ def capture_viewport(width: int = 640, height: int = 360) -> dcclink.Image:
     inline as PNG (a one-frame playblast). Needs Maya's UI."""
     if cmds.about(batch=True):
         raise RuntimeError("Maya runs without its UI (batch mode): there is no viewport")
-    handle, path = tempfile.mkstemp(suffix=".png", prefix="dcclink-viewport-")
-    os.close(handle)
-    try:
-        frame = cmds.currentTime(query=True)
-        cmds.playblast(
+    frame = cmds.currentTime(query=True)
+    return png_written(
+        "dcclink-viewport-",
+        lambda path: cmds.playblast(
             frame=[frame],
             format="image",
             compression="png",
@@ -314,11 +314,8 @@ def capture_viewport(width: int = 640, height: int = 360) -> dcclink.Image:
             showOrnaments=False,
             offScreen=True,
             forceOverwrite=True,
-        )
-        with open(path, "rb") as file:
-            return dcclink.Image(file.read(), "image/png")
-    finally:
-        os.unlink(path)
+        ),
+    )
 
 
 @dcclink.tool(timeout=300, destructive=True)  # it may overwrite the file
@@ -326,20 +323,15 @@ def capture_viewport(width: int = 640, height: int = 360) -> dcclink.Image:
 def export_scene(path: str, selected_only: bool = False) -> dict[str, Any]:
     """Exports the scene (or the selection) to ``path`` on the machine Maya
     runs on; the extension picks the format: .ma, .mb, .obj or .fbx."""
-    extension = os.path.splitext(path)[1].lower()
-    if extension not in _EXPORTS:
-        raise ValueError(f"path must end with one of {', '.join(_EXPORTS)}")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ValueError(f"the folder {folder!r} does not exist")
+    target = export_target(path, _EXPORTS)
     if selected_only and not cmds.ls(selection=True):
         raise ValueError("nothing is selected: select objects first, or export everything")
-    file_type, plugin = _EXPORTS[extension]
+    file_type, plugin = _EXPORTS[os.path.splitext(target)[1].lower()]
     if plugin is not None and not cmds.pluginInfo(plugin, query=True, loaded=True):
         cmds.loadPlugin(plugin, quiet=True)
     which = "exportSelected" if selected_only else "exportAll"
-    cmds.file(path, force=True, type=file_type, **{which: True})
-    return {"path": os.path.abspath(path), "bytes": os.path.getsize(path)}
+    cmds.file(target, force=True, type=file_type, **{which: True})
+    return {"path": target, "bytes": os.path.getsize(target)}
 
 
 def allow_code_execution() -> None:

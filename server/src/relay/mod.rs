@@ -28,9 +28,9 @@ use rmcp::model::{
     InitializeResult, JsonObject, ListPromptsRequest, ListPromptsResult,
     ListResourceTemplatesRequest, ListResourceTemplatesResult, ListResourcesRequest,
     ListResourcesResult, ListToolsRequest, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
-    ServerConfig, ServerResult, SetLevelRequest, SetLevelRequestParams, SubscribeRequest,
-    SubscribeRequestParams, Tool, UnsubscribeRequest, UnsubscribeRequestParams,
+    ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse, ServerConfig,
+    ServerResult, SetLevelRequest, SetLevelRequestParams, SubscribeRequest, SubscribeRequestParams,
+    Tool, UnsubscribeRequest, UnsubscribeRequestParams,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, RoleServer, ServiceError};
 
@@ -236,23 +236,12 @@ fn unexpected(result: ServerResult) -> McpError {
 
 impl ServerHandler for Relay {
     fn get_info(&self) -> ServerConfig {
-        InitializeResult::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_tool_list_changed()
-                .enable_resources()
-                .enable_resources_list_changed()
-                .enable_resources_subscribe()
-                .enable_prompts()
-                .enable_prompts_list_changed()
-                .enable_logging()
-                .build(),
-        )
-        .with_server_info(Implementation::new("dcclink", env!("CARGO_PKG_VERSION")))
-        .with_instructions(
-            "dcclink connect relays to a DCC application (Blender, Maya, Houdini, …) where \
+        InitializeResult::new(crate::handler::capabilities())
+            .with_server_info(Implementation::new("dcclink", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "dcclink connect relays to a DCC application (Blender, Maya, Houdini, …) where \
              dcclink runs; its tools run there, one at a time, on its main thread.",
-        )
+            )
     }
 
     async fn initialize(
