@@ -58,6 +58,8 @@ def _register_resource(host: _native.Host, definition: _resources.ResourceDef) -
         mime_type=definition.mime_type,
         timeout=definition.timeout,
     )
+    for completer in definition.completers:
+        host.register_completer("resource", definition.uri, completer.argument, completer.invoke)
 
 
 def _register_prompt(host: _native.Host, definition: _prompts.PromptDef) -> None:
@@ -68,6 +70,8 @@ def _register_prompt(host: _native.Host, definition: _prompts.PromptDef) -> None
         definition.invoke,
         timeout=definition.timeout,
     )
+    for completer in definition.completers:
+        host.register_completer("prompt", definition.name, completer.argument, completer.invoke)
 
 
 def _create_host(queue_capacity: int, queue_timeout: float, timeout: float) -> _native.Host:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import inspect
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, Optional, TypeVar, overload
 
+from dcclink._completion import CompleteFn, Completer, completers
 from dcclink._native import Context
 from dcclink._schema import SchemaError
 
@@ -26,6 +27,7 @@ class PromptDef:
     timeout: Optional[float]
     function: Callable[..., Any]
     context_param: Optional[str]
+    completers: list[Completer] = field(default_factory=list)
 
     @classmethod
     def from_function(
@@ -34,6 +36,7 @@ class PromptDef:
         name: Optional[str],
         description: Optional[str],
         timeout: Optional[float],
+        complete: Optional[dict[str, CompleteFn]] = None,
     ) -> PromptDef:
         """Reads the function's parameters (strings, as MCP prompt
         arguments are; ``Annotated[str, "…"]`` describes one) and its
@@ -63,7 +66,9 @@ class PromptDef:
                 )
             arguments.append((param.name, described, param.default is param.empty))
         doc = description if description is not None else inspect.getdoc(function)
-        return cls(prompt_name, doc or "", arguments, timeout, function, context_param)
+        where = f"prompt {prompt_name!r}"
+        found = completers(complete or {}, (a[0] for a in arguments), where)
+        return cls(prompt_name, doc or "", arguments, timeout, function, context_param, found)
 
     def invoke(self, arguments: dict[str, Any], ctx: Context) -> Any:
         """Fills the prompt in with the client's arguments."""
@@ -86,6 +91,7 @@ def prompt(
     name: Optional[str] = None,
     description: Optional[str] = None,
     timeout: Optional[float] = None,
+    complete: Optional[dict[str, CompleteFn]] = None,
 ) -> Callable[[F], F]: ...
 def prompt(
     function: Optional[F] = None,
@@ -93,13 +99,16 @@ def prompt(
     name: Optional[str] = None,
     description: Optional[str] = None,
     timeout: Optional[float] = None,
+    complete: Optional[dict[str, CompleteFn]] = None,
 ) -> Any:
     """Makes a function an MCP prompt.
 
     Its parameters are the prompt's arguments (strings; those without a
     default are required), its docstring the description. Return a ``str``
     (one message from the user), or ``dcclink.Content`` (one message per
-    block: text, images, embedded resources).
+    block: text, images, embedded resources). ``complete`` maps an argument
+    to a function that suggests values as the user types: ``(typed)`` or
+    ``(typed, other_arguments)`` returning strings, run on the main thread.
 
     ```python
     @dcclink.prompt
@@ -110,7 +119,7 @@ def prompt(
     """
 
     def register(f: F) -> F:
-        definition = PromptDef.from_function(f, name, description, timeout)
+        definition = PromptDef.from_function(f, name, description, timeout, complete)
         registry[definition.name] = definition
         for listener in listeners:
             listener(definition)

@@ -7,9 +7,10 @@ import inspect
 import json
 import re
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, TypeVar
 
+from dcclink._completion import CompleteFn, Completer, completers
 from dcclink._native import Context, Image, check_resource_uri
 from dcclink._schema import SchemaError
 
@@ -32,6 +33,7 @@ class ResourceDef:
     timeout: Optional[float]
     function: Callable[..., Any]
     context_param: Optional[str]
+    completers: list[Completer] = field(default_factory=list)
 
     @classmethod
     def from_function(
@@ -42,6 +44,7 @@ class ResourceDef:
         description: Optional[str],
         mime_type: Optional[str],
         timeout: Optional[float],
+        complete: Optional[dict[str, CompleteFn]] = None,
     ) -> ResourceDef:
         """Checks that the function's parameters are the template's
         variables, and reads its docstring and return type."""
@@ -77,6 +80,7 @@ class ResourceDef:
             timeout=timeout,
             function=function,
             context_param=context_param,
+            completers=completers(complete or {}, variables, where),
         )
 
     def invoke(self, variables: dict[str, Any], ctx: Context) -> Any:
@@ -116,6 +120,7 @@ def resource(
     description: Optional[str] = None,
     mime_type: Optional[str] = None,
     timeout: Optional[float] = None,
+    complete: Optional[dict[str, CompleteFn]] = None,
 ) -> Callable[[F], F]:
     """Makes a function an MCP resource at ``uri``, read on the main thread.
 
@@ -123,8 +128,9 @@ def resource(
     that name (a ``str``). The docstring is the description. Return ``str``
     (text), a dict or list (JSON), ``bytes`` or a ``dcclink.Image`` (a
     blob); the return annotation sets the MIME type unless ``mime_type``
-    does. The function itself is returned unchanged, so it may also be a
-    tool.
+    does. ``complete`` maps a template variable to a function that
+    suggests values as the user types (see ``@dcclink.prompt``). The
+    function itself is returned unchanged, so it may also be a tool.
 
     ```python
     @dcclink.resource("maya://scene")
@@ -138,7 +144,9 @@ def resource(
     """
 
     def register(function: F) -> F:
-        definition = ResourceDef.from_function(function, uri, name, description, mime_type, timeout)
+        definition = ResourceDef.from_function(
+            function, uri, name, description, mime_type, timeout, complete
+        )
         registry[definition.uri] = definition
         for listener in listeners:
             listener(definition)

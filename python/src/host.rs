@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump};
+use dcclink_server::completions::Target;
 use dcclink_server::instances::HostInfo;
 use dcclink_server::{
     ArgumentSpec, PromptSpec, Registry, ResourceSpec, ServerConfig, ServerHandle, Shared,
@@ -62,6 +63,7 @@ impl Host {
             registry: Arc::new(Registry::default()),
             resources: Default::default(),
             prompts: Default::default(),
+            completions: Default::default(),
             audit: Default::default(),
             default_timeout: duration(timeout, "timeout")?,
             callbacks: Default::default(),
@@ -135,6 +137,7 @@ impl Host {
 
     /// Removes the resource registered at `uri`; false if there was none.
     fn unregister_resource(&self, uri: &str) -> bool {
+        self.shared.completions.remove("resource", uri);
         self.shared.resources.remove(uri)
     }
 
@@ -172,7 +175,38 @@ impl Host {
 
     /// Removes the prompt called `name`; false if there was none.
     fn unregister_prompt(&self, name: &str) -> bool {
+        self.shared.completions.remove("prompt", name);
         self.shared.prompts.remove(name)
+    }
+
+    /// Registers the completer of a prompt's argument (`kind` "prompt") or
+    /// a resource template's variable (`kind` "resource"):
+    /// `invoke({"value", "context"}, ctx)` returns the suggestions.
+    fn register_completer(
+        &self,
+        kind: &str,
+        name: String,
+        argument: String,
+        invoke: Py<PyAny>,
+    ) -> PyResult<()> {
+        let kind = match kind {
+            "prompt" => "prompt",
+            "resource" => "resource",
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "a completer completes a \"prompt\" or a \"resource\", not {other:?}"
+                )));
+            }
+        };
+        let target = Target {
+            kind,
+            name,
+            argument,
+        };
+        self.shared
+            .completions
+            .register(target, Arc::new(PyTool::new(invoke)));
+        Ok(())
     }
 
     /// Registers (or replaces) a resource at a URI or URI template.

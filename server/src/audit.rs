@@ -113,6 +113,7 @@ impl AuditLog {
                 JobKind::Tool => "tool",
                 JobKind::Resource => "resource",
                 JobKind::Prompt => "prompt",
+                JobKind::Completion => "completion",
             },
             name,
             arguments_sha256,

@@ -93,6 +93,8 @@ pub enum JobKind {
     Resource,
     /// `prompts/get`.
     Prompt,
+    /// `completion/complete`.
+    Completion,
 }
 
 impl Job {
@@ -102,6 +104,7 @@ impl Job {
             JobKind::Tool => format!("tool '{}'", self.name),
             JobKind::Resource => format!("resource '{}'", self.name),
             JobKind::Prompt => format!("prompt '{}'", self.name),
+            JobKind::Completion => format!("the completion of '{}'", self.name),
         }
     }
 
@@ -110,7 +113,7 @@ impl Job {
         match self.kind {
             JobKind::Tool => "@dcclink.tool",
             JobKind::Resource => "@dcclink.resource",
-            JobKind::Prompt => "@dcclink.prompt",
+            JobKind::Prompt | JobKind::Completion => "@dcclink.prompt",
         }
     }
 }

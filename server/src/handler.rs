@@ -15,18 +15,20 @@ use dcclink_bridge::{Bridge, EventKind, LogLevel};
 use rmcp::ErrorData as McpError;
 use rmcp::ServerHandler;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
-    GetPromptResult, Implementation, InitializeRequestParams, InitializeResult, JsonObject,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    LoggingLevel, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, ResourceUpdatedNotificationParam, ServerCapabilities, ServerConfig,
-    SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams,
+    CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
+    GetPromptRequestParams, GetPromptResponse, GetPromptResult, Implementation,
+    InitializeRequestParams, InitializeResult, JsonObject, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    ResourceUpdatedNotificationParam, ServerCapabilities, ServerConfig, SetLevelRequestParams,
+    SubscribeRequestParams, UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext, RoleServer};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{self, AuditLog};
+use crate::completions::{self, Completions, Target};
 use crate::dispatch::{self, Caller, Ending, JobKind};
 use crate::pagination;
 use crate::prompts::PromptRegistry;
@@ -43,6 +45,8 @@ pub struct Shared {
     pub resources: Arc<Resources>,
     /// The prompts.
     pub prompts: Arc<PromptRegistry>,
+    /// The completers of prompt arguments and template variables.
+    pub completions: Arc<Completions>,
     /// The timeout of tools that set none.
     pub default_timeout: Duration,
     /// The Python callbacks the panel's page may call.
@@ -73,6 +77,7 @@ pub fn capabilities() -> ServerCapabilities {
         .enable_resources_subscribe()
         .enable_prompts()
         .enable_prompts_list_changed()
+        .enable_completions()
         .enable_logging()
         .build()
 }
@@ -254,6 +259,35 @@ impl ServerHandler for DccServer {
             },
         );
         Ok(dispatch::tool_result(output).into())
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        let target = Target::of(&request.r#ref, &request.argument.name);
+        let Some(job) = target.and_then(|target| self.shared.completions.job(&target)) else {
+            return Ok(CompleteResult::default()); // nothing to suggest
+        };
+        let given = request
+            .context
+            .and_then(|c| c.arguments)
+            .unwrap_or_default();
+        let arguments =
+            completions::arguments(&request.argument.value, given.into_iter().collect());
+        let caller = self.caller(context);
+        let record = Record::begin(&caller, JobKind::Completion, &job.name, &arguments);
+        let (output, ending) = dispatch::run(
+            &self.shared.bridge,
+            job,
+            arguments,
+            self.shared.default_timeout,
+            caller,
+        )
+        .await;
+        record.end(&self.shared.audit, ending);
+        Ok(CompleteResult::new(completions::completion(output)?))
     }
 
     async fn list_prompts(

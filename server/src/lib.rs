@@ -15,6 +15,7 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod client_requests;
+pub mod completions;
 pub mod dispatch;
 pub mod handler;
 pub mod http;

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import dcclink
+import mcp.types as types
 import pytest
 from conftest import with_client
 from mcp import ClientSession
@@ -83,3 +84,51 @@ def test_a_prompt_argument_must_be_a_string() -> None:
 
     with pytest.raises(TypeError, match="prompt arguments are named strings"):
         dcclink.prompt(frames_prompt)
+
+
+SHOTS = ["sh010", "sh020", "sh030", "tr100"]
+
+
+def shots_starting(typed: str) -> list[str]:
+    return [shot for shot in SHOTS if shot.startswith(typed)]
+
+
+def takes_of(typed: str, chosen: dict[str, str]) -> list[str]:
+    return [f"{chosen.get('shot', '?')}_take{n}" for n in range(1, 4)]
+
+
+@dcclink.prompt(complete={"shot": shots_starting, "take": takes_of})
+def compare_takes(shot: str, take: str) -> str:
+    """Compares a take with the shot's approved one."""
+    return f"Compare {take} of {shot}."
+
+
+@dcclink.resource("test://shots/{shot}", complete={"shot": shots_starting})
+def shot_info(shot: str) -> str:
+    """A shot."""
+    return shot
+
+
+def test_arguments_and_template_variables_complete_as_the_user_types(
+    host: dcclink.ServerInfo,
+) -> None:
+    async def body(session: ClientSession) -> list[Any]:
+        prompt = types.PromptReference(type="ref/prompt", name="compare_takes")
+        template = types.ResourceTemplateReference(type="ref/resource", uri="test://shots/{shot}")
+        return [
+            await session.complete(prompt, {"name": "shot", "value": "sh0"}),
+            await session.complete(prompt, {"name": "take", "value": ""}, {"shot": "sh020"}),
+            await session.complete(template, {"name": "shot", "value": "tr"}),
+            await session.complete(prompt, {"name": "nothing_here", "value": "x"}),
+        ]
+
+    shots, takes, from_template, none = with_client(host, body)
+    assert shots.completion.values == ["sh010", "sh020", "sh030"]
+    assert takes.completion.values == ["sh020_take1", "sh020_take2", "sh020_take3"]
+    assert from_template.completion.values == ["tr100"]
+    assert none.completion.values == []
+
+
+def test_a_completer_for_an_argument_the_prompt_lacks_is_refused() -> None:
+    with pytest.raises(TypeError, match="complete names 'lens', which is not one of its arguments"):
+        dcclink.prompt(complete={"lens": shots_starting})(compare_takes)

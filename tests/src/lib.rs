@@ -67,6 +67,7 @@ impl TestHost {
             registry: Arc::new(Registry::default()),
             resources: Default::default(),
             prompts: Default::default(),
+            completions: Default::default(),
             audit: Default::default(),
             default_timeout,
             callbacks: Default::default(),
