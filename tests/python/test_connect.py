@@ -135,3 +135,20 @@ async def test_prompts_and_resources_cross_the_relay(
         got = await session.get_prompt("review_shot", {"shot": "sh020"})
     assert "review_shot" in prompts
     assert got.messages[0].content.text == "Review the lighting of sh020."
+
+
+async def test_the_agent_chooses_among_several_instances_explicitly(
+    env: dict[str, str], instances: list[HttpServer]
+) -> None:
+    one, two = launch(instances, env), launch(instances, env)
+    async with relay(env) as session:
+        (status,) = (await session.list_tools()).tools
+        chosen = await session.call_tool("dcclink_status", {"instance": two.instance})
+        where = await session.call_tool("where", {})
+        wrong = await session.call_tool("dcclink_status", {"instance": "maya-1"})
+    assert "2 instances are running" in (status.description or "")
+    assert "instance=ID" in (status.description or "")
+    assert not chosen.is_error and two.instance in chosen.content[0].text
+    assert where.structured_content["pid"] == two.process.pid, "the chosen one, not a guess"
+    assert wrong.is_error and "no running instance has the id" in wrong.content[0].text
+    assert one.process.poll() is None

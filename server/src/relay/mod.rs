@@ -95,7 +95,9 @@ pub struct Relay {
 }
 
 struct Inner {
-    choice: Choice,
+    /// The instance to relay to; `dcclink_status` with an `instance`
+    /// argument changes it.
+    choice: OrderedMutex<Choice>,
     downstream: Arc<Downstream>,
     link: OrderedMutex<Option<Arc<Link>>>,
 }
@@ -105,7 +107,7 @@ impl Relay {
     pub fn new(choice: Choice) -> Self {
         Self {
             inner: Arc::new(Inner {
-                choice,
+                choice: OrderedMutex::new(LockLevel::Relay, choice),
                 downstream: Arc::new(Downstream::new()),
                 link: OrderedMutex::new(LockLevel::Relay, None),
             }),
@@ -120,10 +122,42 @@ impl Relay {
         if let Some(link) = current.filter(|link| !link.is_closed()) {
             return Ok(link);
         }
-        let instance = self.inner.choice.pick()?;
+        let instance = self.pick()?;
         let link = Arc::new(Link::open(instance, self.inner.downstream.clone()).await?);
         *self.inner.link.lock() = Some(link.clone());
         Ok(link)
+    }
+
+    /// The chosen instance among those running now, or why there is none.
+    fn pick(&self) -> Result<Instance, String> {
+        let choice = self.inner.choice.lock().clone();
+        choice.pick()
+    }
+
+    /// `dcclink_status`: where the relay is connected; with `instance`,
+    /// relay to that instance from now on (the agent's explicit choice
+    /// when several run).
+    async fn status(&self, instance: Option<&str>) -> CallToolResult {
+        if let Some(id) = instance {
+            if let Err(why) = instances::select(&instances::running(), Some(id), None) {
+                return CallToolResult::error(vec![ContentBlock::text(why.to_string())]);
+            }
+            *self.inner.choice.lock() = Choice {
+                instance: Some(id.to_owned()),
+                dcc: None,
+            };
+            *self.inner.link.lock() = None;
+            if let Some(ide) = self.inner.downstream.ide.get() {
+                let _ = ide.notify_tool_list_changed().await;
+            }
+        }
+        match self.link().await {
+            Ok(link) => CallToolResult::success(vec![ContentBlock::text(format!(
+                "connected to the {} instance {} ({}); call tools/list for its tools",
+                link.instance.dcc, link.instance.id, link.instance.url
+            ))]),
+            Err(why) => CallToolResult::error(vec![ContentBlock::text(why)]),
+        }
     }
 
     /// Forgets `link` (after it failed), so the next request reconnects.
@@ -202,10 +236,10 @@ impl Relay {
     /// another one than the link's (the DCC restarted) or none, it drops
     /// the link and tells the IDE the lists changed.
     async fn watch_registry(self) {
-        let mut was = self.inner.choice.pick().ok().map(|i| i.id);
+        let mut was = self.pick().ok().map(|i| i.id);
         loop {
             tokio::time::sleep(WATCH_EVERY).await;
-            let now = self.inner.choice.pick().ok().map(|i| i.id);
+            let now = self.pick().ok().map(|i| i.id);
             if now == was {
                 continue;
             }
@@ -222,10 +256,23 @@ impl Relay {
 
 /// The one tool listed while no instance can be reached.
 fn status_tool(why: &str) -> Tool {
-    let schema = JsonObject::from_iter([("type".to_owned(), "object".into())]);
+    let properties = serde_json::json!({
+        "instance": {
+            "type": "string",
+            "description": "the id of the instance to use from now on, when several run"
+        }
+    });
+    let schema = JsonObject::from_iter([
+        ("type".to_owned(), "object".into()),
+        ("properties".to_owned(), properties),
+        ("additionalProperties".to_owned(), false.into()),
+    ]);
     Tool::new(
         STATUS_TOOL,
-        format!("dcclink cannot reach a DCC: {why}. Call this tool to check again."),
+        format!(
+            "dcclink cannot reach a DCC: {why}. Call this tool to check again, or with \
+             instance=ID to choose one of several."
+        ),
         Arc::new(schema),
     )
 }
@@ -279,14 +326,9 @@ impl ServerHandler for Relay {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         if request.name == STATUS_TOOL {
-            let status = match self.link().await {
-                Ok(link) => CallToolResult::success(vec![ContentBlock::text(format!(
-                    "connected to the {} instance {} ({}); call tools/list for its tools",
-                    link.instance.dcc, link.instance.id, link.instance.url
-                ))]),
-                Err(why) => CallToolResult::error(vec![ContentBlock::text(why)]),
-            };
-            return Ok(status.into());
+            let arguments = request.arguments.unwrap_or_default();
+            let instance = arguments.get("instance").and_then(|v| v.as_str());
+            return Ok(self.status(instance).await.into());
         }
         if let Err(why) = self.link().await {
             return Ok(CallToolResult::error(vec![ContentBlock::text(why)]).into());
