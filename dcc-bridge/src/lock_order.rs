@@ -44,7 +44,7 @@ pub enum LockLevel {
     /// `dcclink connect`'s link to its instance, and its map of progress
     /// tokens (never held together).
     Relay = 12,
-    /// The audit log's file (taken to clone it, never while writing).
+    /// The channel to the audit log's writer (taken to clone it).
     Audit = 13,
     /// A session's subscribed resource URIs.
     Subscriptions = 14,

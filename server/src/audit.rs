@@ -12,13 +12,13 @@
 //! {"time":1795190400.123,"client":"claude-code (http)","kind":"tool","name":"create_object","arguments_sha256":"9f2c…","outcome":"ok","ms":4.2}
 //! ```
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crossbeam_channel::Sender;
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use rmcp::model::JsonObject;
 use serde::Serialize;
@@ -27,14 +27,21 @@ use sha2::{Digest as _, Sha256};
 use crate::dispatch::{Ending, JobKind};
 
 /// Where the audit lines go; nowhere until [`AuditLog::open`].
+///
+/// A thread of its own appends them, so that a call's answer never waits
+/// for the disk: recording formats a line and hands it over.
 pub struct AuditLog {
-    file: OrderedMutex<Option<Arc<File>>>,
+    writer: OrderedMutex<Option<Sender<Vec<u8>>>>,
 }
+
+/// How many lines may wait for the writer before new ones are dropped
+/// (with a warning) rather than slow a call down.
+const BACKLOG: usize = 4096;
 
 impl Default for AuditLog {
     fn default() -> Self {
         Self {
-            file: OrderedMutex::new(LockLevel::Audit, None),
+            writer: OrderedMutex::new(LockLevel::Audit, None),
         }
     }
 }
@@ -75,18 +82,30 @@ impl AuditLog {
                 .mode(0o700)
                 .create(folder)?;
         }
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .create(true)
             .append(true)
             .mode(0o600)
             .open(path)?;
-        *self.file.lock() = Some(Arc::new(file));
+        let (lines, pending) = crossbeam_channel::bounded::<Vec<u8>>(BACKLOG);
+        std::thread::Builder::new()
+            .name("dcclink-audit".into())
+            .spawn(move || {
+                // Until close() drops the sender, and what it left is written.
+                for line in pending {
+                    if let Err(error) = file.write_all(&line) {
+                        tracing::warn!(%error, "cannot write the audit log");
+                    }
+                }
+            })?;
+        *self.writer.lock() = Some(lines);
         Ok(())
     }
 
-    /// Stops writing (the instance stopped).
+    /// Stops recording (the instance stopped); the writer finishes the
+    /// lines it was given, then ends.
     pub fn close(&self) {
-        *self.file.lock() = None;
+        *self.writer.lock() = None;
     }
 
     /// Records one finished call. A failed write is logged, never raised:
@@ -100,7 +119,7 @@ impl AuditLog {
         ending: Ending,
         took: Duration,
     ) {
-        let Some(file) = self.file.lock().clone() else {
+        let Some(writer) = self.writer.lock().clone() else {
             return;
         };
         let time = SystemTime::now()
@@ -122,9 +141,8 @@ impl AuditLog {
         };
         let mut text = serde_json::to_vec(&line).unwrap_or_default();
         text.push(b'\n');
-        // One write of a whole line to a file opened for appending.
-        if let Err(error) = (&*file).write_all(&text) {
-            tracing::warn!(%error, "cannot write the audit log");
+        if writer.try_send(text).is_err() {
+            tracing::warn!("the audit log is behind; a line was dropped");
         }
     }
 }

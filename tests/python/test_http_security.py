@@ -118,6 +118,10 @@ def test_the_audit_log_records_each_call_without_its_arguments(http_server: Http
     )
     assert [c.is_error for c in calls] == [False, True]
     log = Path(os.environ["DCCLINK_RUNTIME_DIR"]) / "audit" / f"{http_server.instance}.jsonl"
+    deadline = time.monotonic() + 10  # a thread of its own writes the log
+    while not log.exists() or log.read_text().count("\n") < 2:
+        assert time.monotonic() < deadline, "the audit log did not get both calls"
+        time.sleep(0.02)
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
     text = log.read_text()
     assert "secret-shot-name" not in text, "arguments are digested, never written"
