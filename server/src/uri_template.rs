@@ -76,14 +76,6 @@ impl UriTemplate {
         self.parts.iter().any(|p| matches!(p, Part::Variable(_)))
     }
 
-    /// The variables' names, in order.
-    pub fn variables(&self) -> impl Iterator<Item = &str> {
-        self.parts.iter().filter_map(|p| match p {
-            Part::Variable(name) => Some(name.as_str()),
-            Part::Literal(_) => None,
-        })
-    }
-
     /// The variables' values when `uri` fits the template (each value one
     /// non-empty path segment, percent-decoded), or `None`.
     pub fn matches(&self, uri: &str) -> Option<Vec<(String, String)>> {
