@@ -20,7 +20,6 @@ pub mod dispatch;
 pub mod handler;
 pub mod http;
 pub mod instances;
-pub mod list_version;
 pub mod pagination;
 pub mod panel;
 pub mod prompts;
@@ -30,6 +29,7 @@ pub mod runtime;
 pub mod stdio;
 pub mod tools;
 pub mod uri_template;
+pub mod watched_list;
 
 pub use handler::{DccServer, Shared};
 pub use prompts::{ArgumentSpec, PromptRegistry, PromptSpec};

@@ -2,17 +2,15 @@
 //! `prompts/get`, filled in on the host's main thread (a prompt may read the
 //! scene), in turn with the tool calls.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use rmcp::ErrorData as McpError;
 use rmcp::model::{JsonObject, Prompt, PromptArgument, PromptMessage, Role};
 
 use crate::dispatch::{Job, JobKind, content_block};
-use crate::list_version::ListVersion;
 use crate::tools::{Block, RegisterError, ToolHandler, ToolOutput, valid_name};
+use crate::watched_list::WatchedList;
 
 /// One argument of a prompt (always a string, as MCP has it).
 #[derive(Debug, Clone)]
@@ -138,18 +136,9 @@ impl RegisteredPrompt {
 }
 
 /// The prompts this server offers, by name.
+#[derive(Default)]
 pub struct PromptRegistry {
-    prompts: OrderedMutex<BTreeMap<String, Arc<RegisteredPrompt>>>,
-    version: ListVersion,
-}
-
-impl Default for PromptRegistry {
-    fn default() -> Self {
-        Self {
-            prompts: OrderedMutex::new(LockLevel::Registry, BTreeMap::new()),
-            version: ListVersion::default(),
-        }
-    }
+    prompts: WatchedList<RegisteredPrompt>,
 }
 
 impl PromptRegistry {
@@ -179,43 +168,33 @@ impl PromptRegistry {
             spec,
             handler,
         };
-        self.prompts
-            .lock()
-            .insert(entry.spec.name.clone(), Arc::new(entry));
-        self.version.bump();
+        self.prompts.insert(entry.spec.name.clone(), entry);
         Ok(())
     }
 
     /// Removes the prompt called `name`; false if there was none.
     pub fn remove(&self, name: &str) -> bool {
-        let removed = self.prompts.lock().remove(name).is_some();
-        if removed {
-            self.version.bump();
-        }
-        removed
+        self.prompts.remove(name)
     }
 
     /// The prompt called `name`.
     pub fn get(&self, name: &str) -> Option<Arc<RegisteredPrompt>> {
-        self.prompts.lock().get(name).cloned()
+        self.prompts.get(name)
     }
 
     /// Every prompt, sorted by name.
     pub fn list(&self) -> Vec<Prompt> {
         self.prompts
-            .lock()
-            .values()
-            .map(|p| p.prompt.clone())
-            .collect()
+            .read(|prompts| prompts.values().map(|p| p.prompt.clone()).collect())
     }
 
     /// Every prompt's name, sorted.
     pub fn names(&self) -> Vec<String> {
-        self.prompts.lock().keys().cloned().collect()
+        self.prompts.keys()
     }
 
     /// Changes from now on: each registration or removal.
     pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.version.watch()
+        self.prompts.changes()
     }
 }

@@ -2,21 +2,19 @@
 //! `resources/read`, by fixed URI or by URI template. A read runs on the
 //! host's main thread, in turn with the tool calls, like a tool.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use rmcp::ErrorData as McpError;
 use rmcp::model::{JsonObject, Resource, ResourceContents, ResourceTemplate};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
 use crate::dispatch::{Job, JobKind};
-use crate::list_version::ListVersion;
 use crate::tools::{RegisterError, ToolHandler, ToolOutput};
 use crate::uri_template::UriTemplate;
+use crate::watched_list::WatchedList;
 
 /// How a resource presents itself.
 #[derive(Debug, Clone)]
@@ -98,8 +96,7 @@ pub fn check_uri(uri: &str) -> Result<UriTemplate, RegisterError> {
 
 /// The resources this server offers, by URI or template.
 pub struct Resources {
-    entries: OrderedMutex<BTreeMap<String, Arc<RegisteredResource>>>,
-    version: ListVersion,
+    entries: WatchedList<RegisteredResource>,
     updates: broadcast::Sender<String>,
 }
 
@@ -110,8 +107,7 @@ const UPDATES_BACKLOG: usize = 256;
 impl Default for Resources {
     fn default() -> Self {
         Self {
-            entries: OrderedMutex::new(LockLevel::Registry, BTreeMap::new()),
-            version: ListVersion::default(),
+            entries: WatchedList::default(),
             updates: broadcast::channel(UPDATES_BACKLOG).0,
         }
     }
@@ -130,26 +126,19 @@ impl Resources {
             template,
             handler,
         };
-        self.entries
-            .lock()
-            .insert(entry.spec.uri.clone(), Arc::new(entry));
-        self.version.bump();
+        self.entries.insert(entry.spec.uri.clone(), entry);
         Ok(())
     }
 
     /// Removes the resource at `uri` (a URI or template, as registered);
     /// false if there was none.
     pub fn remove(&self, uri: &str) -> bool {
-        let removed = self.entries.lock().remove(uri).is_some();
-        if removed {
-            self.version.bump();
-        }
-        removed
+        self.entries.remove(uri)
     }
 
     /// Changes from now on: each registration or removal.
     pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.version.watch()
+        self.entries.changes()
     }
 
     /// Says the contents at `uri` changed: sessions subscribed to it tell
@@ -165,50 +154,53 @@ impl Resources {
 
     /// The resources with a fixed URI, sorted by URI.
     pub fn list(&self) -> Vec<Resource> {
-        let entries = self.entries.lock();
-        let fixed = entries.values().filter(|e| !e.template.has_variables());
-        fixed
-            .map(|e| {
-                let resource =
-                    Resource::new(&e.spec.uri, &e.spec.name).with_description(&e.spec.description);
-                match &e.spec.mime_type {
-                    Some(mime) => resource.with_mime_type(mime),
-                    None => resource,
-                }
-            })
-            .collect()
+        self.entries.read(|entries| {
+            let fixed = entries.values().filter(|e| !e.template.has_variables());
+            fixed
+                .map(|e| {
+                    let resource = Resource::new(&e.spec.uri, &e.spec.name)
+                        .with_description(&e.spec.description);
+                    match &e.spec.mime_type {
+                        Some(mime) => resource.with_mime_type(mime),
+                        None => resource,
+                    }
+                })
+                .collect()
+        })
     }
 
     /// The resource templates, sorted.
     pub fn templates(&self) -> Vec<ResourceTemplate> {
-        let entries = self.entries.lock();
-        let templates = entries.values().filter(|e| e.template.has_variables());
-        templates
-            .map(|e| {
-                let template = ResourceTemplate::new(&e.spec.uri, &e.spec.name)
-                    .with_description(&e.spec.description);
-                match &e.spec.mime_type {
-                    Some(mime) => template.with_mime_type(mime),
-                    None => template,
-                }
-            })
-            .collect()
+        self.entries.read(|entries| {
+            let templates = entries.values().filter(|e| e.template.has_variables());
+            templates
+                .map(|e| {
+                    let template = ResourceTemplate::new(&e.spec.uri, &e.spec.name)
+                        .with_description(&e.spec.description);
+                    match &e.spec.mime_type {
+                        Some(mime) => template.with_mime_type(mime),
+                        None => template,
+                    }
+                })
+                .collect()
+        })
     }
 
     /// The resource `uri` names, with the values of its template's
     /// variables; a fixed URI wins over a template that also fits.
     pub fn find(&self, uri: &str) -> Option<(Arc<RegisteredResource>, JsonObject)> {
-        let entries = self.entries.lock();
-        if let Some(fixed) = entries.get(uri) {
-            return Some((fixed.clone(), JsonObject::new()));
-        }
-        entries.values().find_map(|entry| {
-            let values = entry.template.matches(uri)?;
-            let arguments = values
-                .into_iter()
-                .map(|(name, value)| (name, Value::String(value)))
-                .collect();
-            Some((entry.clone(), arguments))
+        self.entries.read(|entries| {
+            if let Some(fixed) = entries.get(uri) {
+                return Some((fixed.clone(), JsonObject::new()));
+            }
+            entries.values().find_map(|entry| {
+                let values = entry.template.matches(uri)?;
+                let arguments = values
+                    .into_iter()
+                    .map(|(name, value)| (name, Value::String(value)))
+                    .collect();
+                Some((entry.clone(), arguments))
+            })
         })
     }
 }

@@ -2,17 +2,15 @@
 //! while the server runs, each with a JSON Schema for its arguments and a
 //! handler that runs on the host's main thread.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use dcclink_bridge::CallContext;
-use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::Value;
 
 use crate::dispatch::{Job, JobKind};
-use crate::list_version::ListVersion;
+use crate::watched_list::WatchedList;
 
 /// What a tool returned, in the shapes MCP can carry.
 #[derive(Debug, Clone, PartialEq)]
@@ -266,18 +264,9 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 /// The tools this server offers, by name.
+#[derive(Default)]
 pub struct Registry {
-    tools: OrderedMutex<BTreeMap<String, Arc<RegisteredTool>>>,
-    version: ListVersion,
-}
-
-impl Default for Registry {
-    fn default() -> Self {
-        Self {
-            tools: OrderedMutex::new(LockLevel::Registry, BTreeMap::new()),
-            version: ListVersion::default(),
-        }
-    }
+    tools: WatchedList<RegisteredTool>,
 }
 
 impl Registry {
@@ -326,38 +315,34 @@ impl Registry {
             timeout: spec.timeout,
             handler,
         };
-        self.tools.lock().insert(spec.name, Arc::new(entry));
-        self.version.bump();
+        self.tools.insert(spec.name, entry);
         Ok(())
     }
 
     /// Removes the tool called `name`; false if there was none.
     pub fn remove(&self, name: &str) -> bool {
-        let removed = self.tools.lock().remove(name).is_some();
-        if removed {
-            self.version.bump();
-        }
-        removed
+        self.tools.remove(name)
     }
 
     /// Changes from now on: each registration or removal.
     pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.version.watch()
+        self.tools.changes()
     }
 
     /// The tool called `name`.
     pub fn get(&self, name: &str) -> Option<Arc<RegisteredTool>> {
-        self.tools.lock().get(name).cloned()
+        self.tools.get(name)
     }
 
     /// Every tool's definition, sorted by name.
     pub fn list(&self) -> Vec<Tool> {
-        self.tools.lock().values().map(|t| t.tool.clone()).collect()
+        self.tools
+            .read(|tools| tools.values().map(|t| t.tool.clone()).collect())
     }
 
     /// Every tool's name, sorted.
     pub fn names(&self) -> Vec<String> {
-        self.tools.lock().keys().cloned().collect()
+        self.tools.keys()
     }
 }
 
