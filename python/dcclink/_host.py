@@ -84,15 +84,9 @@ def _create_host(queue_capacity: int, queue_timeout: float, timeout: float) -> _
         host = _native.Host(
             queue_capacity=queue_capacity, queue_timeout=queue_timeout, timeout=timeout
         )
-        for definition in _tools.registry.values():
-            _register(host, definition)
-        _tools.listeners[:] = [functools.partial(_register, host)]
-        for resource in _resources.registry.values():
-            _register_resource(host, resource)
-        _resources.listeners[:] = [functools.partial(_register_resource, host)]
-        for prompt in _prompts.registry.values():
-            _register_prompt(host, prompt)
-        _prompts.listeners[:] = [functools.partial(_register_prompt, host)]
+        _tools.registry.attach(functools.partial(_register, host))
+        _resources.registry.attach(functools.partial(_register_resource, host))
+        _prompts.registry.attach(functools.partial(_register_prompt, host))
         for name, function in panel.callbacks.items():
             host.register_callback(name, function)
         panel.listeners[:] = [host.register_callback]

@@ -9,6 +9,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, Optional, TypeVar, overload
 
+from dcclink._catalog import Catalog
 from dcclink._completion import CompleteFn, Completer, completers
 from dcclink._native import Context
 from dcclink._schema import SchemaError
@@ -78,9 +79,7 @@ class PromptDef:
 
 
 #: Every prompt defined in this process, by name.
-registry: dict[str, PromptDef] = {}
-#: Called with each new PromptDef (the running host registers it).
-listeners: list[Callable[[PromptDef], None]] = []
+registry: Catalog[PromptDef] = Catalog()
 
 
 @overload
@@ -120,9 +119,7 @@ def prompt(
 
     def register(f: F) -> F:
         definition = PromptDef.from_function(f, name, description, timeout, complete)
-        registry[definition.name] = definition
-        for listener in listeners:
-            listener(definition)
+        registry.add(definition.name, definition)
         return f
 
     return register(function) if function is not None else register

@@ -10,6 +10,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, TypeVar
 
+from dcclink._catalog import Catalog
 from dcclink._completion import CompleteFn, Completer, completers
 from dcclink._native import Context, Image, check_resource_uri
 from dcclink._schema import SchemaError
@@ -108,9 +109,7 @@ def resource_updated(uri: str) -> None:
 
 
 #: Every resource defined in this process, by URI or template.
-registry: dict[str, ResourceDef] = {}
-#: Called with each new ResourceDef (the running host registers it).
-listeners: list[Callable[[ResourceDef], None]] = []
+registry: Catalog[ResourceDef] = Catalog()
 
 
 def resource(
@@ -147,9 +146,7 @@ def resource(
         definition = ResourceDef.from_function(
             function, uri, name, description, mime_type, timeout, complete
         )
-        registry[definition.uri] = definition
-        for listener in listeners:
-            listener(definition)
+        registry.add(definition.uri, definition)
         return function
 
     return register

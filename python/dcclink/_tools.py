@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, TypeVar, overload
 
+from dcclink._catalog import Catalog
 from dcclink._native import Context
 from dcclink._schema import (
     Coerce,
@@ -116,11 +117,9 @@ class ToolDef:
 
 
 #: Every tool defined in this process, by name.
-registry: dict[str, ToolDef] = {}
+registry: Catalog[ToolDef] = Catalog()
 #: Wraps every tool call when set: the host's undo step (one per call).
 call_scope: Optional[Callable[[ToolDef], AbstractContextManager[None]]] = None
-#: Called with each new ToolDef (the running host registers it).
-listeners: list[Callable[[ToolDef], None]] = []
 
 
 @overload
@@ -176,9 +175,7 @@ def tool(
 
     def register(f: F) -> F:
         definition = ToolDef.from_function(f, name, description, timeout, title, hints)
-        registry[definition.name] = definition
-        for listener in listeners:
-            listener(definition)
+        registry.add(definition.name, definition)
         return f
 
     return register(function) if function is not None else register
