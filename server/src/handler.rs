@@ -5,6 +5,7 @@
 #![allow(deprecated)]
 
 use std::collections::BTreeSet;
+use std::convert::identity;
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -29,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit::{self, AuditLog};
 use crate::completions::{self, Completions, Target};
-use crate::dispatch::{self, Caller, Ending, JobKind};
+use crate::dispatch::{self, Caller, Ending, Job, JobKind};
 use crate::pagination;
 use crate::prompts::PromptRegistry;
 use crate::resources::Resources;
@@ -141,18 +142,51 @@ impl DccServer {
 
     /// Who sent the request in `context`, and where its notifications go.
     fn caller(&self, context: RequestContext<RoleServer>) -> Caller {
-        let client = context
-            .peer
-            .peer_info()
-            .map_or_else(|| "client".to_owned(), |info| info.client_info.name.clone());
         Caller {
-            label: format!("{client} ({})", self.transport),
+            label: self.client_label(&context),
             progress_token: context.meta.get_progress_token(),
             peer: context.peer,
             cancelled: context.ct,
             disconnected: self.disconnected.clone(),
             min_log_level: self.min_log_level(),
         }
+    }
+
+    /// The client's name and transport, for the panel and the audit log.
+    fn client_label(&self, context: &RequestContext<RoleServer>) -> String {
+        let client = context
+            .peer
+            .peer_info()
+            .map_or_else(|| "client".to_owned(), |info| info.client_info.name.clone());
+        format!("{client} ({})", self.transport)
+    }
+
+    /// Runs `job` for the client in `context` and records it in the audit
+    /// log. `check` may turn the output into an error first (a tool's
+    /// output schema), and the record says so.
+    async fn run_recorded(
+        &self,
+        job: Job,
+        arguments: JsonObject,
+        context: RequestContext<RoleServer>,
+        check: impl FnOnce(ToolOutput) -> ToolOutput,
+    ) -> ToolOutput {
+        let caller = self.caller(context);
+        let record = Record::begin(caller.label.clone(), &job, &arguments);
+        let bridge = &self.shared.bridge;
+        let (output, ending) =
+            dispatch::run(bridge, job, arguments, self.shared.default_timeout, caller).await;
+        let output = check(output);
+        let failed = matches!(output, ToolOutput::Error { .. });
+        record.end(
+            &self.shared.audit,
+            if failed && ending == Ending::Ok {
+                Ending::Failed
+            } else {
+                ending
+            },
+        );
+        output
     }
 }
 
@@ -234,30 +268,16 @@ impl ServerHandler for DccServer {
             ));
         };
         let arguments = request.arguments.unwrap_or_default();
-        let caller = self.caller(context);
-        let record = Record::begin(&caller, JobKind::Tool, &request.name, &arguments);
         if let Err(problem) = tool.validate(&arguments) {
+            let record = Record::begin(self.client_label(&context), &tool.job(), &arguments);
             record.end(&self.shared.audit, Ending::Failed);
             return Ok(dispatch::error_result(problem).into());
         }
-        let (output, ending) = dispatch::run(
-            &self.shared.bridge,
-            tool.job(),
-            arguments,
-            self.shared.default_timeout,
-            caller,
-        )
-        .await;
-        let output = tool.checked(output);
-        let failed = matches!(output, ToolOutput::Error { .. });
-        record.end(
-            &self.shared.audit,
-            if failed && ending == Ending::Ok {
-                Ending::Failed
-            } else {
-                ending
-            },
-        );
+        let output = self
+            .run_recorded(tool.job(), arguments, context, |output| {
+                tool.checked(output)
+            })
+            .await;
         Ok(dispatch::tool_result(output).into())
     }
 
@@ -276,17 +296,7 @@ impl ServerHandler for DccServer {
             .unwrap_or_default();
         let arguments =
             completions::arguments(&request.argument.value, given.into_iter().collect());
-        let caller = self.caller(context);
-        let record = Record::begin(&caller, JobKind::Completion, &job.name, &arguments);
-        let (output, ending) = dispatch::run(
-            &self.shared.bridge,
-            job,
-            arguments,
-            self.shared.default_timeout,
-            caller,
-        )
-        .await;
-        record.end(&self.shared.audit, ending);
+        let output = self.run_recorded(job, arguments, context, identity).await;
         Ok(CompleteResult::new(completions::completion(output)?))
     }
 
@@ -318,17 +328,9 @@ impl ServerHandler for DccServer {
         };
         let arguments = request.arguments.unwrap_or_default();
         prompt.check(&arguments)?;
-        let caller = self.caller(context);
-        let record = Record::begin(&caller, JobKind::Prompt, &request.name, &arguments);
-        let (output, ending) = dispatch::run(
-            &self.shared.bridge,
-            prompt.job(),
-            arguments,
-            self.shared.default_timeout,
-            caller,
-        )
-        .await;
-        record.end(&self.shared.audit, ending);
+        let output = self
+            .run_recorded(prompt.job(), arguments, context, identity)
+            .await;
         let messages = prompt.messages(output)?;
         Ok(GetPromptResult::new(messages)
             .with_description(prompt.description())
@@ -390,17 +392,9 @@ impl ServerHandler for DccServer {
                 Some(serde_json::json!({ "uri": uri })),
             ));
         };
-        let caller = self.caller(context);
-        let record = Record::begin(&caller, JobKind::Resource, &uri, &arguments);
-        let (output, ending) = dispatch::run(
-            &self.shared.bridge,
-            resource.job(&uri),
-            arguments,
-            self.shared.default_timeout,
-            caller,
-        )
-        .await;
-        record.end(&self.shared.audit, ending);
+        let output = self
+            .run_recorded(resource.job(&uri), arguments, context, identity)
+            .await;
         let contents = resource.contents(&uri, output)?;
         Ok(ReadResourceResult::new(vec![contents]).into())
     }
@@ -480,11 +474,11 @@ struct Record {
 }
 
 impl Record {
-    fn begin(caller: &Caller, kind: JobKind, name: &str, arguments: &JsonObject) -> Self {
+    fn begin(client: String, job: &Job, arguments: &JsonObject) -> Self {
         Self {
-            client: caller.label.clone(),
-            kind,
-            name: name.to_owned(),
+            client,
+            kind: job.kind,
+            name: job.name.clone(),
             digest: audit::digest(arguments),
             started: Instant::now(),
         }
