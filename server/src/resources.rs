@@ -208,14 +208,7 @@ impl Resources {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dcclink_bridge::CallContext;
-
-    struct Noop;
-    impl ToolHandler for Noop {
-        fn call(&self, _: JsonObject, _: &CallContext) -> ToolOutput {
-            ToolOutput::Empty
-        }
-    }
+    use crate::tools::tests::Noop;
 
     fn spec(uri: &str) -> ResourceSpec {
         ResourceSpec {

@@ -347,11 +347,12 @@ impl Registry {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    struct Noop;
+    /// A handler that does nothing, for registry tests.
+    pub(crate) struct Noop;
     impl ToolHandler for Noop {
         fn call(&self, _: JsonObject, _: &CallContext) -> ToolOutput {
             ToolOutput::Empty
