@@ -13,7 +13,7 @@ use crate::call::CallHandle;
 use crate::client_requests::ClientRequestError;
 use crate::events::EventKind;
 use crate::outbox::{LogLevel, LogRecord, Progress};
-use crate::prompts::PromptError;
+use crate::prompts::{FormReply, PromptError};
 
 /// A running tool's view of its call.
 #[derive(Debug, Clone)]
@@ -89,6 +89,23 @@ impl CallContext {
             timeout,
             || self.call.is_cancelled(),
         )
+    }
+
+    /// Asks the person at the panel to fill in a form: `message`, with the
+    /// fields `schema` describes. Waits as [`CallContext::confirm`] does;
+    /// trust does not skip a form.
+    pub fn fill_in(
+        &self,
+        message: &str,
+        schema: Value,
+        timeout: Duration,
+    ) -> Result<FormReply, PromptError> {
+        let call = Some(self.call.info().id);
+        self.bridge
+            .prompts()
+            .ask_form(self.bridge.events(), call, message, schema, timeout, || {
+                self.call.is_cancelled()
+            })
     }
 
     /// Sends `method` with `params` to the client that made this call and

@@ -112,7 +112,8 @@ pub enum EventKind {
         /// Its payload.
         data: Value,
     },
-    /// A tool asks the person at the panel a yes-or-no question.
+    /// A tool asks the person at the panel a yes-or-no question, or to fill
+    /// in a form.
     PromptOpened {
         /// The question's number.
         prompt: u64,
@@ -122,12 +123,16 @@ pub enum EventKind {
         question: String,
         /// What it is about (code to run, say), shown in full.
         detail: String,
+        /// For a form, the JSON Schema of its fields (an object of plain
+        /// properties); `None` for a yes-or-no question.
+        form: Option<Value>,
     },
     /// A question was answered, or stopped waiting.
     PromptClosed {
         /// The question's number.
         prompt: u64,
-        /// `allowed`, `denied`, `timed out` or `cancelled`.
+        /// `allowed` or `denied`; `accepted`, `declined` or `dismissed`
+        /// for a form; else `timed out` or `cancelled`.
         outcome: String,
     },
 }

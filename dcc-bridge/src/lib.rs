@@ -48,7 +48,7 @@ pub use events::{Event, EventBus, EventKind, Outcome};
 pub use lifecycle::{Lifecycle, LifecycleState, TransitionError};
 pub use message::{MainThreadTask, Message, RunTool, TaskFate, ToolCall};
 pub use outbox::{LOG_CAPACITY, LogLevel, LogRecord, Outbox, Pending, Progress};
-pub use prompts::{PromptError, Prompts};
+pub use prompts::{AnswerError, FormAction, FormReply, PromptError, Prompts};
 pub use pump::Pump;
 pub use stats::StatsSnapshot;
 pub use wake_fd::WakeFd;

@@ -1,18 +1,22 @@
-//! Yes-or-no questions a running tool asks the person at the panel, such as
-//! "Run this Python in Blender?", and the answers the panel sends back.
+//! Questions a running tool asks the person at the panel, and the answers
+//! the panel sends back: yes or no ("Run this Python in Blender?"), or a
+//! form to fill in when the tool needs values and its client cannot ask
+//! the user itself.
 //!
 //! A question is an event on the bus ([`EventKind::PromptOpened`]); every
 //! open panel shows it, and the first answer counts. The asking thread
 //! waits, bounded, and stops waiting when its call is cancelled. With no
 //! panel watching, asking fails at once rather than waiting for nobody.
-//! "Trust this session" answers every later question yes until the bridge
-//! goes away.
+//! "Trust this session" answers every later yes-or-no question yes until
+//! the bridge goes away; forms are always asked.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{RecvTimeoutError, Sender, bounded};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::events::{EventBus, EventKind};
 use crate::lock_order::{LockLevel, OrderedMutex};
@@ -25,7 +29,7 @@ const CANCEL_CHECK: Duration = Duration::from_millis(20);
 pub enum PromptError {
     /// No panel is open to ask in.
     #[error(
-        "this needs your approval in the dcclink panel, and no panel is open: open it (dcclink.open_panel(), or your DCC's dcclink button), then try again"
+        "this needs your answer in the dcclink panel, and no panel is open: open it (dcclink.open_panel(), or your DCC's dcclink button), then try again"
     )]
     NoPanel,
     /// Nobody answered in time.
@@ -36,11 +40,56 @@ pub enum PromptError {
     Cancelled,
 }
 
+/// Why the panel's answer was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    /// No such question waits: it was answered from another panel, timed
+    /// out, or its call was cancelled.
+    #[error("question {0} no longer waits for an answer")]
+    NotWaiting(u64),
+    /// A yes or no to a form, or a form's values to a yes-or-no question.
+    #[error("question {0} asks for {1}")]
+    WrongKind(u64, &'static str),
+}
+
+/// What the person did with a form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FormAction {
+    /// Filled it in and sent it.
+    Accept,
+    /// Refused to answer.
+    Decline,
+    /// Dismissed it without choosing.
+    Cancel,
+}
+
+/// The panel's answer to a form: `{"action": "accept", "content": {...}}`,
+/// the shape of an MCP elicitation result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormReply {
+    /// Sent, declined or dismissed.
+    pub action: FormAction,
+    /// The values, by field name, when sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<Map<String, Value>>,
+}
+
+/// A question waiting for its answer.
+#[derive(Debug)]
+enum Waiting {
+    YesNo(Sender<bool>),
+    Form {
+        schema: Value,
+        answer: Sender<FormReply>,
+    },
+}
+
 /// The bridge's open questions.
 #[derive(Debug)]
 pub struct Prompts {
     next: AtomicU64,
-    pending: OrderedMutex<HashMap<u64, Sender<bool>>>,
+    pending: OrderedMutex<HashMap<u64, Waiting>>,
     trusted: AtomicBool,
     watchers: AtomicUsize,
 }
@@ -56,6 +105,14 @@ impl Default for Prompts {
     }
 }
 
+/// A question as the panel shows it.
+struct Question<'a> {
+    call: Option<u64>,
+    question: &'a str,
+    detail: &'a str,
+    form: Option<Value>,
+}
+
 impl Prompts {
     /// Counts an open panel that can answer; [`Prompts::unwatch`] when it
     /// closes.
@@ -66,6 +123,11 @@ impl Prompts {
     /// Stops counting a panel counted by [`Prompts::watch`].
     pub fn unwatch(&self) {
         self.watchers.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// True while at least one panel can answer.
+    pub fn is_watched(&self) -> bool {
+        self.watchers.load(Ordering::Acquire) > 0
     }
 
     /// True once the user chose "trust this session".
@@ -88,36 +150,78 @@ impl Prompts {
         if self.is_trusted() {
             return Ok(true);
         }
-        if self.watchers.load(Ordering::Acquire) == 0 {
+        let question = Question {
+            call,
+            question,
+            detail,
+            form: None,
+        };
+        let outcome = |allowed: &bool| if *allowed { "allowed" } else { "denied" };
+        self.wait(
+            events,
+            question,
+            Waiting::YesNo,
+            outcome,
+            timeout,
+            cancelled,
+        )
+    }
+
+    /// Asks the person to fill in a form: `message`, with the fields that
+    /// `schema` (a JSON Schema object) describes. Waits as [`Prompts::ask`]
+    /// does, and returns what the person did and the values they sent.
+    pub fn ask_form(
+        &self,
+        events: &EventBus,
+        call: Option<u64>,
+        message: &str,
+        schema: Value,
+        timeout: Duration,
+        cancelled: impl Fn() -> bool,
+    ) -> Result<FormReply, PromptError> {
+        let question = Question {
+            call,
+            question: message,
+            detail: "",
+            form: Some(schema.clone()),
+        };
+        let waiting = |answer| Waiting::Form { schema, answer };
+        let outcome = |reply: &FormReply| match reply.action {
+            FormAction::Accept => "accepted",
+            FormAction::Decline => "declined",
+            FormAction::Cancel => "dismissed",
+        };
+        self.wait(events, question, waiting, outcome, timeout, cancelled)
+    }
+
+    /// Publishes `question`, waits for its answer and publishes how it
+    /// ended.
+    fn wait<T>(
+        &self,
+        events: &EventBus,
+        question: Question<'_>,
+        waiting: impl FnOnce(Sender<T>) -> Waiting,
+        outcome: impl Fn(&T) -> &'static str,
+        timeout: Duration,
+        cancelled: impl Fn() -> bool,
+    ) -> Result<T, PromptError> {
+        if !self.is_watched() {
             return Err(PromptError::NoPanel);
         }
         let prompt = self.next.fetch_add(1, Ordering::Relaxed);
         let (answer, answered) = bounded(1);
-        self.pending.lock().insert(prompt, answer);
+        self.pending.lock().insert(prompt, waiting(answer));
         events.publish(EventKind::PromptOpened {
             prompt,
-            call,
-            question: question.to_owned(),
-            detail: detail.to_owned(),
+            call: question.call,
+            question: question.question.to_owned(),
+            detail: question.detail.to_owned(),
+            form: question.form,
         });
-        let deadline = Instant::now() + timeout;
-        let result = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match answered.recv_timeout(left.min(CANCEL_CHECK)) {
-                Ok(allowed) => break Ok(allowed),
-                Err(RecvTimeoutError::Timeout) if cancelled() => break Err(PromptError::Cancelled),
-                Err(RecvTimeoutError::Timeout) if left.is_zero() => {
-                    break Err(PromptError::TimedOut(timeout));
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                // Unreachable: the sender lives in `pending` until removed below.
-                Err(RecvTimeoutError::Disconnected) => break Err(PromptError::Cancelled),
-            }
-        };
+        let result = receive(&answered, timeout, cancelled);
         self.pending.lock().remove(&prompt);
         let outcome = match &result {
-            Ok(true) => "allowed",
-            Ok(false) => "denied",
+            Ok(answer) => outcome(answer),
             Err(PromptError::TimedOut(_)) => "timed out",
             Err(_) => "cancelled",
         };
@@ -128,23 +232,83 @@ impl Prompts {
         result
     }
 
-    /// Answers question `prompt`; with `trust`, a yes also answers every
-    /// later question yes. False when no such question waits.
-    pub fn answer(&self, prompt: u64, allow: bool, trust: bool) -> bool {
-        let waiting = self.pending.lock().remove(&prompt);
-        let Some(answer) = waiting else {
-            return false;
-        };
-        if allow && trust {
-            self.trusted.store(true, Ordering::Release);
+    /// The JSON Schema of form question `prompt`, while it waits.
+    pub fn form(&self, prompt: u64) -> Option<Value> {
+        match self.pending.lock().get(&prompt) {
+            Some(Waiting::Form { schema, .. }) => Some(schema.clone()),
+            _ => None,
         }
-        answer.send(allow).is_ok()
+    }
+
+    /// Answers yes-or-no question `prompt`; with `trust`, a yes also
+    /// answers every later question yes.
+    pub fn answer(&self, prompt: u64, allow: bool, trust: bool) -> Result<(), AnswerError> {
+        match self.take(prompt)? {
+            Waiting::YesNo(answer) => {
+                if allow && trust {
+                    self.trusted.store(true, Ordering::Release);
+                }
+                answer
+                    .send(allow)
+                    .map_err(|_| AnswerError::NotWaiting(prompt))
+            }
+            form => Err(self.put_back(prompt, form, "a form")),
+        }
+    }
+
+    /// Answers form question `prompt`. The caller checks the values
+    /// against [`Prompts::form`]'s schema first.
+    pub fn answer_form(&self, prompt: u64, reply: FormReply) -> Result<(), AnswerError> {
+        match self.take(prompt)? {
+            Waiting::Form { answer, .. } => answer
+                .send(reply)
+                .map_err(|_| AnswerError::NotWaiting(prompt)),
+            yes_no => Err(self.put_back(prompt, yes_no, "yes or no")),
+        }
+    }
+
+    /// Removes question `prompt`, if it waits.
+    fn take(&self, prompt: u64) -> Result<Waiting, AnswerError> {
+        let waiting = self.pending.lock().remove(&prompt);
+        waiting.ok_or(AnswerError::NotWaiting(prompt))
+    }
+
+    /// Puts back question `prompt`, which an answer did not fit: it asks
+    /// for `expected`.
+    fn put_back(&self, prompt: u64, waiting: Waiting, expected: &'static str) -> AnswerError {
+        self.pending.lock().insert(prompt, waiting);
+        AnswerError::WrongKind(prompt, expected)
+    }
+}
+
+/// Waits up to `timeout` for an answer on `answered`, checking
+/// `cancelled()` as it goes.
+fn receive<T>(
+    answered: &Receiver<T>,
+    timeout: Duration,
+    cancelled: impl Fn() -> bool,
+) -> Result<T, PromptError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match answered.recv_timeout(left.min(CANCEL_CHECK)) {
+            Ok(answer) => return Ok(answer),
+            Err(RecvTimeoutError::Timeout) if cancelled() => return Err(PromptError::Cancelled),
+            Err(RecvTimeoutError::Timeout) if left.is_zero() => {
+                return Err(PromptError::TimedOut(timeout));
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            // Unreachable: the sender lives in `pending` until the asker
+            // removes it.
+            Err(RecvTimeoutError::Disconnected) => return Err(PromptError::Cancelled),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use std::sync::Arc;
 
     fn asked(
@@ -164,12 +328,26 @@ mod tests {
         })
     }
 
-    fn opened(events: &crossbeam_channel::Receiver<Arc<crate::Event>>) -> u64 {
+    /// The next question opened: its number and form.
+    fn opened(events: &crossbeam_channel::Receiver<Arc<crate::Event>>) -> (u64, Option<Value>) {
         loop {
             let event = events.recv_timeout(Duration::from_secs(10)).unwrap();
-            if let EventKind::PromptOpened { prompt, call, .. } = event.kind {
-                assert_eq!(call, Some(7));
-                return prompt;
+            if let EventKind::PromptOpened {
+                prompt, call, form, ..
+            } = &event.kind
+            {
+                assert_eq!(*call, Some(7));
+                return (*prompt, form.clone());
+            }
+        }
+    }
+
+    /// The next question closed, and how.
+    fn closed(events: &crossbeam_channel::Receiver<Arc<crate::Event>>) -> String {
+        loop {
+            let event = events.recv_timeout(Duration::from_secs(10)).unwrap();
+            if let EventKind::PromptClosed { outcome, .. } = &event.kind {
+                return outcome.clone();
             }
         }
     }
@@ -180,17 +358,79 @@ mod tests {
         let events = bus.subscribe(64);
         prompts.watch();
         let waiting = asked(&prompts, &bus);
-        let prompt = opened(&events);
-        assert!(prompts.answer(prompt, false, false));
+        let (prompt, form) = opened(&events);
+        assert_eq!(form, None, "a yes-or-no question has no form");
+        assert_eq!(prompts.answer(prompt, false, false), Ok(()));
         assert_eq!(waiting.join().unwrap(), Ok(false));
-        assert!(!prompts.answer(prompt, true, false), "answered once");
+        assert_eq!(closed(&events), "denied");
+        assert_eq!(
+            prompts.answer(prompt, true, false),
+            Err(AnswerError::NotWaiting(prompt)),
+            "answered once"
+        );
 
         let waiting = asked(&prompts, &bus);
-        assert!(prompts.answer(opened(&events), true, true));
+        assert_eq!(prompts.answer(opened(&events).0, true, true), Ok(()));
         assert_eq!(waiting.join().unwrap(), Ok(true));
         assert!(prompts.is_trusted());
         let trusted = prompts.ask(&bus, None, "Again?", "", Duration::ZERO, || false);
         assert_eq!(trusted, Ok(true), "a trusted session is not asked again");
+    }
+
+    #[test]
+    fn a_form_gets_the_values_the_panel_sent() {
+        let (prompts, bus) = (Arc::new(Prompts::default()), Arc::new(EventBus::new(64)));
+        let events = bus.subscribe(64);
+        prompts.watch();
+        prompts.trusted.store(true, Ordering::Release);
+        let schema = json!({"type": "object", "properties": {"take": {"type": "integer"}}});
+        let waiting = {
+            let (prompts, bus, schema) = (prompts.clone(), bus.clone(), schema.clone());
+            std::thread::spawn(move || {
+                let long = Duration::from_secs(10);
+                prompts.ask_form(&bus, Some(7), "Which take?", schema, long, || false)
+            })
+        };
+        let (prompt, form) = opened(&events);
+        assert_eq!(form.as_ref(), Some(&schema), "trust does not skip a form");
+        assert_eq!(prompts.form(prompt), Some(schema));
+        assert_eq!(
+            prompts.answer(prompt, true, false),
+            Err(AnswerError::WrongKind(prompt, "a form")),
+            "a yes is no answer to a form"
+        );
+        let values = Map::from_iter([("take".to_owned(), json!(3))]);
+        let reply = FormReply {
+            action: FormAction::Accept,
+            content: Some(values),
+        };
+        assert_eq!(prompts.answer_form(prompt, reply.clone()), Ok(()));
+        assert_eq!(waiting.join().unwrap(), Ok(reply));
+        assert_eq!(closed(&events), "accepted");
+        assert_eq!(prompts.form(prompt), None);
+    }
+
+    #[test]
+    fn form_values_are_no_answer_to_a_yes_or_no_question() {
+        let (prompts, bus) = (Arc::new(Prompts::default()), Arc::new(EventBus::new(64)));
+        let events = bus.subscribe(64);
+        prompts.watch();
+        let waiting = asked(&prompts, &bus);
+        let (prompt, _) = opened(&events);
+        let declined = FormReply {
+            action: FormAction::Decline,
+            content: None,
+        };
+        assert_eq!(
+            prompts.answer_form(prompt, declined),
+            Err(AnswerError::WrongKind(prompt, "yes or no"))
+        );
+        assert_eq!(
+            prompts.answer(prompt, true, false),
+            Ok(()),
+            "it still waits"
+        );
+        assert_eq!(waiting.join().unwrap(), Ok(true));
     }
 
     #[test]
@@ -199,6 +439,11 @@ mod tests {
         let never = || false;
         assert_eq!(
             prompts.ask(&bus, None, "?", "", Duration::from_secs(60), never),
+            Err(PromptError::NoPanel)
+        );
+        let schema = json!({"type": "object"});
+        assert_eq!(
+            prompts.ask_form(&bus, None, "?", schema, Duration::from_secs(60), never),
             Err(PromptError::NoPanel)
         );
         prompts.watch();

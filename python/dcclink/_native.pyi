@@ -29,6 +29,7 @@ class Context:
         system: Optional[str] = None,
         timeout: float = 300.0,
     ) -> str: ...
+    def roots(self, timeout: float = 30.0) -> list[dict[str, Any]]: ...
 
 class Image:
     """Image bytes returned as MCP image content."""

@@ -9,8 +9,9 @@ use crate::convert::{from_py, to_py};
 /// The context of one running tool call. Declare a parameter of this type
 /// and dcclink passes it in; it never appears in the tool's schema.
 ///
-/// Every method but `confirm` returns at once; all are safe to call from
-/// inside the tool.
+/// `confirm`, `ask`, `sample` and `roots` wait for an answer, bounded and
+/// with the GIL released; every other method returns at once. All are safe
+/// to call from inside the tool.
 #[pyclass(module = "dcclink", name = "Context", frozen)]
 pub struct Context {
     inner: CallContext,
@@ -31,14 +32,26 @@ impl Context {
         timeout: f64,
     ) -> PyResult<serde_json::Value> {
         let bound = seconds(timeout)?;
-        match py.detach(|| self.inner.ask_client(method, params, bound)) {
-            Ok(answer) => Ok(answer),
-            Err(error @ ClientRequestError::TimedOut(_)) => {
-                Err(PyTimeoutError::new_err(error.to_string()))
-            }
-            Err(ClientRequestError::Cancelled) => Err(cancelled(py)?),
-            Err(error) => Err(PyRuntimeError::new_err(error.to_string())),
-        }
+        py.detach(|| self.inner.ask_client(method, params, bound))
+            .map_err(|error| client_error(py, error))
+    }
+}
+
+/// The Python exception for a client request that got no answer.
+fn client_error(py: Python<'_>, error: ClientRequestError) -> PyErr {
+    match error {
+        ClientRequestError::TimedOut(_) => PyTimeoutError::new_err(error.to_string()),
+        ClientRequestError::Cancelled => cancelled(py),
+        _ => PyRuntimeError::new_err(error.to_string()),
+    }
+}
+
+/// The Python exception for a question the panel did not answer.
+fn prompt_error(py: Python<'_>, error: PromptError) -> PyErr {
+    match error {
+        PromptError::TimedOut(_) => PyTimeoutError::new_err(error.to_string()),
+        PromptError::Cancelled => cancelled(py),
+        PromptError::NoPanel => PyRuntimeError::new_err(error.to_string()),
     }
 }
 
@@ -49,11 +62,16 @@ fn seconds(timeout: f64) -> PyResult<std::time::Duration> {
 }
 
 /// `dcclink.Cancelled`, for a wait the call's cancellation ended.
-fn cancelled(py: Python<'_>) -> PyResult<PyErr> {
-    let cancelled = py.import("dcclink")?.getattr("Cancelled")?;
-    Ok(PyErr::from_value(cancelled.call1((
-        "the call was cancelled while it waited for an answer",
-    ))?))
+fn cancelled(py: Python<'_>) -> PyErr {
+    let message = "the call was cancelled while it waited for an answer";
+    let made = py
+        .import("dcclink")
+        .and_then(|dcclink| dcclink.getattr("Cancelled"))
+        .and_then(|cancelled| cancelled.call1((message,)));
+    match made {
+        Ok(error) => PyErr::from_value(error),
+        Err(error) => error,
+    }
 }
 
 #[pymethods]
@@ -126,24 +144,18 @@ impl Context {
         timeout: f64,
     ) -> PyResult<bool> {
         let bound = seconds(timeout)?;
-        match py.detach(|| self.inner.confirm(question, &detail, bound)) {
-            Ok(answer) => Ok(answer),
-            Err(error @ PromptError::TimedOut(_)) => {
-                Err(PyTimeoutError::new_err(error.to_string()))
-            }
-            Err(PromptError::Cancelled) => Err(cancelled(py)?),
-            Err(error) => Err(PyRuntimeError::new_err(error.to_string())),
-        }
+        py.detach(|| self.inner.confirm(question, &detail, bound))
+            .map_err(|error| prompt_error(py, error))
     }
 
-    /// Asks the user through the client (MCP elicitation): `message`, and
-    /// a form described by `schema`, a JSON Schema object of plain fields
-    /// (strings, numbers, booleans, enums). Returns the client's answer,
+    /// Asks the user for values: `message`, and a form described by
+    /// `schema`, a JSON Schema object of plain fields (strings, numbers,
+    /// booleans, enums). The client asks (MCP elicitation); when it cannot,
+    /// the dcclink panel shows the form instead. Returns the answer,
     /// `{"action": "accept" | "decline" | "cancel", "content": {...}}`.
-    /// Raises `RuntimeError` when the client cannot ask (then consider
-    /// `confirm`, which asks in the dcclink panel), `TimeoutError` after
-    /// `timeout` seconds, and `dcclink.Cancelled` when the call is
-    /// cancelled meanwhile.
+    /// Raises `RuntimeError` when neither the client nor an open panel can
+    /// ask, `TimeoutError` after `timeout` seconds, and `dcclink.Cancelled`
+    /// when the call is cancelled meanwhile.
     #[pyo3(signature = (message, schema = None, timeout = 300.0))]
     fn ask<'py>(
         &self,
@@ -152,6 +164,7 @@ impl Context {
         schema: Option<&Bound<'py, PyAny>>,
         timeout: f64,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let bound = seconds(timeout)?;
         let schema = match schema {
             Some(schema) => from_py(schema)?,
             None => serde_json::json!({"type": "object", "properties": {}}),
@@ -159,9 +172,31 @@ impl Context {
         let params = serde_json::json!({
             "mode": "form",
             "message": message,
-            "requestedSchema": schema,
+            "requestedSchema": schema.clone(),
         });
-        let answer = self.client_request(py, "elicitation/create", params, timeout)?;
+        let asked =
+            py.detach(
+                || match self.inner.ask_client("elicitation/create", params, bound) {
+                    Err(ClientRequestError::Unsupported(why)) => {
+                        Err((why, self.inner.fill_in(&message, schema, bound)))
+                    }
+                    by_client => Ok(by_client),
+                },
+            );
+        let answer = match asked {
+            Ok(by_client) => by_client.map_err(|error| client_error(py, error))?,
+            Err((why, Err(PromptError::NoPanel))) => {
+                return Err(PyRuntimeError::new_err(format!(
+                    "{why}, and no dcclink panel is open to ask in instead: open the panel \
+                     (dcclink.open_panel(), or your DCC's dcclink button), then try again"
+                )));
+            }
+            Err((_, by_panel)) => {
+                let reply = by_panel.map_err(|error| prompt_error(py, error))?;
+                serde_json::to_value(reply)
+                    .map_err(|error| PyRuntimeError::new_err(error.to_string()))?
+            }
+        };
         to_py(py, &answer)
     }
 
@@ -190,6 +225,16 @@ impl Context {
             .or_else(|| content[0]["text"].as_str())
             .map(str::to_owned);
         Ok(text.unwrap_or_else(|| content.to_string()))
+    }
+
+    /// The client's workspace folders (MCP roots), as a list of
+    /// `{"uri": "file:///…", "name": …}`: where the user's project lives,
+    /// say to save an export beside it. Raises as `ask` does; a client
+    /// without roots raises `RuntimeError`.
+    #[pyo3(signature = (timeout = 30.0))]
+    fn roots<'py>(&self, py: Python<'py>, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
+        let answer = self.client_request(py, "roots/list", serde_json::json!({}), timeout)?;
+        to_py(py, &answer["roots"])
     }
 
     fn __repr__(&self) -> String {

@@ -22,6 +22,7 @@ use crossbeam_channel::Sender;
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use rmcp::model::JsonObject;
 use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::dispatch::{Ending, JobKind};
@@ -57,6 +58,21 @@ struct Line<'a> {
     ms: f64,
 }
 
+/// `value` with the keys of each object in it sorted.
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            keys.into_iter()
+                .map(|key| (key.clone(), sorted(&map[key])))
+                .collect()
+        }
+        Value::Array(items) => items.iter().map(sorted).collect(),
+        other => other.clone(),
+    }
+}
+
 /// The audit log's file for the instance `id`.
 pub fn path_for(id: &str) -> PathBuf {
     crate::instances::runtime_dir()
@@ -64,9 +80,10 @@ pub fn path_for(id: &str) -> PathBuf {
         .join(format!("{id}.jsonl"))
 }
 
-/// The SHA-256 of the arguments' JSON, in hex.
+/// The SHA-256 of the arguments' JSON with its keys sorted (so the same
+/// arguments give the same digest in any order), in hex.
 pub fn digest(arguments: &JsonObject) -> String {
-    let json = serde_json::to_vec(arguments).unwrap_or_default();
+    let json = serde_json::to_vec(&sorted(&Value::Object(arguments.clone()))).unwrap_or_default();
     Sha256::digest(json)
         .iter()
         .map(|byte| format!("{byte:02x}"))
@@ -144,5 +161,23 @@ impl AuditLog {
         if writer.try_send(text).is_err() {
             tracing::warn!("the audit log is behind; a line was dropped");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> JsonObject {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn the_same_arguments_in_another_order_give_the_same_digest() {
+        let one = object(json!({"b": 1, "a": {"d": [{"f": 1, "e": 2}], "c": 2}}));
+        let two = object(json!({"a": {"c": 2, "d": [{"e": 2, "f": 1}]}, "b": 1}));
+        assert_eq!(digest(&one), digest(&two));
+        assert_ne!(digest(&one), digest(&object(json!({"a": 1, "b": 1}))));
     }
 }

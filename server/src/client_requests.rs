@@ -1,11 +1,11 @@
 //! A tool's requests to its client, sent on the client's session: a question
-//! for the user (`elicitation/create`) or a completion from the client's
-//! model (`sampling/createMessage`).
+//! for the user (`elicitation/create`), a completion from the client's
+//! model (`sampling/createMessage`), or its workspace folders (`roots/list`).
 //!
 //! The tool waits on the main thread; the request goes out on the server's
 //! runtime, and the wait is bounded and ends when the call is cancelled.
-// Sampling is deprecated from protocol 2026-07-28 (SEP-2577), but every
-// client of the 2025 revisions still uses it.
+// Sampling and roots are deprecated from protocol 2026-07-28 (SEP-2577), but
+// every client of the 2025 revisions still uses them.
 #![allow(deprecated)]
 
 use std::time::{Duration, Instant};
@@ -53,6 +53,10 @@ impl SessionRequests {
                 capabilities.is_some_and(|c| c.sampling.is_some()),
                 "requests for its model (sampling)",
             ),
+            "roots/list" => (
+                capabilities.is_some_and(|c| c.roots.is_some()),
+                "requests for its workspace folders (roots)",
+            ),
             other => {
                 return Err(ClientRequestError::Unsupported(format!(
                     "dcclink cannot send {other} to a client"
@@ -76,12 +80,17 @@ async fn send(peer: Peer<RoleServer>, method: String, params: Value) -> Result<V
         ServiceError::McpError(error) => error.message.to_string(),
         other => other.to_string(),
     };
-    let result = if method == "elicitation/create" {
-        let params: ElicitRequestParams = serde_json::from_value(params).map_err(invalid)?;
-        serde_json::to_value(peer.create_elicitation(params).await.map_err(failed)?)
-    } else {
-        let params: CreateMessageRequestParams = serde_json::from_value(params).map_err(invalid)?;
-        serde_json::to_value(peer.create_message(params).await.map_err(failed)?)
+    let result = match method.as_str() {
+        "elicitation/create" => {
+            let params: ElicitRequestParams = serde_json::from_value(params).map_err(invalid)?;
+            serde_json::to_value(peer.create_elicitation(params).await.map_err(failed)?)
+        }
+        "roots/list" => serde_json::to_value(peer.list_roots().await.map_err(failed)?),
+        _ => {
+            let params: CreateMessageRequestParams =
+                serde_json::from_value(params).map_err(invalid)?;
+            serde_json::to_value(peer.create_message(params).await.map_err(failed)?)
+        }
     };
     result.map_err(|e| e.to_string())
 }

@@ -241,6 +241,15 @@ impl ServerHandler for DccServer {
         tokio::spawn(watcher);
     }
 
+    async fn on_roots_list_changed(&self, context: NotificationContext<RoleServer>) {
+        // Nothing is cached: a tool's next `ctx.roots()` asks the client.
+        let client = context
+            .peer
+            .peer_info()
+            .map(|info| info.client_info.name.clone());
+        tracing::info!(?client, "the client's workspace folders (roots) changed");
+    }
+
     async fn list_tools(
         &self,
         request: Option<PaginatedRequestParams>,

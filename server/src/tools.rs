@@ -225,7 +225,7 @@ impl RegisteredTool {
         let problems: Vec<String> = self
             .validator
             .iter_errors(&instance)
-            .map(|error| describe(&error))
+            .map(|error| describe(&error, "parameter"))
             .collect();
         if problems.is_empty() {
             Ok(())
@@ -239,8 +239,9 @@ impl RegisteredTool {
     }
 }
 
-/// Turns a schema error into a sentence that names the parameter.
-fn describe(error: &jsonschema::ValidationError<'_>) -> String {
+/// Turns a schema error about an object's properties into a sentence that
+/// names the property, calling it a `noun` (parameter, field).
+pub(crate) fn describe(error: &jsonschema::ValidationError<'_>, noun: &str) -> String {
     let path = error.instance_path().to_string();
     let param = path.trim_start_matches('/').replace('/', ".");
     let message = error.to_string();
@@ -248,10 +249,10 @@ fn describe(error: &jsonschema::ValidationError<'_>) -> String {
         // Errors about the object itself: a missing or an unexpected property.
         message
             .strip_suffix(" is a required property")
-            .map(|name| format!("missing required parameter {name}"))
+            .map(|name| format!("missing required {noun} {name}"))
             .unwrap_or(message)
     } else {
-        format!("parameter '{param}': {message}")
+        format!("{noun} '{param}': {message}")
     }
 }
 

@@ -1,43 +1,26 @@
-"""``ctx.ask`` and ``ctx.sample``: a tool on the main thread asks the user
-through the client (elicitation), or the client's model (sampling), and
-gets the answer; a client that cannot is a clear error."""
+"""``ctx.ask``, ``ctx.sample`` and ``ctx.roots``: a tool on the main thread
+asks the user through the client (elicitation), the client's model
+(sampling), or the client's workspace folders (roots), and gets the answer;
+a client that cannot, with no panel open to ask instead, is a clear error.
+The tools are the fixture's, served by ``dcclink serve --http``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import dcclink
+import anyio
 import mcp.types as types
 import pytest
-from conftest import with_client
-from mcp import ClientSession
+from conftest import HttpServer, sdk_session
 
-ASKED: list[Any] = []
+pytestmark = pytest.mark.anyio
 
-
-@dcclink.tool
-def pick_take(ctx: dcclink.Context) -> dict:
-    """Asks the user which take to keep."""
-    schema = {
-        "type": "object",
-        "properties": {"take": {"type": "integer", "description": "the take to keep"}},
-        "required": ["take"],
-    }
-    return ctx.ask("Which take of sh010 should I keep?", schema)
-
-
-@dcclink.tool
-def name_the_shot(ctx: dcclink.Context) -> str:
-    """Asks the client's model for a name."""
-    return ctx.sample("Name a shot of a dragon over a bridge.", max_tokens=20)
+ASKED: list[types.ElicitRequestParams] = []
 
 
 @pytest.fixture
-def host() -> Iterator[dcclink.ServerInfo]:
-    info = dcclink.start()
-    yield info
-    dcclink.stop()
+def anyio_backend() -> str:
+    return "asyncio"
 
 
 async def answer_the_form(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
@@ -55,29 +38,45 @@ async def answer_with_the_model(
     )
 
 
-def test_the_tool_gets_the_users_answer_and_the_models(host: dcclink.ServerInfo) -> None:
-    async def body(session: ClientSession) -> Any:
-        picked = await session.call_tool("pick_take", {})
-        named = await session.call_tool("name_the_shot", {})
-        return picked, named
+async def list_roots(context: Any) -> types.ListRootsResult:
+    return types.ListRootsResult(roots=[types.Root(uri="file:///projects/dragon", name="dragon")])
 
-    picked, named = with_client(
-        host,
-        body,
-        elicitation_callback=answer_the_form,
-        sampling_callback=answer_with_the_model,
-    )
+
+ROOTS = {"result": [{"uri": "file:///projects/dragon", "name": "dragon"}]}
+
+
+async def test_the_tool_gets_the_users_answer_the_models_and_the_roots(
+    http_server: HttpServer,
+) -> None:
+    ASKED.clear()
+    with anyio.fail_after(60):
+        async with sdk_session(
+            http_server.url,
+            http_server.token,
+            elicitation_callback=answer_the_form,
+            sampling_callback=answer_with_the_model,
+            list_roots_callback=list_roots,
+        ) as session:
+            picked = await session.call_tool("pick_take", {})
+            named = await session.call_tool("name_the_shot", {})
+            roots = await session.call_tool("workspace", {})
     assert picked.structured_content == {"action": "accept", "content": {"take": 3}}
     (asked,) = ASKED
     assert asked.message == "Which take of sh010 should I keep?"
-    assert asked.requested_schema["required"] == ["take"]
+    assert asked.requested_schema["required"] == ["take", "camera"]
     assert named.content[0].text == "Bridge Crossing"
+    assert roots.structured_content == ROOTS
 
 
-def test_a_client_that_cannot_answer_is_a_clear_error(host: dcclink.ServerInfo) -> None:
-    async def body(session: ClientSession) -> Any:
-        return await session.call_tool("pick_take", {})
-
-    refused = with_client(host, body)  # no elicitation callback: no capability
+async def test_a_client_that_cannot_answer_is_a_clear_error(http_server: HttpServer) -> None:
+    with anyio.fail_after(60):
+        # No callbacks: the client declares none of these capabilities.
+        async with sdk_session(http_server.url, http_server.token) as session:
+            refused = await session.call_tool("pick_take", {})
+            no_roots = await session.call_tool("workspace", {})
+    why = refused.content[0].text
     assert refused.is_error
-    assert "does not take questions for the user (elicitation)" in refused.content[0].text
+    assert "does not take questions for the user (elicitation)" in why
+    assert "no dcclink panel is open to ask in instead" in why, "the panel was the fallback"
+    assert no_roots.is_error
+    assert "does not take requests for its workspace folders (roots)" in no_roots.content[0].text

@@ -14,6 +14,7 @@ import anyio
 import pytest
 from conftest import DCCLINK, HttpServer, start_http
 from mcp import ClientSession, StdioServerParameters, stdio_client
+from test_client_requests import ROOTS, answer_the_form, answer_with_the_model, list_roots
 from test_sdk_e2e import exercise
 
 pytestmark = pytest.mark.anyio
@@ -41,8 +42,8 @@ def instances(env: dict[str, str]) -> Iterator[list[HttpServer]]:
         server.process.wait(timeout=10)
 
 
-def launch(instances: list[HttpServer], env: dict[str, str]) -> HttpServer:
-    server = start_http(env=env)
+def launch(instances: list[HttpServer], env: dict[str, str], log: str = "warn") -> HttpServer:
+    server = start_http(env=env, log=log)
     instances.append(server)
     return server
 
@@ -152,3 +153,66 @@ async def test_the_agent_chooses_among_several_instances_explicitly(
     assert where.structured_content["pid"] == two.process.pid, "the chosen one, not a guess"
     assert wrong.is_error and "no running instance has the id" in wrong.content[0].text
     assert one.process.poll() is None
+
+
+async def test_the_instances_questions_reach_the_ide_through_the_relay(
+    env: dict[str, str], instances: list[HttpServer]
+) -> None:
+    server = launch(instances, env, log="info")
+    async with relay(
+        env,
+        "--instance",
+        server.instance,
+        elicitation_callback=answer_the_form,
+        sampling_callback=answer_with_the_model,
+        list_roots_callback=list_roots,
+    ) as session:
+        picked = await session.call_tool("pick_take", {})
+        named = await session.call_tool("name_the_shot", {})
+        roots = await session.call_tool("workspace", {})
+        await session.send_roots_list_changed()
+        with anyio.fail_after(10):
+            told = await anyio.to_thread.run_sync(
+                said, server, "workspace folders (roots) changed", abandon_on_cancel=True
+            )
+    assert picked.structured_content == {"action": "accept", "content": {"take": 3}}
+    assert named.content[0].text == "Bridge Crossing"
+    assert roots.structured_content == ROOTS
+    assert told, "the IDE's roots/list_changed reached the instance"
+
+
+def said(server: HttpServer, text: str) -> bool:
+    """Reads the instance's log until a line holds ``text``; False at its end."""
+    assert server.process.stderr is not None
+    return any(text in line for line in server.process.stderr)
+
+
+async def test_one_call_goes_to_the_instance_its_argument_names(
+    env: dict[str, str], instances: list[HttpServer]
+) -> None:
+    changed = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        if getattr(message, "method", "") == "notifications/tools/list_changed":
+            changed.set()
+
+    one = launch(instances, env)
+    async with relay(env, "--instance", one.instance, message_handler=on_message) as session:
+        alone = (await session.list_tools()).tools
+        two = launch(instances, env)
+        with anyio.fail_after(10):
+            await changed.wait()
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+        there = await session.call_tool("where", {"dcclink_instance": two.instance})
+        here = await session.call_tool("where", {})
+        added = await session.call_tool("add", {"a": 1, "b": 2, "dcclink_instance": two.instance})
+        unknown = await session.call_tool("where", {"dcclink_instance": "maya-1"})
+        wrong = await session.call_tool("where", {"dcclink_instance": 7})
+    assert all("dcclink_instance" not in tool.input_schema["properties"] for tool in alone)
+    argument = tools["add"].input_schema["properties"]["dcclink_instance"]
+    assert two.instance in argument["description"], "the agent sees where it can send a call"
+    assert there.structured_content["pid"] == two.process.pid
+    assert here.structured_content["pid"] == one.process.pid, "the next call stays"
+    assert added.structured_content == {"result": 3}, "the argument never reaches the tool"
+    assert unknown.is_error and "no running instance has the id" in unknown.content[0].text
+    assert wrong.is_error and "must be an instance id" in wrong.content[0].text

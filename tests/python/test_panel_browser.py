@@ -294,6 +294,48 @@ def test_a_tool_asks_and_the_person_at_the_panel_answers(
     page.close()
 
 
+def test_the_panel_asks_the_form_a_client_cannot(browser: Browser, http_server: HttpServer) -> None:
+    page = open_panel(browser, http_server)
+    # The SDK client here declares no elicitation, so the panel asks.
+    agent = Agent(http_server, lambda session: session.call_tool("pick_take", {}))
+    prompt = page.locator(".prompt")
+    expect(prompt).to_contain_text("pick_take asks: Which take of sh010 should I keep?")
+    fields = ["take", "camera", "Note for the artist", "approve"]  # the schema's order
+    expect(prompt.locator(".field .name")).to_have_text(fields)
+    expect(prompt.locator(".field.required .name")).to_have_text(["take", "camera"])
+
+    prompt.locator("button.allow").click()  # nothing filled in yet
+    assert prompt.locator("input[name=take]").evaluate("input => !input.validity.valid")
+    expect(prompt).to_be_visible()  # the browser held the form back: take is required
+
+    number = int(prompt.get_attribute("data-prompt") or "0")
+    sent = httpx2.post(
+        http_server.url.removesuffix("/mcp") + f"/panel/api/prompt/{number}",
+        headers={"Authorization": f"Bearer {http_server.token}"},
+        json={"action": "accept", "content": {"take": 99, "camera": "persp"}},
+    )
+    assert sent.status_code == 422, "the server checks the values again"
+    assert "field 'take'" in sent.text and "99" in sent.text
+
+    prompt.locator("input[name=take]").fill("3")
+    prompt.locator("select[name=camera]").select_option("shot_cam")
+    prompt.locator("input[name=approve]").check()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "panel-form.png"))
+    prompt.locator("button.allow").click()
+    answer = agent.join().structured_content
+    assert answer == {
+        "action": "accept",
+        "content": {"take": 3, "camera": "shot_cam", "approve": True},
+    }
+    expect(page.locator("#prompts")).to_be_hidden()
+
+    agent = Agent(http_server, lambda session: session.call_tool("pick_take", {}))
+    page.locator(".prompt button.deny").click()
+    assert agent.join().structured_content == {"action": "decline"}
+    page.close()
+
+
 def test_a_question_with_no_panel_open_fails_at_once(http_server: HttpServer) -> None:
     started = time.monotonic()
     result = ask(http_server, "Anyone there?").join()

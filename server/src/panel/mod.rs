@@ -23,9 +23,10 @@ use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use dcclink_bridge::CancelReason;
+use dcclink_bridge::{AnswerError, CancelReason, FormAction, FormReply};
 
 use crate::auth;
+use crate::tools::describe;
 use futures::{Stream, StreamExt as _};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
@@ -141,27 +142,63 @@ async fn cancel(State(panel): State<Panel>, Path(call): Path<u64>) -> StatusCode
     }
 }
 
-/// The panel's answer to a tool's question.
+/// The panel's answer to a tool's question: yes or no, or a form's values.
 #[derive(Debug, serde::Deserialize)]
-struct PromptAnswer {
-    allow: bool,
-    #[serde(default)]
-    trust: bool,
+#[serde(untagged)]
+enum PromptAnswer {
+    YesNo {
+        allow: bool,
+        #[serde(default)]
+        trust: bool,
+    },
+    Form(FormReply),
 }
 
-/// Answers question `prompt`; 404 when it no longer waits (answered from
-/// another panel, timed out, or cancelled).
+/// Answers question `prompt`: 204 when taken; 404 when it no longer waits
+/// (answered from another panel, timed out, or cancelled); 422, with what
+/// to correct, for form values that do not fit the form's schema.
 async fn answer_prompt(
     State(panel): State<Panel>,
     Path(prompt): Path<u64>,
     axum::Json(answer): axum::Json<PromptAnswer>,
-) -> StatusCode {
+) -> Response {
     let prompts = panel.board.bridge().prompts();
-    if prompts.answer(prompt, answer.allow, answer.trust) {
-        StatusCode::NO_CONTENT
-    } else {
-        StatusCode::NOT_FOUND
+    let taken = match answer {
+        PromptAnswer::YesNo { allow, trust } => prompts.answer(prompt, allow, trust),
+        PromptAnswer::Form(reply) => {
+            if let Some(problem) = prompts.form(prompt).and_then(|s| misfit(&s, &reply)) {
+                return (StatusCode::UNPROCESSABLE_ENTITY, problem).into_response();
+            }
+            prompts.answer_form(prompt, reply)
+        }
+    };
+    match taken {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(error @ AnswerError::NotWaiting(_)) => {
+            (StatusCode::NOT_FOUND, error.to_string()).into_response()
+        }
+        Err(error @ AnswerError::WrongKind(..)) => {
+            (StatusCode::BAD_REQUEST, error.to_string()).into_response()
+        }
     }
+}
+
+/// What is wrong with a sent form's values, judged by its `schema`; `None`
+/// when they fit, or the form was not sent.
+fn misfit(schema: &serde_json::Value, reply: &FormReply) -> Option<String> {
+    if reply.action != FormAction::Accept {
+        return None;
+    }
+    let values = serde_json::Value::Object(reply.content.clone().unwrap_or_default());
+    let validator = match jsonschema::validator_for(schema) {
+        Ok(validator) => validator,
+        Err(error) => return Some(format!("the tool's form has an invalid schema: {error}")),
+    };
+    let problems: Vec<String> = validator
+        .iter_errors(&values)
+        .map(|error| describe(&error, "field"))
+        .collect();
+    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
 /// An open event stream counted as a panel that can answer questions.

@@ -1,18 +1,23 @@
 //! The relay's client side: one MCP session with a running instance over
-//! Streamable HTTP, whose notifications go on to the IDE.
-// MCP logging is deprecated from protocol 2026-07-28 (SEP-2577), but every
-// client of the 2025 revisions still uses it.
+//! Streamable HTTP, whose notifications and requests go on to the IDE.
+// MCP logging, sampling and roots are deprecated from protocol 2026-07-28
+// (SEP-2577), but every client of the 2025 revisions still uses them.
 #![allow(deprecated)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
+use rmcp::ErrorData as McpError;
 use rmcp::model::{
-    ClientCapabilities, ClientConfig, Implementation, LoggingMessageNotificationParam,
-    ProgressNotificationParam, ProgressToken, ResourceUpdatedNotificationParam,
+    ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult,
+    ElicitRequestParams, ElicitResult, Implementation, ListRootsResult,
+    LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken,
+    ResourceUpdatedNotificationParam,
 };
-use rmcp::service::{NotificationContext, Peer, RoleClient, RoleServer, RunningService};
+use rmcp::service::{
+    NotificationContext, Peer, RequestContext, RoleClient, RoleServer, RunningService, ServiceError,
+};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{ClientHandler, ServiceExt as _};
@@ -49,6 +54,43 @@ impl Downstream {
     pub fn forget_progress(&self, ours: &ProgressToken) {
         self.progress.lock().remove(ours);
     }
+
+    /// What the IDE said it can do that an instance may ask of it: ask the
+    /// user (elicitation), run its model (sampling) and list its roots.
+    fn capabilities(&self) -> ClientCapabilities {
+        let mut relayed = ClientCapabilities::default();
+        if let Some(ide) = self.ide.get().and_then(Peer::peer_info) {
+            relayed.elicitation = ide.capabilities.elicitation.clone();
+            relayed.sampling = ide.capabilities.sampling.clone();
+            relayed.roots = ide.capabilities.roots.clone();
+        }
+        relayed
+    }
+
+    /// The IDE, for a request the instance sent it.
+    fn ide_for_request(&self) -> Result<&Peer<RoleServer>, McpError> {
+        self.ide.get().ok_or_else(|| {
+            McpError::internal_error("the IDE has not connected to dcclink yet", None)
+        })
+    }
+}
+
+/// Passes the IDE's answer to a request from the instance back upstream,
+/// and stops waiting when the instance cancels the request.
+async fn relay_answer<T>(
+    answer: impl Future<Output = Result<T, ServiceError>>,
+    context: &RequestContext<RoleClient>,
+) -> Result<T, McpError> {
+    tokio::select! {
+        answer = answer => answer.map_err(|error| match error {
+            ServiceError::McpError(error) => error,
+            other => McpError::internal_error(format!("the IDE did not answer: {other}"), None),
+        }),
+        () = context.ct.cancelled() => Err(McpError::internal_error(
+            "the DCC withdrew the request".to_owned(),
+            None,
+        )),
+    }
 }
 
 /// Receives what the instance sends, and passes it on to the IDE.
@@ -65,12 +107,38 @@ impl ClientHandler for UpstreamHandler {
             .get()
             .map_or("an IDE", String::as_str);
         ClientConfig::new(
-            ClientCapabilities::default(),
+            self.downstream.capabilities(),
             Implementation::new(
                 format!("{ide} via dcclink connect"),
                 env!("CARGO_PKG_VERSION"),
             ),
         )
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, McpError> {
+        let ide = self.downstream.ide_for_request()?;
+        relay_answer(ide.create_elicitation(request), &context).await
+    }
+
+    async fn create_message(
+        &self,
+        params: CreateMessageRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<CreateMessageResult, McpError> {
+        let ide = self.downstream.ide_for_request()?;
+        relay_answer(ide.create_message(params), &context).await
+    }
+
+    async fn list_roots(
+        &self,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ListRootsResult, McpError> {
+        let ide = self.downstream.ide_for_request()?;
+        relay_answer(ide.list_roots(), &context).await
     }
 
     async fn on_progress(

@@ -1,7 +1,8 @@
 //! `dcclink connect`: the command IDEs launch. An MCP server on stdio that
 //! relays every request to one running instance (in a DCC, or `dcclink
 //! serve --http`) over Streamable HTTP, and every notification back:
-//! progress, logs, cancellation and list changes.
+//! progress, logs, cancellation and list changes. The instance's requests
+//! to the client (elicitation, sampling, roots) go on to the IDE.
 //!
 //! The instance is the one the registry names for `--instance` or `--dcc`,
 //! or the only one running; with several it never guesses. While none is
@@ -14,6 +15,7 @@
 
 mod link;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,6 +46,8 @@ const MAX_LINE: usize = 8 * 1024 * 1024;
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 /// The tool the IDE sees while no instance can be reached.
 pub const STATUS_TOOL: &str = "dcclink_status";
+/// The argument that sends one tool call to another running instance.
+pub const INSTANCE_ARGUMENT: &str = "dcclink_instance";
 
 /// Which running instance the relay serves.
 #[derive(Debug, Clone, Default)]
@@ -100,6 +104,9 @@ struct Inner {
     choice: OrderedMutex<Choice>,
     downstream: Arc<Downstream>,
     link: OrderedMutex<Option<Arc<Link>>>,
+    /// Links to other instances, by id, for calls that name one with
+    /// [`INSTANCE_ARGUMENT`].
+    elsewhere: OrderedMutex<HashMap<String, Arc<Link>>>,
 }
 
 impl Relay {
@@ -110,6 +117,7 @@ impl Relay {
                 choice: OrderedMutex::new(LockLevel::Relay, choice),
                 downstream: Arc::new(Downstream::new()),
                 link: OrderedMutex::new(LockLevel::Relay, None),
+                elsewhere: OrderedMutex::new(LockLevel::Relay, HashMap::new()),
             }),
         }
     }
@@ -125,6 +133,30 @@ impl Relay {
         let instance = self.pick()?;
         let link = Arc::new(Link::open(instance, self.inner.downstream.clone()).await?);
         *self.inner.link.lock() = Some(link.clone());
+        Ok(link)
+    }
+
+    /// The live link to the instance `id`, or to the chosen one when `id`
+    /// is `None`.
+    async fn link_to(&self, id: Option<&str>) -> Result<Arc<Link>, String> {
+        let Some(id) = id else {
+            return self.link().await;
+        };
+        let current = self.inner.link.lock().clone();
+        let known = self.inner.elsewhere.lock().get(id).cloned();
+        if let Some(link) = current
+            .into_iter()
+            .chain(known)
+            .find(|link| link.instance.id == id && !link.is_closed())
+        {
+            return Ok(link);
+        }
+        let instance = instances::select(&instances::running(), Some(id), None)
+            .map_err(|error| error.to_string())?;
+        let link = Arc::new(Link::open(instance, self.inner.downstream.clone()).await?);
+        let mut elsewhere = self.inner.elsewhere.lock();
+        elsewhere.retain(|_, link| !link.is_closed());
+        elsewhere.insert(id.to_owned(), link.clone());
         Ok(link)
     }
 
@@ -166,19 +198,35 @@ impl Relay {
         if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, link)) {
             *current = None;
         }
+        drop(current);
+        self.inner
+            .elsewhere
+            .lock()
+            .retain(|_, other| !Arc::ptr_eq(other, link));
     }
 
-    /// Sends `request` to the instance and waits for its answer, passing
-    /// progress on and the IDE's cancellation back. A request that could
-    /// not be sent is sent once more on a fresh link (the DCC may have
-    /// restarted); one that was sent is never sent twice.
+    /// Sends `request` to the chosen instance and waits for its answer.
     async fn forward(
         &self,
         request: ClientRequest,
         context: &RequestContext<RoleServer>,
     ) -> Result<ServerResult, McpError> {
+        self.forward_to(None, request, context).await
+    }
+
+    /// Sends `request` to the instance `id` (the chosen one for `None`) and
+    /// waits for its answer, passing progress on and the IDE's
+    /// cancellation back. A request that could not be sent is sent once
+    /// more on a fresh link (the DCC may have restarted); one that was sent
+    /// is never sent twice.
+    async fn forward_to(
+        &self,
+        id: Option<&str>,
+        request: ClientRequest,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<ServerResult, McpError> {
         let unavailable = |why: String| McpError::internal_error(why, None);
-        let mut link = self.link().await.map_err(unavailable)?;
+        let mut link = self.link_to(id).await.map_err(unavailable)?;
         let handle = match link
             .peer()
             .send_request_with_option(request.clone(), PeerRequestOptions::no_options())
@@ -187,7 +235,7 @@ impl Relay {
             Ok(handle) => handle,
             Err(_) => {
                 self.drop_link(&link);
-                link = self.link().await.map_err(unavailable)?;
+                link = self.link_to(id).await.map_err(unavailable)?;
                 link.peer()
                     .send_request_with_option(request, PeerRequestOptions::no_options())
                     .await
@@ -234,21 +282,31 @@ impl Relay {
 
     /// Looks at the registry every second: when the chosen instance is
     /// another one than the link's (the DCC restarted) or none, it drops
-    /// the link and tells the IDE the lists changed.
+    /// the link and tells the IDE the lists changed. It also tells the IDE
+    /// the tools changed when a second instance starts or the last other
+    /// one stops, because the tools then gain or lose
+    /// [`INSTANCE_ARGUMENT`].
     async fn watch_registry(self) {
         let mut was = self.pick().ok().map(|i| i.id);
+        let mut several = instances::running().len() > 1;
         loop {
             tokio::time::sleep(WATCH_EVERY).await;
             let now = self.pick().ok().map(|i| i.id);
-            if now == was {
+            let several_now = instances::running().len() > 1;
+            let chosen_changed = now != was;
+            if !chosen_changed && several_now == several {
                 continue;
             }
-            tracing::info!(?was, ?now, "the chosen instance changed");
-            was = now;
-            *self.inner.link.lock() = None;
+            tracing::info!(?was, ?now, several_now, "the running instances changed");
+            (was, several) = (now, several_now);
+            if chosen_changed {
+                *self.inner.link.lock() = None;
+            }
             if let Some(ide) = self.inner.downstream.ide.get() {
                 let _ = ide.notify_tool_list_changed().await;
-                let _ = ide.notify_resource_list_changed().await;
+                if chosen_changed {
+                    let _ = ide.notify_resource_list_changed().await;
+                }
             }
         }
     }
@@ -277,6 +335,44 @@ fn status_tool(why: &str) -> Tool {
     )
 }
 
+/// Adds the optional [`INSTANCE_ARGUMENT`] to `tool`'s arguments, naming
+/// the instances it may send a call to.
+fn with_instance_argument(mut tool: Tool, running: &str) -> Tool {
+    let schema = Arc::make_mut(&mut tool.input_schema);
+    let properties = schema
+        .entry("properties")
+        .or_insert_with(|| serde_json::json!({}));
+    if let Some(properties) = properties.as_object_mut() {
+        properties.insert(
+            INSTANCE_ARGUMENT.to_owned(),
+            serde_json::json!({
+                "type": "string",
+                "description": format!(
+                    "run this one call on another running dcclink instance, by id \
+                     ({running}); leave it out for the current one"
+                ),
+            }),
+        );
+    }
+    tool
+}
+
+/// Takes [`INSTANCE_ARGUMENT`] out of a call's arguments: the instance it
+/// names, if any.
+fn take_instance_argument(request: &mut CallToolRequestParams) -> Result<Option<String>, String> {
+    let Some(arguments) = request.arguments.as_mut() else {
+        return Ok(None);
+    };
+    match arguments.remove(INSTANCE_ARGUMENT) {
+        None => Ok(None),
+        Some(serde_json::Value::String(id)) => Ok(Some(id)),
+        Some(other) => Err(format!(
+            "{INSTANCE_ARGUMENT} must be an instance id such as \"blender-1234\" \
+             (dcclink_status lists them), not {other}"
+        )),
+    }
+}
+
 fn unexpected(result: ServerResult) -> McpError {
     McpError::internal_error(format!("the DCC answered out of turn: {result:?}"), None)
 }
@@ -287,7 +383,10 @@ impl ServerHandler for Relay {
             .with_server_info(Implementation::new("dcclink", env!("CARGO_PKG_VERSION")))
             .with_instructions(
                 "dcclink connect relays to a DCC application (Blender, Maya, Houdini, …) where \
-             dcclink runs; its tools run there, one at a time, on its main thread.",
+             dcclink runs; its tools run there, one at a time, on its main thread. When \
+             several instances run, every tool takes an optional dcclink_instance argument \
+             that sends that one call to another instance; dcclink_status(instance=ID) \
+             switches for good.",
             )
     }
 
@@ -303,6 +402,16 @@ impl ServerHandler for Relay {
         self.negotiate_initialize(&request)
     }
 
+    async fn on_roots_list_changed(
+        &self,
+        _context: rmcp::service::NotificationContext<RoleServer>,
+    ) {
+        let link = self.inner.link.lock().clone();
+        if let Some(link) = link {
+            let _ = link.peer().notify_roots_list_changed().await;
+        }
+    }
+
     async fn list_tools(
         &self,
         request: Option<PaginatedRequestParams>,
@@ -314,15 +423,24 @@ impl ServerHandler for Relay {
         let request = ClientRequest::ListToolsRequest(ListToolsRequest::with_param(
             request.unwrap_or_default(),
         ));
-        match self.forward(request, &context).await? {
-            ServerResult::ListToolsResult(result) => Ok(result),
-            other => Err(unexpected(other)),
+        let mut result = match self.forward(request, &context).await? {
+            ServerResult::ListToolsResult(result) => result,
+            other => return Err(unexpected(other)),
+        };
+        let running = instances::running();
+        if running.len() > 1 {
+            let ids: Vec<&str> = running.iter().map(|i| i.id.as_str()).collect();
+            let ids = ids.join(", ");
+            result.tools = (result.tools.into_iter())
+                .map(|tool| with_instance_argument(tool, &ids))
+                .collect();
         }
+        Ok(result)
     }
 
     async fn call_tool(
         &self,
-        request: CallToolRequestParams,
+        mut request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         if request.name == STATUS_TOOL {
@@ -330,11 +448,19 @@ impl ServerHandler for Relay {
             let instance = arguments.get("instance").and_then(|v| v.as_str());
             return Ok(self.status(instance).await.into());
         }
-        if let Err(why) = self.link().await {
-            return Ok(CallToolResult::error(vec![ContentBlock::text(why)]).into());
+        let failed = |why| Ok(CallToolResult::error(vec![ContentBlock::text(why)]).into());
+        let target = match take_instance_argument(&mut request) {
+            Ok(target) => target,
+            Err(why) => return failed(why),
+        };
+        if let Err(why) = self.link_to(target.as_deref()).await {
+            return failed(why);
         }
         let request = ClientRequest::CallToolRequest(CallToolRequest::new(request));
-        match self.forward(request, &context).await? {
+        match self
+            .forward_to(target.as_deref(), request, &context)
+            .await?
+        {
             ServerResult::CallToolResult(result) => Ok(result.into()),
             other => Err(unexpected(other)),
         }

@@ -168,6 +168,14 @@ function drawPrompt(event) {
   node.dataset.prompt = event.prompt;
   node.append(el("div", "question", `${who} asks: ${event.question}`));
   if (event.detail) node.append(el("pre", "", event.detail));
+  node.append(event.form ? drawForm(event.prompt, event.form, node) : drawYesNo(event.prompt, node));
+  node.append(el("div", "problem"));
+  prompts.set(event.prompt, node);
+  $("prompt-list").append(node);
+  $("prompts").hidden = false;
+}
+
+function drawYesNo(id, node) {
   const answers = el("div", "answers");
   const allow = el("button", "allow", "Allow");
   const deny = el("button", "deny", "Deny");
@@ -177,13 +185,92 @@ function drawPrompt(event) {
   trustLabel.append(trust, " Trust this session (allow everything until dcclink stops)");
   for (const [button, yes] of [[allow, true], [deny, false]]) {
     button.type = "button";
-    button.addEventListener("click", () => answerPrompt(event.prompt, yes, yes && trust.checked, node));
+    button.addEventListener("click", () => answerPrompt(id, { allow: yes, trust: yes && trust.checked }, node));
   }
   answers.append(allow, deny, trustLabel);
-  node.append(answers);
-  prompts.set(event.prompt, node);
-  $("prompt-list").append(node);
-  $("prompts").hidden = false;
+  return answers;
+}
+
+// A form for a tool's question (MCP elicitation, asked here when the client
+// cannot): one field per property of the schema, checked by the browser
+// first and by the server again.
+function drawForm(id, schema, node) {
+  const form = el("form", "fields");
+  const required = new Set(schema.required || []);
+  const fields = Object.entries(schema.properties || {}).map(([name, property]) => {
+    const field = drawField(name, property, required.has(name));
+    form.append(field.row);
+    return field;
+  });
+  const answers = el("div", "answers");
+  const send = el("button", "allow", "Send");
+  const decline = el("button", "deny", "Decline");
+  const dismiss = el("button", "", "Dismiss");
+  decline.type = dismiss.type = "button";
+  decline.addEventListener("click", () => answerPrompt(id, { action: "decline" }, node));
+  dismiss.addEventListener("click", () => answerPrompt(id, { action: "cancel" }, node));
+  answers.append(send, decline, dismiss);
+  form.append(answers);
+  form.addEventListener("submit", (submitted) => {
+    submitted.preventDefault();
+    const content = {};
+    for (const field of fields) {
+      const value = field.value();
+      if (value !== undefined) content[field.name] = value;
+    }
+    answerPrompt(id, { action: "accept", content }, node);
+  });
+  return form;
+}
+
+const INPUT_TYPES = { email: "email", uri: "url", date: "date", "date-time": "datetime-local" };
+
+function drawField(name, property, isRequired) {
+  const row = el("label", isRequired ? "field required" : "field");
+  row.append(el("span", "name", property.title || name));
+  const choices = property.enum || (property.oneOf || []).map((option) => option.const);
+  const titles = property.enumNames || (property.oneOf || []).map((option) => option.title);
+  let input;
+  let value;
+  if (property.type === "boolean") {
+    input = el("input");
+    input.type = "checkbox";
+    input.checked = property.default === true;
+    value = () => input.checked;
+  } else if (choices.length) {
+    input = el("select");
+    if (!isRequired) input.append(el("option", "", ""));
+    choices.forEach((choice, i) => {
+      const option = el("option", "", titles[i] || String(choice));
+      option.value = String(choice);
+      option.selected = property.default === choice;
+      input.append(option);
+    });
+    value = () => input.value === "" ? undefined : choices.find((c) => String(c) === input.value);
+  } else {
+    input = el("input");
+    const numeric = property.type === "number" || property.type === "integer";
+    input.type = numeric ? "number" : INPUT_TYPES[property.format] || "text";
+    if (numeric) {
+      input.step = property.type === "integer" ? "1" : "any";
+      if (property.minimum !== undefined) input.min = property.minimum;
+      if (property.maximum !== undefined) input.max = property.maximum;
+    } else {
+      if (property.minLength !== undefined) input.minLength = property.minLength;
+      if (property.maxLength !== undefined) input.maxLength = property.maxLength;
+      if (property.pattern) input.pattern = property.pattern;
+    }
+    if (property.default !== undefined) input.value = property.default;
+    value = () => {
+      if (input.value === "") return undefined;
+      return numeric ? Number(input.value) : input.value;
+    };
+  }
+  input.name = name;
+  input.required = isRequired && property.type !== "boolean";
+  row.append(input);
+  if (property.description) row.append(el("span", "hint", property.description));
+  return { name, row, value };
 }
 
 function removePrompt(id) {
@@ -192,20 +279,22 @@ function removePrompt(id) {
   $("prompts").hidden = prompts.size === 0;
 }
 
-async function answerPrompt(id, allow, trust, node) {
+async function answerPrompt(id, answer, node) {
+  const problem = node.querySelector(".problem");
   for (const button of node.querySelectorAll("button")) button.disabled = true;
   try {
     const response = await fetch(`/panel/api/prompt/${id}`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ allow, trust }),
+      body: JSON.stringify(answer),
     });
     // 404: answered elsewhere, or it stopped waiting; its close event follows.
-    if (!response.ok && response.status !== 404) throw new Error(response.statusText);
+    if (response.ok || response.status === 404) return;
+    problem.textContent = await response.text();
   } catch (error) {
-    for (const button of node.querySelectorAll("button")) button.disabled = false;
-    log(Date.now(), "error", `could not answer: ${error}`);
+    problem.textContent = `could not answer: ${error}`;
   }
+  for (const button of node.querySelectorAll("button")) button.disabled = false;
 }
 
 async function requestCancel(id, button) {
