@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use dcclink_bridge::{ClientRequestError, ClientRequests};
-use rmcp::model::{CreateMessageRequestParams, ElicitRequestParams};
+use rmcp::model::{CreateMessageRequestParams, ElicitRequestParams, ProtocolVersion};
 use rmcp::service::{Peer, RoleServer, ServiceError};
 use serde_json::Value;
 
@@ -43,7 +43,18 @@ impl SessionRequests {
 
     /// Whether the client said it takes `method`.
     fn check_capability(&self, method: &str) -> Result<(), ClientRequestError> {
-        let capabilities = self.peer.peer_info().map(|info| info.capabilities.clone());
+        let info = self.peer.peer_info();
+        if (info.as_ref())
+            .is_some_and(|info| info.protocol_version >= ProtocolVersion::V_2026_07_28)
+        {
+            // That revision replaced a server's requests during a call with
+            // InputRequiredResult, which dcclink does not send yet.
+            return Err(ClientRequestError::Unsupported(
+                "a client of MCP 2026-07-28 takes no requests from the server while a call runs"
+                    .to_owned(),
+            ));
+        }
+        let capabilities = info.map(|info| info.capabilities.clone());
         let (able, what) = match method {
             "elicitation/create" => (
                 capabilities.is_some_and(|c| c.elicitation.is_some()),

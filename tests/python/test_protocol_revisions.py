@@ -5,10 +5,13 @@ prompt."""
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import anyio
+import httpx2
 import pytest
 from conftest import HttpServer, start_http
 from mcp import Client
@@ -54,3 +57,48 @@ def test_each_revision_serves_the_whole_surface(
     assert seen["added"] == {"result": 5} and seen["counted"] == {"result": 20}
     assert seen["progress"] and seen["progress"][-1] == 20
     assert seen["prompt"] == "Review the lighting of sh030."
+
+
+def answer_from_the_panel(server: HttpServer, content: dict[str, Any]) -> threading.Thread:
+    """Watches the panel's event stream, as an open panel does, and sends
+    ``content`` to the first form a tool asks."""
+    base = server.url.removesuffix("/mcp")
+    headers = {"Authorization": f"Bearer {server.token}"}
+    watching = threading.Event()
+
+    def watch() -> None:
+        with httpx2.stream("GET", f"{base}/panel/events", headers=headers, timeout=30) as stream:
+            watching.set()
+            for line in stream.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                payload = json.loads(line.removeprefix("data:"))
+                for event in payload.get("events", [payload]):
+                    if event.get("type") == "prompt_opened" and event.get("form"):
+                        answer = {"action": "accept", "content": content}
+                        url = f"{base}/panel/api/prompt/{event['prompt']}"
+                        httpx2.post(url, headers=headers, json=answer, timeout=10)
+                        return
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    assert watching.wait(10), "the panel's event stream did not open"
+    return thread
+
+
+def test_on_2026_07_28_a_tools_question_is_asked_in_the_panel(server: HttpServer) -> None:
+    # That revision lets the server ask its client nothing while a call
+    # runs, so the form goes to the panel.
+    panel = answer_from_the_panel(server, {"take": 4, "camera": "persp"})
+
+    async def run() -> Any:
+        with anyio.fail_after(60):
+            async with Client(f"{server.url}?token={server.token}", mode="2026-07-28") as client:
+                return await client.call_tool("pick_take", {})
+
+    picked = anyio.run(run)
+    panel.join(10)
+    assert picked.structured_content == {
+        "action": "accept",
+        "content": {"take": 4, "camera": "persp"},
+    }
