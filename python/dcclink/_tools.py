@@ -54,39 +54,24 @@ class ToolDef:
         timeout: Optional[float] = None,
         title: Optional[str] = None,
         hints_given: Optional[dict[str, bool]] = None,
+        input_schema: Optional[Json] = None,
     ) -> ToolDef:
-        """Reads the signature, type hints and docstring of ``function``."""
+        """Reads the signature, type hints and docstring of ``function``;
+        ``input_schema``, when given, describes the arguments instead of
+        the hints."""
         tool_name = name or function.__name__
         try:
             hints = typing.get_type_hints(function, include_extras=True)
         except Exception as error:  # a hint that does not resolve on this Python
             raise SchemaError(f"tool {tool_name!r}: cannot read its type hints ({error})") from None
-        properties: Json = {}
-        required: list[str] = []
-        context_param = None
-        coercers: dict[str, Coerce] = {}
-        for param in inspect.signature(function).parameters.values():
-            where = f"tool {tool_name!r}, parameter {param.name!r}"
-            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-                raise SchemaError(f"{where}: *args and **kwargs cannot be described to an agent")
-            hint = hints.get(param.name, param.annotation)
-            if hint is Context:
-                context_param = param.name
-                continue
-            schema = schema_for(hint, where)
-            if param.default is param.empty:
-                required.append(param.name)
-            else:
-                shown, value = json_default(param.default)
-                if shown:
-                    schema["default"] = value
-            properties[param.name] = schema
-            coerce = coercer_for(hint)
-            if coerce is not None:
-                coercers[param.name] = coerce
-        schema = {"type": "object", "properties": properties, "additionalProperties": False}
-        if required:
-            schema["required"] = required
+        context_param = next(
+            (p for p in inspect.signature(function).parameters if hints.get(p) is Context), None
+        )
+        if input_schema is not None:
+            checked = _checked_input_schema(function, input_schema, tool_name, context_param)
+            schema, coercers = checked, {}
+        else:
+            schema, coercers = _schema_from_hints(function, hints, tool_name)
         doc = description if description is not None else inspect.getdoc(function)
         returned = hints.get("return", inspect.Signature.empty)
         return cls(
@@ -116,6 +101,72 @@ class ToolDef:
             return self.function(**arguments)
 
 
+def _schema_from_hints(
+    function: Callable[..., Any], hints: dict[str, Any], tool_name: str
+) -> tuple[Json, dict[str, Coerce]]:
+    """The arguments' schema from the signature and type hints, and the
+    coercers that turn JSON back into the hinted types."""
+    properties: Json = {}
+    required: list[str] = []
+    coercers: dict[str, Coerce] = {}
+    for param in inspect.signature(function).parameters.values():
+        where = f"tool {tool_name!r}, parameter {param.name!r}"
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise SchemaError(f"{where}: *args and **kwargs cannot be described to an agent")
+        hint = hints.get(param.name, param.annotation)
+        if hint is Context:
+            continue
+        schema = schema_for(hint, where)
+        if param.default is param.empty:
+            required.append(param.name)
+        else:
+            shown, value = json_default(param.default)
+            if shown:
+                schema["default"] = value
+        properties[param.name] = schema
+        coerce = coercer_for(hint)
+        if coerce is not None:
+            coercers[param.name] = coerce
+    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    return schema, coercers
+
+
+def _checked_input_schema(
+    function: Callable[..., Any], schema: Json, tool_name: str, context_param: Optional[str]
+) -> Json:
+    """``schema``, once it is an object schema that fits the signature: each
+    property a parameter (unless the function takes ``**kwargs``) but not
+    the context, and each parameter without a default a required property."""
+    where = f"tool {tool_name!r}, input_schema"
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        raise SchemaError(f'{where}: must be a JSON Schema object with "type": "object"')
+    params = inspect.signature(function).parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    properties = schema.get("properties", {})
+    if context_param in properties:
+        raise SchemaError(f"{where}: {context_param} is the call's context, not an argument")
+    unknown = [key for key in properties if key not in params]
+    if unknown and not takes_any:
+        raise SchemaError(f"{where}: {', '.join(unknown)} are not parameters of the function")
+    required = set(schema.get("required", []))
+    needed = [
+        p.name
+        for p in params.values()
+        if p.default is p.empty
+        and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        and p.name != context_param
+        and p.name not in required
+    ]
+    if needed:
+        raise SchemaError(
+            f"{where}: {', '.join(needed)} have no default, so the schema must list them "
+            'in "required"'
+        )
+    return dict(schema)
+
+
 #: Every tool defined in this process, by name.
 registry: Catalog[ToolDef] = Catalog()
 #: Wraps every tool call when set: the host's undo step (one per call).
@@ -135,6 +186,7 @@ def tool(
     destructive: Optional[bool] = None,
     idempotent: Optional[bool] = None,
     open_world: Optional[bool] = None,
+    input_schema: Optional[Json] = None,
 ) -> Callable[[F], F]: ...
 def tool(
     function: Optional[F] = None,
@@ -147,6 +199,7 @@ def tool(
     destructive: Optional[bool] = None,
     idempotent: Optional[bool] = None,
     open_world: Optional[bool] = None,
+    input_schema: Optional[Json] = None,
 ) -> Any:
     """Makes a function an MCP tool.
 
@@ -156,8 +209,11 @@ def tool(
     ``list``, ``int``, …; not ``str``, images, or anything ``Optional``), and
     dcclink checks every result against it. ``read_only``, ``destructive``,
     ``idempotent`` and ``open_world`` are MCP's hints for the client (say
-    what you know; leave out what you do not). The function itself is
-    returned unchanged.
+    what you know; leave out what you do not). ``input_schema`` replaces
+    the schema the hints give with one of your own (any JSON Schema
+    2020-12 object schema: ``$defs``, ``$ref``, nested objects); the server
+    validates each call against it, and the function gets the JSON values
+    as they are. The function itself is returned unchanged.
 
     ```python
     @dcclink.tool
@@ -174,7 +230,9 @@ def tool(
     hints = {key: value for key, value in given.items() if value is not None}
 
     def register(f: F) -> F:
-        definition = ToolDef.from_function(f, name, description, timeout, title, hints)
+        definition = ToolDef.from_function(
+            f, name, description, timeout, title, hints, input_schema
+        )
         registry.add(definition.name, definition)
         return f
 

@@ -134,6 +134,38 @@ def test_var_args_are_refused() -> None:
         ToolDef.from_function(tool)
 
 
+SHOT_FORM = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "$defs": {"range": {"type": "object", "properties": {"first": {"type": "integer"}}}},
+    "properties": {"shot": {"type": "string"}, "frames": {"$ref": "#/$defs/range"}},
+    "required": ["shot"],
+    "additionalProperties": False,
+}
+
+
+def test_an_explicit_input_schema_replaces_the_hints_when_it_fits() -> None:
+    def tool(shot: str, ctx: dcclink.Context, frames: Optional[dict] = None) -> None:
+        """Doc."""
+
+    assert ToolDef.from_function(tool, input_schema=SHOT_FORM).schema == SHOT_FORM
+    assert ToolDef.from_function(tool, input_schema=SHOT_FORM).context_param == "ctx"
+
+    def fewer(shot: str) -> None:
+        """No frames parameter."""
+
+    with pytest.raises(SchemaError, match="frames are not parameters of the function"):
+        ToolDef.from_function(fewer, input_schema=SHOT_FORM)
+
+    def more(shot: str, take: int) -> None:
+        """A parameter the schema does not require."""
+
+    with pytest.raises(SchemaError, match="take have no default, so the schema must list them"):
+        ToolDef.from_function(more, input_schema={**SHOT_FORM, "properties": {"shot": {}}})
+    with pytest.raises(SchemaError, match='"type": "object"'):
+        ToolDef.from_function(fewer, input_schema={"type": "string"})
+
+
 def test_the_decorator_returns_the_function_unchanged() -> None:
     def plain(a: int) -> int:
         return a * 2

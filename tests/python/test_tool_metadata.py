@@ -34,6 +34,22 @@ def frame_count() -> int:
     return 240
 
 
+PLACE = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "$defs": {"place": {"type": "object", "properties": {"city": {"type": "string"}}}},
+    "properties": {"home": {"$ref": "#/$defs/place"}},
+    "required": ["home"],
+    "additionalProperties": False,
+}
+
+
+@dcclink.tool(input_schema=PLACE)
+def where_home(home: dict[str, str]) -> str:
+    """Says the city."""
+    return home.get("city", "?")
+
+
 @pytest.fixture
 def host() -> Iterator[dcclink.ServerInfo]:
     info = dcclink.start()
@@ -105,3 +121,18 @@ def test_long_lists_come_in_pages(tmp_path: Path) -> None:
     assert len(found[0]) == 100, "a page holds at most 100"
     assert len(found) >= 2 and len(names) == len(set(names))
     assert {f"bulk_{i:03}" for i in range(150)} <= set(names), "every tool, once"
+
+
+def test_an_explicit_input_schema_is_listed_as_given_and_enforced(
+    host: dcclink.ServerInfo,
+) -> None:
+    async def body(session: ClientSession) -> Any:
+        tools = {t.name: t for t in (await session.list_tools()).tools}
+        good = await session.call_tool("where_home", {"home": {"city": "Lyon"}})
+        bad = await session.call_tool("where_home", {"home": {"city": 7}})
+        return tools["where_home"], good, bad
+
+    tool, good, bad = with_client(host, body)
+    assert tool.input_schema == PLACE, "$schema, $defs and $ref reach the client"
+    assert good.content[0].text == "Lyon"
+    assert bad.is_error and "parameter 'home.city'" in bad.content[0].text
