@@ -48,6 +48,8 @@ pub enum LockLevel {
     Audit = 13,
     /// A session's subscribed resource URIs.
     Subscriptions = 14,
+    /// The calls waiting between rounds for their client's answer.
+    RoundTrips = 15,
 }
 
 #[cfg(debug_assertions)]

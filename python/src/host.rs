@@ -67,6 +67,7 @@ impl Host {
             audit: Default::default(),
             default_timeout: duration(timeout, "timeout")?,
             callbacks: Default::default(),
+            round_trips: Default::default(),
         });
         Ok(Self {
             shared,

@@ -16,7 +16,7 @@ use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::Sender;
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
@@ -25,7 +25,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::dispatch::{Ending, JobKind};
+use crate::dispatch::{Ending, Job, JobKind};
 
 /// Where the audit lines go; nowhere until [`AuditLog::open`].
 ///
@@ -161,6 +161,46 @@ impl AuditLog {
         if writer.try_send(text).is_err() {
             tracing::warn!("the audit log is behind; a line was dropped");
         }
+    }
+}
+
+/// A call's audit record, begun when the request arrives.
+pub struct Record {
+    client: String,
+    kind: JobKind,
+    name: String,
+    digest: String,
+    started: Instant,
+}
+
+impl Record {
+    /// The job's name: the tool, the URI, the prompt.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Begins the record of `job` with `arguments`, for `client`.
+    pub fn begin(client: String, job: &Job, arguments: &JsonObject) -> Self {
+        Self {
+            client,
+            kind: job.kind,
+            name: job.name.clone(),
+            digest: digest(arguments),
+            started: Instant::now(),
+        }
+    }
+
+    /// Ends the record: writes it to `log`, with how the job ended.
+    pub fn end(self, log: &AuditLog, ending: Ending) {
+        let took = self.started.elapsed();
+        log.record(
+            &self.client,
+            self.kind,
+            &self.name,
+            self.digest,
+            ending,
+            took,
+        );
     }
 }
 

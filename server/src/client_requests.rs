@@ -4,14 +4,19 @@
 //!
 //! The tool waits on the main thread; the request goes out on the server's
 //! runtime, and the wait is bounded and ends when the call is cancelled.
+//! On MCP 2026-07-28 the same requests travel in rounds instead
+//! ([`crate::round_trips`]); the checks and the wait here serve both.
 // Sampling and roots are deprecated from protocol 2026-07-28 (SEP-2577), but
 // every client of the 2025 revisions still uses them.
 #![allow(deprecated)]
 
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 use dcclink_bridge::{ClientRequestError, ClientRequests};
-use rmcp::model::{CreateMessageRequestParams, ElicitRequestParams, ProtocolVersion};
+use rmcp::model::{
+    ClientCapabilities, CreateMessageRequestParams, ElicitRequestParams, ProtocolVersion,
+};
 use rmcp::service::{Peer, RoleServer, ServiceError};
 use serde_json::Value;
 
@@ -33,54 +38,66 @@ impl SessionRequests {
             runtime: tokio::runtime::Handle::current(),
         }
     }
+}
 
-    fn client_name(&self) -> String {
-        self.peer.peer_info().map_or_else(
-            || "the client".to_owned(),
-            |info| info.client_info.name.clone(),
-        )
-    }
-
-    /// Whether the client said it takes `method`.
-    fn check_capability(&self, method: &str) -> Result<(), ClientRequestError> {
-        let info = self.peer.peer_info();
-        if (info.as_ref())
-            .is_some_and(|info| info.protocol_version >= ProtocolVersion::V_2026_07_28)
-        {
-            // That revision replaced a server's requests during a call with
-            // InputRequiredResult, which dcclink does not send yet.
-            return Err(ClientRequestError::Unsupported(
-                "a client of MCP 2026-07-28 takes no requests from the server while a call runs"
-                    .to_owned(),
-            ));
+/// Whether a client with `capabilities` (none known: `None`), called
+/// `client`, takes `method`.
+pub fn check_capability(
+    capabilities: Option<&ClientCapabilities>,
+    client: &str,
+    method: &str,
+) -> Result<(), ClientRequestError> {
+    let (able, what) = match method {
+        "elicitation/create" => (
+            capabilities.is_some_and(|c| c.elicitation.is_some()),
+            "questions for the user (elicitation)",
+        ),
+        "sampling/createMessage" => (
+            capabilities.is_some_and(|c| c.sampling.is_some()),
+            "requests for its model (sampling)",
+        ),
+        "roots/list" => (
+            capabilities.is_some_and(|c| c.roots.is_some()),
+            "requests for its workspace folders (roots)",
+        ),
+        other => {
+            return Err(ClientRequestError::Unsupported(format!(
+                "dcclink cannot send {other} to a client"
+            )));
         }
-        let capabilities = info.map(|info| info.capabilities.clone());
-        let (able, what) = match method {
-            "elicitation/create" => (
-                capabilities.is_some_and(|c| c.elicitation.is_some()),
-                "questions for the user (elicitation)",
-            ),
-            "sampling/createMessage" => (
-                capabilities.is_some_and(|c| c.sampling.is_some()),
-                "requests for its model (sampling)",
-            ),
-            "roots/list" => (
-                capabilities.is_some_and(|c| c.roots.is_some()),
-                "requests for its workspace folders (roots)",
-            ),
-            other => {
-                return Err(ClientRequestError::Unsupported(format!(
-                    "dcclink cannot send {other} to a client"
-                )));
+    };
+    if able {
+        Ok(())
+    } else {
+        Err(ClientRequestError::Unsupported(format!(
+            "{client} does not take {what}"
+        )))
+    }
+}
+
+/// Waits for the client's answer on `answer`, at most `timeout`, checking
+/// `cancelled()` as it goes.
+pub fn wait_for_reply(
+    answer: &Receiver<Result<Value, String>>,
+    timeout: Duration,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Value, ClientRequestError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match answer.recv_timeout(CHECK_EVERY) {
+            Ok(result) => return result.map_err(ClientRequestError::Failed),
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(ClientRequestError::Failed(
+                    "the request to the client ended without an answer".into(),
+                ));
             }
-        };
-        if able {
-            Ok(())
-        } else {
-            Err(ClientRequestError::Unsupported(format!(
-                "{} does not take {what}",
-                self.client_name()
-            )))
+            Err(RecvTimeoutError::Timeout) if cancelled() => {
+                return Err(ClientRequestError::Cancelled);
+            }
+            Err(RecvTimeoutError::Timeout) if Instant::now() > deadline => {
+                return Err(ClientRequestError::TimedOut(timeout));
+            }
+            Err(RecvTimeoutError::Timeout) => {}
         }
     }
 }
@@ -114,28 +131,26 @@ impl ClientRequests for SessionRequests {
         timeout: Duration,
         cancelled: &dyn Fn() -> bool,
     ) -> Result<Value, ClientRequestError> {
-        self.check_capability(method)?;
+        let info = self.peer.peer_info();
+        if (info.as_ref())
+            .is_some_and(|info| info.protocol_version >= ProtocolVersion::V_2026_07_28)
+        {
+            // That revision's requests travel in rounds, which only a tool
+            // call, a resource read or a prompt can do.
+            return Err(ClientRequestError::Unsupported(
+                "on MCP 2026-07-28 only a tool, a resource or a prompt can ask the client".into(),
+            ));
+        }
+        let client = info
+            .as_ref()
+            .map_or("the client", |info| info.client_info.name.as_str());
+        check_capability(info.as_ref().map(|i| &i.capabilities), client, method)?;
         let (answer_tx, answer) = crossbeam_channel::bounded(1);
         let (peer, method) = (self.peer.clone(), method.to_owned());
         let task = self.runtime.spawn(async move {
             let _ = answer_tx.send(send(peer, method, params).await);
         });
-        let deadline = Instant::now() + timeout;
-        let outcome = loop {
-            match answer.recv_timeout(CHECK_EVERY) {
-                Ok(result) => break result.map_err(ClientRequestError::Failed),
-                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
-                    break Err(ClientRequestError::Failed("the server stopped".into()));
-                }
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) if cancelled() => {
-                    break Err(ClientRequestError::Cancelled);
-                }
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) if Instant::now() > deadline => {
-                    break Err(ClientRequestError::TimedOut(timeout));
-                }
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
-            }
-        };
+        let outcome = wait_for_reply(&answer, timeout, cancelled);
         task.abort(); // a request still in flight is dropped
         outcome
     }

@@ -1,5 +1,6 @@
-//! Running one `tools/call`: queue it on the bridge, forward its progress and
-//! logs while it runs, and answer within every bound.
+//! Running one job (a `tools/call`, a resource read, a prompt, a
+//! completion): queue it on the bridge, forward its progress and logs while
+//! it runs, and answer within every bound.
 //!
 //! The server task never touches Python and never blocks: it waits on
 //! oneshot channels, the client's cancellation and two timers (the queue
@@ -17,14 +18,15 @@ use dcclink_bridge::{
     Pending, ToolCall,
 };
 use rmcp::model::{
-    CallToolResult, ContentBlock, JsonObject, LoggingLevel, LoggingMessageNotificationParam,
-    ProgressNotificationParam, ProgressToken, ResourceContents,
+    CallToolResult, ClientCapabilities, ContentBlock, JsonObject, LoggingLevel,
+    LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken, ResourceContents,
 };
 use rmcp::service::{Peer, RoleServer};
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::client_requests::SessionRequests;
+use crate::round_trips::{Ask, RoundTrip};
 use crate::tools::{Block, ResourceBody, ToolHandler, ToolOutput};
 
 /// Where a call comes from and where its notifications go.
@@ -41,6 +43,10 @@ pub struct Caller {
     pub disconnected: CancellationToken,
     /// The least severe log level the client wants.
     pub min_log_level: dcclink_bridge::LogLevel,
+    /// On MCP 2026-07-28, what the client said it can answer: its tool's
+    /// questions then go out in an `InputRequiredResult`. `None` on the
+    /// 2025 revisions, where they are requests of their own.
+    pub round_trips: Option<ClientCapabilities>,
 }
 
 /// What a call runs on the host's main thread: a tool, or the reader of a
@@ -118,78 +124,163 @@ impl Job {
     }
 }
 
-/// Runs `job` with `arguments` on the host's main thread, in turn with every
-/// other call, and returns its output and how it ended; a call that is
-/// refused, cancelled or times out is a [`ToolOutput::Error`] that says what
-/// to do.
-pub async fn run(
-    bridge: &Arc<Bridge>,
-    job: Job,
-    arguments: JsonObject,
-    default_timeout: Duration,
-    caller: Caller,
-) -> (ToolOutput, Ending) {
-    let label = job.label();
-    let decorator = job.decorator();
-    let notify = Arc::new(Notify::new());
-    let outbox = {
-        let notify = notify.clone();
-        Outbox::new(move || notify.notify_one())
-    };
-    let info = CallInfo {
-        id: bridge.next_call_id(),
-        tool: job.name,
-        client: caller.label.clone(),
-        arguments: shorten(serde_json::to_string(&arguments).unwrap_or_default()),
-    };
-    let call = Arc::new(CallHandle::new(
-        info,
-        bridge.config().queue_timeout,
-        job.timeout.unwrap_or(default_timeout),
-        outbox,
-    ));
-    call.set_client(Arc::new(SessionRequests::new(caller.peer.clone())));
+/// A job queued on the bridge, from its submission to its answer.
+///
+/// A job is answered in one round, except on MCP 2026-07-28 when its tool
+/// asks the client something: [`Running::next`] then returns the question,
+/// and a later call of it, with the next round's caller, carries on where
+/// the wait stood (see [`crate::round_trips`]).
+pub struct Running {
+    bridge: Arc<Bridge>,
+    call: Arc<CallHandle>,
+    notify: Arc<Notify>,
+    /// Until the host starts the job.
+    started: Option<oneshot::Receiver<()>>,
+    done: oneshot::Receiver<ToolOutput>,
+    /// The tool's questions for the client, on MCP 2026-07-28.
+    asks: Option<mpsc::UnboundedReceiver<Ask>>,
+    label: String,
+    decorator: &'static str,
+}
 
-    let (started_tx, started_rx) = oneshot::channel::<()>();
-    let (done_tx, done_rx) = oneshot::channel::<ToolOutput>();
-    let run_bridge = bridge.clone();
-    let handler = job.handler;
-    let run = Box::new(move |call: &Arc<CallHandle>| {
-        let _ = started_tx.send(());
-        let ctx = CallContext::new(call.clone(), run_bridge);
-        let output = handler.call(arguments, &ctx);
-        let outcome = match output {
-            ToolOutput::Error { .. } => Outcome::Failed,
-            _ => Outcome::Done,
+/// Where a round of a job ended.
+pub enum Step {
+    /// The tool asks the client something, and waits for the answer.
+    Asked(Box<Ask>),
+    /// The job's output, and how it ended.
+    Done(ToolOutput, Ending),
+}
+
+impl Running {
+    /// Queues `job` with `arguments` on the host's main thread, in turn with
+    /// every other call. A job the host does not take is answered at once,
+    /// with an error that says why.
+    pub fn start(
+        bridge: &Arc<Bridge>,
+        job: Job,
+        arguments: JsonObject,
+        default_timeout: Duration,
+        caller: &Caller,
+    ) -> Result<Self, (ToolOutput, Ending)> {
+        let label = job.label();
+        let decorator = job.decorator();
+        let notify = Arc::new(Notify::new());
+        let outbox = {
+            let notify = notify.clone();
+            Outbox::new(move || notify.notify_one())
         };
-        let _ = done_tx.send(output);
-        outcome
-    });
-    if let Err(refused) = bridge.submit(Message::McpToolCall(ToolCall {
-        handle: call.clone(),
-        run,
-    })) {
-        let output = failure(format!("{label} was not run: {refused}"));
-        publish_result(bridge, &call, &output);
-        return (output, Ending::Refused);
+        let info = CallInfo {
+            id: bridge.next_call_id(),
+            tool: job.name,
+            client: caller.label.clone(),
+            arguments: shorten(serde_json::to_string(&arguments).unwrap_or_default()),
+        };
+        let call = Arc::new(CallHandle::new(
+            info,
+            bridge.config().queue_timeout,
+            job.timeout.unwrap_or(default_timeout),
+            outbox,
+        ));
+        let asks = match (&caller.round_trips, job.kind) {
+            (Some(capabilities), JobKind::Tool | JobKind::Resource | JobKind::Prompt) => {
+                let (asks_tx, asks) = mpsc::unbounded_channel();
+                let client = caller.label.clone();
+                call.set_client(Arc::new(RoundTrip::new(
+                    asks_tx,
+                    capabilities.clone(),
+                    client,
+                )));
+                Some(asks)
+            }
+            _ => {
+                call.set_client(Arc::new(SessionRequests::new(caller.peer.clone())));
+                None
+            }
+        };
+
+        let (started_tx, started_rx) = oneshot::channel::<()>();
+        let (done_tx, done_rx) = oneshot::channel::<ToolOutput>();
+        let run_bridge = bridge.clone();
+        let handler = job.handler;
+        let run = Box::new(move |call: &Arc<CallHandle>| {
+            let _ = started_tx.send(());
+            let ctx = CallContext::new(call.clone(), run_bridge);
+            let output = handler.call(arguments, &ctx);
+            let outcome = match output {
+                ToolOutput::Error { .. } => Outcome::Failed,
+                _ => Outcome::Done,
+            };
+            let _ = done_tx.send(output);
+            outcome
+        });
+        if let Err(refused) = bridge.submit(Message::McpToolCall(ToolCall {
+            handle: call.clone(),
+            run,
+        })) {
+            let output = failure(format!("{label} was not run: {refused}"));
+            publish_result(bridge, &call, &output);
+            return Err((output, Ending::Refused));
+        }
+        Ok(Self {
+            bridge: bridge.clone(),
+            call,
+            notify,
+            started: Some(started_rx),
+            done: done_rx,
+            asks,
+            label,
+            decorator,
+        })
     }
 
-    let answer = {
-        let wait = wait_for_answer(bridge, &call, started_rx, done_rx, &caller);
-        let forward = forward_notifications(&call, &notify, &caller);
-        tokio::pin!(wait);
-        tokio::select! {
-            biased;
-            answer = &mut wait => answer,
-            () = forward => Answer::Withdrawn,
+    /// Waits, for `caller`, until the job ends or its tool asks the client
+    /// something: forwards progress and logs meanwhile, and answers within
+    /// every bound (queue deadline, timeout, cancellation).
+    pub async fn next(&mut self, caller: &Caller) -> Step {
+        let answer = {
+            let wait = wait_for_answer(
+                &self.bridge,
+                &self.call,
+                &mut self.started,
+                &mut self.done,
+                &mut self.asks,
+                caller,
+            );
+            let forward = forward_notifications(&self.call, &self.notify, caller);
+            tokio::pin!(wait);
+            tokio::select! {
+                biased;
+                answer = &mut wait => answer,
+                () = forward => Answer::Withdrawn,
+            }
+        };
+        // The progress so far and the last logs go out before the answer.
+        send_pending(self.call.outbox().take(), caller).await;
+        if let Answer::Asked(ask) = answer {
+            return Step::Asked(ask);
         }
-    };
-    // The final progress value and the last logs go out before the answer.
-    send_pending(call.outbox().take(), &caller).await;
-    let ending = ending_of(&answer, &call);
-    let output = answer_output(answer, &call, bridge, &label, decorator);
-    publish_result(bridge, &call, &output);
-    (output, ending)
+        let ending = ending_of(&answer, &self.call);
+        let output = answer_output(
+            answer,
+            &self.call,
+            &self.bridge,
+            &self.label,
+            self.decorator,
+        );
+        publish_result(&self.bridge, &self.call, &output);
+        Step::Done(output, ending)
+    }
+
+    /// Gives up on a job whose client never came back for its answer: the
+    /// tool is told to stop (`ctx.cancelled`).
+    pub fn abandon(self) {
+        self.bridge.cancel(&self.call, CancelReason::Disconnected);
+        let output = failure(format!(
+            "{} was stopped: its client never came back with the answer the tool asked for",
+            self.label
+        ));
+        publish_result(&self.bridge, &self.call, &output);
+    }
 }
 
 fn ending_of(answer: &Answer, call: &CallHandle) -> Ending {
@@ -198,7 +289,9 @@ fn ending_of(answer: &Answer, call: &CallHandle) -> Ending {
             Ending::TimedOut
         }
         (_, Some(CancelReason::ShuttingDown)) if call.started_at().is_none() => Ending::Refused,
-        (Answer::Withdrawn, _) | (_, Some(CancelReason::Panel)) => Ending::Cancelled,
+        (Answer::Withdrawn | Answer::Asked(_), _) | (_, Some(CancelReason::Panel)) => {
+            Ending::Cancelled
+        }
         (Answer::Output(ToolOutput::Error { .. }), Some(_)) => Ending::Cancelled,
         (Answer::Output(ToolOutput::Error { .. }), None) => Ending::Failed,
         (Answer::Output(_), _) => Ending::Ok,
@@ -278,7 +371,7 @@ fn answer_output(
             failure(cancelled_message(call, bridge, label))
         }
         Answer::Output(output) => output,
-        Answer::Withdrawn => failure(cancelled_message(call, bridge, label)),
+        Answer::Withdrawn | Answer::Asked(_) => failure(cancelled_message(call, bridge, label)),
         Answer::TimedOut => failure(format!(
             "{label} timed out after {} and was asked to stop (ctx.cancelled is now true). \
              The host's main thread stays busy until it returns. Make it check \
@@ -292,43 +385,48 @@ enum Answer {
     Output(ToolOutput),
     Withdrawn,
     TimedOut,
+    Asked(Box<Ask>),
 }
 
 async fn wait_for_answer(
     bridge: &Bridge,
     call: &CallHandle,
-    started: oneshot::Receiver<()>,
-    done: oneshot::Receiver<ToolOutput>,
+    started: &mut Option<oneshot::Receiver<()>>,
+    done: &mut oneshot::Receiver<ToolOutput>,
+    asks: &mut Option<mpsc::UnboundedReceiver<Ask>>,
     caller: &Caller,
 ) -> Answer {
-    tokio::pin!(done);
-    let queue_deadline = tokio::time::Instant::from_std(call.expires_at());
-    // While queued: it starts, or it is withdrawn, cancelled or expires.
-    let started = tokio::select! {
-        biased;
-        started = started => started.is_ok(),
-        reason = cancellation(caller) => {
-            bridge.cancel(call, reason);
+    if let Some(starting) = started.as_mut() {
+        let queue_deadline = tokio::time::Instant::from_std(call.expires_at());
+        // While queued: it starts, or it is withdrawn, cancelled or expires.
+        let started_now = tokio::select! {
+            biased;
+            started = starting => started.is_ok(),
+            reason = cancellation(caller) => {
+                bridge.cancel(call, reason);
+                return Answer::Withdrawn;
+            }
+            () = tokio::time::sleep_until(queue_deadline) => {
+                !bridge.cancel(call, CancelReason::Expired)
+            }
+        };
+        if !started_now {
             return Answer::Withdrawn;
         }
-        () = tokio::time::sleep_until(queue_deadline) => {
-            !bridge.cancel(call, CancelReason::Expired)
-        }
-    };
-    if !started {
-        return Answer::Withdrawn;
+        *started = None;
     }
     // While running: it returns, or is cancelled, or runs past its timeout.
     let started_at = call.started_at().unwrap_or_else(std::time::Instant::now);
     let deadline = tokio::time::Instant::from_std(started_at + call.timeout());
     tokio::select! {
         biased;
-        output = &mut done => match output {
+        output = done => match output {
             Ok(output) => Answer::Output(output),
             Err(_) => Answer::Output(failure(
                 "the call ended without an answer (the host dropped it)".into(),
             )),
         },
+        Some(ask) = next_ask(asks) => Answer::Asked(Box::new(ask)),
         reason = cancellation(caller) => {
             bridge.cancel(call, reason);
             Answer::Withdrawn
@@ -337,6 +435,14 @@ async fn wait_for_answer(
             bridge.cancel(call, CancelReason::TimedOut);
             Answer::TimedOut
         }
+    }
+}
+
+/// The tool's next question for the client; never, when it cannot ask.
+async fn next_ask(asks: &mut Option<mpsc::UnboundedReceiver<Ask>>) -> Option<Ask> {
+    match asks {
+        Some(asks) => asks.recv().await,
+        None => std::future::pending().await,
     }
 }
 

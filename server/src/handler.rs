@@ -9,7 +9,7 @@ use std::convert::identity;
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use dcclink_bridge::{Bridge, EventKind, LogLevel};
@@ -18,22 +18,23 @@ use rmcp::ServerHandler;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
     GetPromptRequestParams, GetPromptResponse, GetPromptResult, Implementation,
-    InitializeRequestParams, InitializeResult, JsonObject, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    ResourceUpdatedNotificationParam, ServerCapabilities, ServerConfig, SetLevelRequestParams,
-    SubscribeRequestParams, UnsubscribeRequestParams,
+    InitializeRequestParams, InitializeResult, InputRequiredResult, InputResponses, JsonObject,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    LoggingLevel, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, ResourceUpdatedNotificationParam, ServerCapabilities,
+    ServerConfig, SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext, RoleServer};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use crate::audit::{self, AuditLog};
+use crate::audit::{AuditLog, Record};
 use crate::completions::{self, Completions, Target};
-use crate::dispatch::{self, Caller, Ending, Job, JobKind};
+use crate::dispatch::{self, Caller, Ending, Job, Running, Step};
 use crate::pagination;
 use crate::prompts::PromptRegistry;
 use crate::resources::Resources;
+use crate::round_trips::RoundTrips;
 use crate::tools::{Registry, ToolOutput};
 
 /// What every session shares: the bridge to the host and the tools.
@@ -54,6 +55,9 @@ pub struct Shared {
     pub callbacks: Arc<crate::panel::Callbacks>,
     /// Where every call is recorded.
     pub audit: AuditLog,
+    /// The calls waiting between rounds for their client's answer (MCP
+    /// 2026-07-28).
+    pub round_trips: Arc<RoundTrips>,
 }
 
 const LEVELS: [LogLevel; 8] = [
@@ -142,7 +146,13 @@ impl DccServer {
 
     /// Who sent the request in `context`, and where its notifications go.
     fn caller(&self, context: RequestContext<RoleServer>) -> Caller {
+        let revision = (context.meta.protocol_version())
+            .or_else(|| context.peer.peer_info().map(|i| i.protocol_version.clone()));
+        let round_trips = revision
+            .filter(|revision| *revision >= ProtocolVersion::V_2026_07_28)
+            .map(|_| context.meta.client_capabilities().unwrap_or_default());
         Caller {
+            round_trips,
             label: self.client_label(&context),
             progress_token: context.meta.get_progress_token(),
             peer: context.peer,
@@ -154,40 +164,96 @@ impl DccServer {
 
     /// The client's name and transport, for the panel and the audit log.
     fn client_label(&self, context: &RequestContext<RoleServer>) -> String {
-        let client = context
-            .peer
-            .peer_info()
-            .map_or_else(|| "client".to_owned(), |info| info.client_info.name.clone());
+        // On MCP 2026-07-28 the client names itself in each request.
+        let client = (context.meta.client_info().map(|info| info.name))
+            .or_else(|| context.peer.peer_info().map(|i| i.client_info.name.clone()))
+            .unwrap_or_else(|| "client".to_owned());
         format!("{client} ({})", self.transport)
     }
 
     /// Runs `job` for the client in `context` and records it in the audit
     /// log. `check` may turn the output into an error first (a tool's
     /// output schema), and the record says so.
+    ///
+    /// On MCP 2026-07-28 a tool that asks its client something ends the
+    /// round with an `InputRequiredResult`; `retry` (the client's
+    /// `requestState` and answers) then resumes that call instead of
+    /// starting one.
     async fn run_recorded(
         &self,
         job: Job,
         arguments: JsonObject,
+        retry: Retry,
         context: RequestContext<RoleServer>,
         check: impl FnOnce(ToolOutput) -> ToolOutput,
-    ) -> ToolOutput {
+    ) -> Result<Reply, McpError> {
         let caller = self.caller(context);
-        let record = Record::begin(caller.label.clone(), &job, &arguments);
-        let bridge = &self.shared.bridge;
-        let (output, ending) =
-            dispatch::run(bridge, job, arguments, self.shared.default_timeout, caller).await;
+        let shared = &self.shared;
+        let (mut running, record) = match retry.request_state {
+            Some(handle) => shared
+                .round_trips
+                .resume(&handle, &job.name, retry.input_responses)?,
+            None => {
+                let record = Record::begin(caller.label.clone(), &job, &arguments);
+                let timeout = shared.default_timeout;
+                match Running::start(&shared.bridge, job, arguments, timeout, &caller) {
+                    Ok(running) => (running, record),
+                    Err((output, ending)) => {
+                        record.end(&shared.audit, ending);
+                        return Ok(Reply::Output(output));
+                    }
+                }
+            }
+        };
+        let (output, ending) = match running.next(&caller).await {
+            Step::Done(output, ending) => (output, ending),
+            Step::Asked(ask) => {
+                let audited = shared.clone();
+                let end = move |record: Record, ending| record.end(&audited.audit, ending);
+                let asked = shared.round_trips.suspend(running, record, *ask, end);
+                return Ok(Reply::InputRequired(asked));
+            }
+        };
         let output = check(output);
         let failed = matches!(output, ToolOutput::Error { .. });
         record.end(
-            &self.shared.audit,
+            &shared.audit,
             if failed && ending == Ending::Ok {
                 Ending::Failed
             } else {
                 ending
             },
         );
-        output
+        Ok(Reply::Output(output))
     }
+}
+
+/// What one round of a job answers: its output, or (MCP 2026-07-28) the
+/// question its tool asks the client first.
+enum Reply {
+    Output(ToolOutput),
+    InputRequired(InputRequiredResult),
+}
+
+impl Reply {
+    /// The output of a job that cannot ask its client (a completion).
+    fn output(self) -> Result<ToolOutput, McpError> {
+        match self {
+            Self::Output(output) => Ok(output),
+            Self::InputRequired(_) => Err(McpError::internal_error(
+                "a completion cannot ask the client anything",
+                None,
+            )),
+        }
+    }
+}
+
+/// A request's MRTR fields: on the client's retry, the call it resumes and
+/// the answers it brings.
+#[derive(Default)]
+struct Retry {
+    request_state: Option<String>,
+    input_responses: Option<InputResponses>,
 }
 
 impl ServerHandler for DccServer {
@@ -282,12 +348,18 @@ impl ServerHandler for DccServer {
             record.end(&self.shared.audit, Ending::Failed);
             return Ok(dispatch::error_result(problem).into());
         }
-        let output = self
-            .run_recorded(tool.job(), arguments, context, |output| {
-                tool.checked(output)
-            })
-            .await;
-        Ok(dispatch::tool_result(output).into())
+        let retry = Retry {
+            request_state: request.request_state,
+            input_responses: request.input_responses,
+        };
+        let checked = |output| tool.checked(output);
+        match self
+            .run_recorded(tool.job(), arguments, retry, context, checked)
+            .await?
+        {
+            Reply::Output(output) => Ok(dispatch::tool_result(output).into()),
+            Reply::InputRequired(asked) => Ok(asked.into()),
+        }
     }
 
     async fn complete(
@@ -305,7 +377,9 @@ impl ServerHandler for DccServer {
             .unwrap_or_default();
         let arguments =
             completions::arguments(&request.argument.value, given.into_iter().collect());
-        let output = self.run_recorded(job, arguments, context, identity).await;
+        let retry = Retry::default();
+        let reply = self.run_recorded(job, arguments, retry, context, identity);
+        let output = reply.await?.output()?;
         Ok(CompleteResult::new(completions::completion(output)?))
     }
 
@@ -337,13 +411,19 @@ impl ServerHandler for DccServer {
         };
         let arguments = request.arguments.unwrap_or_default();
         prompt.check(&arguments)?;
-        let output = self
-            .run_recorded(prompt.job(), arguments, context, identity)
-            .await;
-        let messages = prompt.messages(output)?;
-        Ok(GetPromptResult::new(messages)
-            .with_description(prompt.description())
-            .into())
+        let retry = Retry {
+            request_state: request.request_state,
+            input_responses: request.input_responses,
+        };
+        match self
+            .run_recorded(prompt.job(), arguments, retry, context, identity)
+            .await?
+        {
+            Reply::Output(output) => Ok(GetPromptResult::new(prompt.messages(output)?)
+                .with_description(prompt.description())
+                .into()),
+            Reply::InputRequired(asked) => Ok(asked.into()),
+        }
     }
 
     async fn list_resources(
@@ -401,11 +481,20 @@ impl ServerHandler for DccServer {
                 Some(serde_json::json!({ "uri": uri })),
             ));
         };
-        let output = self
-            .run_recorded(resource.job(&uri), arguments, context, identity)
-            .await;
-        let contents = resource.contents(&uri, output)?;
-        Ok(ReadResourceResult::new(vec![contents]).into())
+        let retry = Retry {
+            request_state: request.request_state,
+            input_responses: request.input_responses,
+        };
+        match self
+            .run_recorded(resource.job(&uri), arguments, retry, context, identity)
+            .await?
+        {
+            Reply::Output(output) => {
+                let contents = resource.contents(&uri, output)?;
+                Ok(ReadResourceResult::new(vec![contents]).into())
+            }
+            Reply::InputRequired(asked) => Ok(asked.into()),
+        }
     }
 
     async fn set_level(
@@ -470,38 +559,5 @@ async fn watch_lists(
         if sent.is_err() {
             return; // the client is gone
         }
-    }
-}
-
-/// A call's audit record, begun when the request arrives.
-struct Record {
-    client: String,
-    kind: JobKind,
-    name: String,
-    digest: String,
-    started: Instant,
-}
-
-impl Record {
-    fn begin(client: String, job: &Job, arguments: &JsonObject) -> Self {
-        Self {
-            client,
-            kind: job.kind,
-            name: job.name.clone(),
-            digest: audit::digest(arguments),
-            started: Instant::now(),
-        }
-    }
-
-    fn end(self, log: &AuditLog, ending: Ending) {
-        let took = self.started.elapsed();
-        log.record(
-            &self.client,
-            self.kind,
-            &self.name,
-            self.digest,
-            ending,
-            took,
-        );
     }
 }

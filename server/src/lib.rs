@@ -25,6 +25,7 @@ pub mod panel;
 pub mod prompts;
 pub mod relay;
 pub mod resources;
+pub mod round_trips;
 pub mod runtime;
 pub mod stdio;
 pub mod tools;

@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 import pytest
 from conftest import DCCLINK, HttpServer, start_http
-from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 from test_client_requests import ROOTS, answer_the_form, answer_with_the_model, list_roots
 from test_sdk_e2e import exercise
 
@@ -216,3 +216,25 @@ async def test_one_call_goes_to_the_instance_its_argument_names(
     assert added.structured_content == {"result": 3}, "the argument never reaches the tool"
     assert unknown.is_error and "no running instance has the id" in unknown.content[0].text
     assert wrong.is_error and "must be an instance id" in wrong.content[0].text
+
+
+async def test_an_ide_on_2026_07_28_works_through_the_relay(
+    env: dict[str, str], instances: list[HttpServer]
+) -> None:
+    launch(instances, env)
+    seen: list[float] = []
+
+    async def on_progress(progress: float, total: Any, message: Any) -> None:
+        seen.append(progress)
+
+    params = StdioServerParameters(command=str(DCCLINK), args=["connect"], env=env)
+    with anyio.fail_after(60):
+        async with Client(params, mode="2026-07-28") as client:
+            counted = await client.call_tool("count", {"n": 3}, progress_callback=on_progress)
+            asked = await client.call_tool("pick_take", {"wait": 1})
+            revision = client.protocol_version
+    assert revision == "2026-07-28"
+    assert counted.structured_content == {"result": 3} and seen[-1] == 3
+    # The relay speaks 2025-11-25 to the instance, so a question cannot
+    # reach this IDE: the panel is asked instead (none is open here).
+    assert asked.is_error and "no dcclink panel is open" in asked.content[0].text

@@ -6,15 +6,20 @@ prompt."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx2
+import mcp.types as types
 import pytest
 from conftest import HttpServer, start_http
 from mcp import Client
+from mcp.shared.exceptions import MCPError
+from test_client_requests import ROOTS, answer_the_form, answer_with_the_model, list_roots
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +62,95 @@ def test_each_revision_serves_the_whole_surface(
     assert seen["added"] == {"result": 5} and seen["counted"] == {"result": 20}
     assert seen["progress"] and seen["progress"][-1] == 20
     assert seen["prompt"] == "Review the lighting of sh030."
+
+
+def test_on_2026_07_28_a_tool_asks_its_client_in_rounds(server: HttpServer) -> None:
+    # The client answers InputRequiredResults and retries with the answer;
+    # the call waits on the host between rounds and carries on.
+    url = f"{server.url}?token={server.token}"
+
+    async def run() -> list[Any]:
+        with anyio.fail_after(60):
+            async with Client(
+                url,
+                mode="2026-07-28",
+                elicitation_callback=answer_the_form,
+                sampling_callback=answer_with_the_model,
+                list_roots_callback=list_roots,
+            ) as client:
+                return [
+                    await client.call_tool("pick_take", {}),
+                    await client.call_tool("name_the_shot", {}),
+                    await client.call_tool("workspace", {}),
+                    await client.call_tool("pick_and_name", {}),
+                ]
+
+    picked, named, roots, both = anyio.run(run)
+    assert picked.structured_content == {"action": "accept", "content": {"take": 3}}
+    assert named.content[0].text == "Bridge Crossing"
+    assert roots.structured_content == ROOTS
+    assert both.structured_content == {"take": 3, "name": "Bridge Crossing"}, "two rounds"
+
+
+def test_a_round_trip_refuses_a_stale_or_foreign_request_state(server: HttpServer) -> None:
+    url = f"{server.url}?token={server.token}"
+
+    async def run() -> tuple[Any, Any]:
+        with anyio.fail_after(60):
+            async with Client(
+                url, mode="2026-07-28", elicitation_callback=answer_the_form
+            ) as client:
+                session = client.session
+                asked = await session.call_tool("pick_take", {}, allow_input_required=True)
+                assert isinstance(asked, types.InputRequiredResult)
+                state = asked.request_state
+                (key,) = asked.input_requests or {}
+                answer = {key: {"action": "accept", "content": {"take": 5, "camera": "persp"}}}
+                with pytest.raises(MCPError, match="belongs to 'pick_take', not 'add'"):
+                    await session.call_tool(
+                        "add", {"a": 1, "b": 2}, input_responses=answer, request_state=state
+                    )
+                done = await session.call_tool(
+                    "pick_take", {}, input_responses=answer, request_state=state
+                )
+                with pytest.raises(MCPError, match="names no call waiting for an answer"):
+                    await session.call_tool(
+                        "pick_take", {}, input_responses=answer, request_state=state
+                    )
+                return asked, done
+
+    asked, done = anyio.run(run)
+    assert "Which take" in str(asked.input_requests)
+    assert done.structured_content == {
+        "action": "accept",
+        "content": {"take": 5, "camera": "persp"},
+    }, "the foreign retry left the call waiting for its own"
+
+
+def test_a_call_whose_client_never_comes_back_is_stopped(server: HttpServer) -> None:
+    url = f"{server.url}?token={server.token}"
+    log = Path(os.environ["DCCLINK_RUNTIME_DIR"]) / "audit" / f"{server.instance}.jsonl"
+
+    async def run() -> None:
+        with anyio.fail_after(60):
+            async with Client(
+                url, mode="2026-07-28", elicitation_callback=answer_the_form
+            ) as client:
+                session = client.session
+                asked = await session.call_tool(
+                    "pick_take", {"wait": 0.2}, allow_input_required=True
+                )
+                assert isinstance(asked, types.InputRequiredResult)
+                # No retry: after the question's bound and a grace of 5 s the
+                # call is stopped, and its record ends.
+                while '"outcome":"cancelled"' not in (log.read_text() if log.exists() else ""):
+                    await anyio.sleep(0.1)
+                with pytest.raises(MCPError, match="names no call waiting"):
+                    await session.call_tool("pick_take", {}, request_state=asked.request_state)
+
+    anyio.run(run)
+    ended = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["outcome"] for e in ended if e["name"] == "pick_take"][-1] == "cancelled"
 
 
 def answer_from_the_panel(server: HttpServer, content: dict[str, Any]) -> threading.Thread:

@@ -71,6 +71,7 @@ impl TestHost {
             audit: Default::default(),
             default_timeout,
             callbacks: Default::default(),
+            round_trips: Default::default(),
         });
         Self {
             shared,

@@ -31,8 +31,8 @@ use rmcp::model::{
     ListPromptsResult, ListResourceTemplatesRequest, ListResourceTemplatesResult,
     ListResourcesRequest, ListResourcesResult, ListToolsRequest, ListToolsResult,
     PaginatedRequestParams, ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse,
-    ServerConfig, ServerResult, SetLevelRequest, SetLevelRequestParams, SubscribeRequest,
-    SubscribeRequestParams, Tool, UnsubscribeRequest, UnsubscribeRequestParams,
+    ResultType, ServerConfig, ServerResult, SetLevelRequest, SetLevelRequestParams,
+    SubscribeRequest, SubscribeRequestParams, Tool, UnsubscribeRequest, UnsubscribeRequestParams,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, RoleServer, ServiceError};
 
@@ -226,6 +226,9 @@ impl Relay {
         context: &RequestContext<RoleServer>,
     ) -> Result<ServerResult, McpError> {
         let unavailable = |why: String| McpError::internal_error(why, None);
+        // An IDE on MCP 2026-07-28 sends no initialize: its first request
+        // says where its notifications go.
+        let _ = self.inner.downstream.ide.set(context.peer.clone());
         let mut link = self.link_to(id).await.map_err(unavailable)?;
         let handle = match link
             .peer()
@@ -259,7 +262,7 @@ impl Relay {
         };
         self.inner.downstream.forget_progress(&ours);
         match answer {
-            Ok(Ok(result)) => Ok(result),
+            Ok(Ok(result)) => Ok(complete(result)),
             Ok(Err(ServiceError::McpError(error))) => Err(error),
             Ok(Err(ServiceError::Cancelled { .. })) => Err(McpError::internal_error(
                 "cancelled by the IDE".to_owned(),
@@ -371,6 +374,25 @@ fn take_instance_argument(request: &mut CallToolRequestParams) -> Result<Option<
              (dcclink_status lists them), not {other}"
         )),
     }
+}
+
+/// `result` marked `"resultType": "complete"` where the instance's 2025
+/// session left the mark out: an IDE on MCP 2026-07-28 needs it (rmcp takes
+/// it off again for an IDE on the 2025 revisions).
+fn complete(mut result: ServerResult) -> ServerResult {
+    let result_type = match &mut result {
+        ServerResult::CallToolResult(r) => &mut r.result_type,
+        ServerResult::CompleteResult(r) => &mut r.result_type,
+        ServerResult::GetPromptResult(r) => &mut r.result_type,
+        ServerResult::ListPromptsResult(r) => &mut r.result_type,
+        ServerResult::ListResourcesResult(r) => &mut r.result_type,
+        ServerResult::ListResourceTemplatesResult(r) => &mut r.result_type,
+        ServerResult::ListToolsResult(r) => &mut r.result_type,
+        ServerResult::ReadResourceResult(r) => &mut r.result_type,
+        _ => return result,
+    };
+    result_type.get_or_insert(ResultType::COMPLETE);
+    result
 }
 
 fn unexpected(result: ServerResult) -> McpError {
