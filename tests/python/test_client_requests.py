@@ -43,6 +43,21 @@ async def list_roots(context: Any) -> types.ListRootsResult:
 
 
 ROOTS = {"result": [{"uri": "file:///projects/dragon", "name": "dragon"}]}
+#: A client session's options that make it answer all three kinds of request.
+ANSWERING: dict[str, Any] = {
+    "elicitation_callback": answer_the_form,
+    "sampling_callback": answer_with_the_model,
+    "list_roots_callback": list_roots,
+}
+
+
+async def ask_all_three(session: Any) -> tuple[Any, Any, Any]:
+    """Calls the fixture's tools that ask, sample and list roots, through a
+    ``ClientSession`` or a ``Client``."""
+    picked = await session.call_tool("pick_take", {})
+    named = await session.call_tool("name_the_shot", {})
+    roots = await session.call_tool("workspace", {})
+    return picked, named, roots
 
 
 async def test_the_tool_gets_the_users_answer_the_models_and_the_roots(
@@ -50,16 +65,8 @@ async def test_the_tool_gets_the_users_answer_the_models_and_the_roots(
 ) -> None:
     ASKED.clear()
     with anyio.fail_after(60):
-        async with sdk_session(
-            http_server.url,
-            http_server.token,
-            elicitation_callback=answer_the_form,
-            sampling_callback=answer_with_the_model,
-            list_roots_callback=list_roots,
-        ) as session:
-            picked = await session.call_tool("pick_take", {})
-            named = await session.call_tool("name_the_shot", {})
-            roots = await session.call_tool("workspace", {})
+        async with sdk_session(http_server.url, http_server.token, **ANSWERING) as session:
+            picked, named, roots = await ask_all_three(session)
     assert picked.structured_content == {"action": "accept", "content": {"take": 3}}
     (asked,) = ASKED
     assert asked.message == "Which take of sh010 should I keep?"

@@ -14,7 +14,7 @@ import anyio
 import pytest
 from conftest import DCCLINK, HttpServer, start_http
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client
-from test_client_requests import ROOTS, answer_the_form, answer_with_the_model, list_roots
+from test_client_requests import ANSWERING, ROOTS, ask_all_three
 from test_sdk_e2e import exercise
 
 pytestmark = pytest.mark.anyio
@@ -65,6 +65,23 @@ async def relay(env: dict[str, str], *choice: str, **options: Any) -> AsyncItera
             yield session
 
 
+class ToolListChanges:
+    """Sees the IDE's ``tools/list_changed`` notifications (pass ``seen``
+    as the session's message handler); ``next()`` waits for the next one."""
+
+    def __init__(self) -> None:
+        self.changed = anyio.Event()
+
+    async def seen(self, message: Any) -> None:
+        if getattr(message, "method", "") == "notifications/tools/list_changed":
+            self.changed.set()
+
+    async def next(self) -> None:
+        with anyio.fail_after(10):
+            await self.changed.wait()
+        self.changed = anyio.Event()
+
+
 async def test_with_no_instance_the_ide_is_told_what_to_open(env: dict[str, str]) -> None:
     async with relay(env, "--dcc", "blender") as session:
         (status,) = (await session.list_tools()).tools
@@ -89,23 +106,15 @@ async def test_tools_progress_and_cancel_cross_the_relay(
 async def test_the_relay_reconnects_when_the_dcc_restarts(
     env: dict[str, str], instances: list[HttpServer]
 ) -> None:
-    changed = anyio.Event()
-
-    async def on_message(message: Any) -> None:
-        if getattr(message, "method", "") == "notifications/tools/list_changed":
-            changed.set()
-
+    changes = ToolListChanges()
     first = launch(instances, env)
-    async with relay(env, "--dcc", "standalone", message_handler=on_message) as session:
+    async with relay(env, "--dcc", "standalone", message_handler=changes.seen) as session:
         before = await session.call_tool("add", {"a": 1, "b": 2})
         stop(first)
-        with anyio.fail_after(10):
-            await changed.wait()
+        await changes.next()
         gone = await session.call_tool("add", {"a": 1, "b": 2})
-        changed = anyio.Event()
         launch(instances, env)
-        with anyio.fail_after(10):
-            await changed.wait()
+        await changes.next()
         after = await session.call_tool("add", {"a": 2, "b": 3})
     assert before.structured_content == {"result": 3}
     assert gone.is_error and "no standalone instance is running" in gone.content[0].text
@@ -159,17 +168,8 @@ async def test_the_instances_questions_reach_the_ide_through_the_relay(
     env: dict[str, str], instances: list[HttpServer]
 ) -> None:
     server = launch(instances, env, log="info")
-    async with relay(
-        env,
-        "--instance",
-        server.instance,
-        elicitation_callback=answer_the_form,
-        sampling_callback=answer_with_the_model,
-        list_roots_callback=list_roots,
-    ) as session:
-        picked = await session.call_tool("pick_take", {})
-        named = await session.call_tool("name_the_shot", {})
-        roots = await session.call_tool("workspace", {})
+    async with relay(env, "--instance", server.instance, **ANSWERING) as session:
+        picked, named, roots = await ask_all_three(session)
         await session.send_roots_list_changed()
         with anyio.fail_after(10):
             told = await anyio.to_thread.run_sync(
@@ -190,18 +190,12 @@ def said(server: HttpServer, text: str) -> bool:
 async def test_one_call_goes_to_the_instance_its_argument_names(
     env: dict[str, str], instances: list[HttpServer]
 ) -> None:
-    changed = anyio.Event()
-
-    async def on_message(message: Any) -> None:
-        if getattr(message, "method", "") == "notifications/tools/list_changed":
-            changed.set()
-
+    changes = ToolListChanges()
     one = launch(instances, env)
-    async with relay(env, "--instance", one.instance, message_handler=on_message) as session:
+    async with relay(env, "--instance", one.instance, message_handler=changes.seen) as session:
         alone = (await session.list_tools()).tools
         two = launch(instances, env)
-        with anyio.fail_after(10):
-            await changed.wait()
+        await changes.next()
         tools = {tool.name: tool for tool in (await session.list_tools()).tools}
         there = await session.call_tool("where", {"dcclink_instance": two.instance})
         here = await session.call_tool("where", {})

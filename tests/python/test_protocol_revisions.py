@@ -19,7 +19,7 @@ import pytest
 from conftest import HttpServer, start_http
 from mcp import Client
 from mcp.shared.exceptions import MCPError
-from test_client_requests import ROOTS, answer_the_form, answer_with_the_model, list_roots
+from test_client_requests import ANSWERING, ROOTS, answer_the_form, ask_all_three
 
 
 @pytest.fixture(scope="module")
@@ -71,19 +71,8 @@ def test_on_2026_07_28_a_tool_asks_its_client_in_rounds(server: HttpServer) -> N
 
     async def run() -> list[Any]:
         with anyio.fail_after(60):
-            async with Client(
-                url,
-                mode="2026-07-28",
-                elicitation_callback=answer_the_form,
-                sampling_callback=answer_with_the_model,
-                list_roots_callback=list_roots,
-            ) as client:
-                return [
-                    await client.call_tool("pick_take", {}),
-                    await client.call_tool("name_the_shot", {}),
-                    await client.call_tool("workspace", {}),
-                    await client.call_tool("pick_and_name", {}),
-                ]
+            async with Client(url, mode="2026-07-28", **ANSWERING) as client:
+                return [*await ask_all_three(client), await client.call_tool("pick_and_name", {})]
 
     picked, named, roots, both = anyio.run(run)
     assert picked.structured_content == {"action": "accept", "content": {"take": 3}}
