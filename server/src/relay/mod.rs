@@ -59,14 +59,10 @@ pub struct Choice {
 }
 
 impl Choice {
-    /// The instance chosen among those running now, or why there is none.
-    fn pick(&self) -> Result<Instance, String> {
-        instances::select(
-            &instances::running(),
-            self.instance.as_deref(),
-            self.dcc.as_deref(),
-        )
-        .map_err(|error| error.to_string())
+    /// The instance chosen among `running`, or why there is none.
+    fn pick(&self, running: &[Instance]) -> Result<Instance, String> {
+        instances::select(running, self.instance.as_deref(), self.dcc.as_deref())
+            .map_err(|error| error.to_string())
     }
 }
 
@@ -162,8 +158,13 @@ impl Relay {
 
     /// The chosen instance among those running now, or why there is none.
     fn pick(&self) -> Result<Instance, String> {
+        self.pick_among(&instances::running())
+    }
+
+    /// The chosen instance among `running`, or why there is none.
+    fn pick_among(&self, running: &[Instance]) -> Result<Instance, String> {
         let choice = self.inner.choice.lock().clone();
-        choice.pick()
+        choice.pick(running)
     }
 
     /// `dcclink_status`: where the relay is connected; with `instance`,
@@ -290,12 +291,14 @@ impl Relay {
     /// one stops, because the tools then gain or lose
     /// [`INSTANCE_ARGUMENT`].
     async fn watch_registry(self) {
-        let mut was = self.pick().ok().map(|i| i.id);
-        let mut several = instances::running().len() > 1;
+        let running = instances::running();
+        let mut was = self.pick_among(&running).ok().map(|i| i.id);
+        let mut several = running.len() > 1;
         loop {
             tokio::time::sleep(WATCH_EVERY).await;
-            let now = self.pick().ok().map(|i| i.id);
-            let several_now = instances::running().len() > 1;
+            let running = instances::running(); // read once a pass
+            let now = self.pick_among(&running).ok().map(|i| i.id);
+            let several_now = running.len() > 1;
             let chosen_changed = now != was;
             if !chosen_changed && several_now == several {
                 continue;
