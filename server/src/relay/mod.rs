@@ -212,25 +212,26 @@ impl Relay {
         request: ClientRequest,
         context: &RequestContext<RoleServer>,
     ) -> Result<ServerResult, McpError> {
-        self.forward_to(None, request, context).await
+        let link = self.link().await.map_err(unavailable)?;
+        self.forward_on(link, None, request, context).await
     }
 
-    /// Sends `request` to the instance `id` (the chosen one for `None`) and
-    /// waits for its answer, passing progress on and the IDE's
+    /// Sends `request` on `link`, to the instance `id` (the chosen one for
+    /// `None`), and waits for its answer, passing progress on and the IDE's
     /// cancellation back. A request that could not be sent is sent once
     /// more on a fresh link (the DCC may have restarted); one that was sent
     /// is never sent twice.
-    async fn forward_to(
+    async fn forward_on(
         &self,
+        mut link: Arc<Link>,
         id: Option<&str>,
         request: ClientRequest,
         context: &RequestContext<RoleServer>,
     ) -> Result<ServerResult, McpError> {
-        let unavailable = |why: String| McpError::internal_error(why, None);
         // An IDE on MCP 2026-07-28 sends no initialize: its first request
         // says where its notifications go.
-        let _ = self.inner.downstream.ide.set(context.peer.clone());
-        let mut link = self.link_to(id).await.map_err(unavailable)?;
+        let downstream = &self.inner.downstream;
+        downstream.ide.get_or_init(|| context.peer.clone());
         let handle = match link
             .peer()
             .send_request_with_option(request.clone(), PeerRequestOptions::no_options())
@@ -248,7 +249,7 @@ impl Relay {
         };
         let ours = handle.progress_token.clone();
         if let Some(theirs) = context.meta.get_progress_token() {
-            self.inner.downstream.route_progress(ours.clone(), theirs);
+            downstream.route_progress(ours.clone(), theirs);
         }
         let (id, peer) = (handle.id.clone(), handle.peer.clone());
         let answer = tokio::select! {
@@ -261,7 +262,7 @@ impl Relay {
                 Ok(Err(ServiceError::Cancelled { reason: Some("cancelled by the IDE".into()) }))
             }
         };
-        self.inner.downstream.forget_progress(&ours);
+        downstream.forget_progress(&ours);
         match answer {
             Ok(Ok(result)) => Ok(complete(result)),
             Ok(Err(ServiceError::McpError(error))) => Err(error),
@@ -339,6 +340,11 @@ fn status_tool(why: &str) -> Tool {
         ),
         Arc::new(schema),
     )
+}
+
+/// The error for a request no instance can take, saying why.
+fn unavailable(why: String) -> McpError {
+    McpError::internal_error(why, None)
 }
 
 /// Adds the optional [`INSTANCE_ARGUMENT`] to `tool`'s arguments, naming
@@ -442,13 +448,14 @@ impl ServerHandler for Relay {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        if let Err(why) = self.link().await {
-            return Ok(ListToolsResult::with_all_items(vec![status_tool(&why)]));
-        }
+        let link = match self.link().await {
+            Ok(link) => link,
+            Err(why) => return Ok(ListToolsResult::with_all_items(vec![status_tool(&why)])),
+        };
         let request = ClientRequest::ListToolsRequest(ListToolsRequest::with_param(
             request.unwrap_or_default(),
         ));
-        let mut result = match self.forward(request, &context).await? {
+        let mut result = match self.forward_on(link, None, request, &context).await? {
             ServerResult::ListToolsResult(result) => result,
             other => return Err(unexpected(other)),
         };
@@ -478,12 +485,13 @@ impl ServerHandler for Relay {
             Ok(target) => target,
             Err(why) => return failed(why),
         };
-        if let Err(why) = self.link_to(target.as_deref()).await {
-            return failed(why);
-        }
+        let link = match self.link_to(target.as_deref()).await {
+            Ok(link) => link,
+            Err(why) => return failed(why),
+        };
         let request = ClientRequest::CallToolRequest(CallToolRequest::new(request));
         match self
-            .forward_to(target.as_deref(), request, &context)
+            .forward_on(link, target.as_deref(), request, &context)
             .await?
         {
             ServerResult::CallToolResult(result) => Ok(result.into()),
@@ -496,13 +504,13 @@ impl ServerHandler for Relay {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
-        if self.link().await.is_err() {
+        let Ok(link) = self.link().await else {
             return Ok(ListResourcesResult::default());
-        }
+        };
         let request = ClientRequest::ListResourcesRequest(ListResourcesRequest::with_param(
             request.unwrap_or_default(),
         ));
-        match self.forward(request, &context).await? {
+        match self.forward_on(link, None, request, &context).await? {
             ServerResult::ListResourcesResult(result) => Ok(result),
             other => Err(unexpected(other)),
         }
@@ -513,13 +521,13 @@ impl ServerHandler for Relay {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
-        if self.link().await.is_err() {
+        let Ok(link) = self.link().await else {
             return Ok(ListResourceTemplatesResult::default());
-        }
+        };
         let request = ClientRequest::ListResourceTemplatesRequest(
             ListResourceTemplatesRequest::with_param(request.unwrap_or_default()),
         );
-        match self.forward(request, &context).await? {
+        match self.forward_on(link, None, request, &context).await? {
             ServerResult::ListResourceTemplatesResult(result) => Ok(result),
             other => Err(unexpected(other)),
         }
@@ -572,13 +580,13 @@ impl ServerHandler for Relay {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
-        if self.link().await.is_err() {
+        let Ok(link) = self.link().await else {
             return Ok(ListPromptsResult::default());
-        }
+        };
         let request = ClientRequest::ListPromptsRequest(ListPromptsRequest::with_param(
             request.unwrap_or_default(),
         ));
-        match self.forward(request, &context).await? {
+        match self.forward_on(link, None, request, &context).await? {
             ServerResult::ListPromptsResult(result) => Ok(result),
             other => Err(unexpected(other)),
         }
