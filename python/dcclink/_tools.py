@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import typing
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, TypeVar, overload
@@ -64,14 +65,13 @@ class ToolDef:
             hints = typing.get_type_hints(function, include_extras=True)
         except Exception as error:  # a hint that does not resolve on this Python
             raise SchemaError(f"tool {tool_name!r}: cannot read its type hints ({error})") from None
-        context_param = next(
-            (p for p in inspect.signature(function).parameters if hints.get(p) is Context), None
-        )
+        params = inspect.signature(function).parameters
+        context_param = next((p for p in params if hints.get(p) is Context), None)
         if input_schema is not None:
-            checked = _checked_input_schema(function, input_schema, tool_name, context_param)
+            checked = _checked_input_schema(params, input_schema, tool_name, context_param)
             schema, coercers = checked, {}
         else:
-            schema, coercers = _schema_from_hints(function, hints, tool_name)
+            schema, coercers = _schema_from_hints(params, hints, tool_name, context_param)
         doc = description if description is not None else inspect.getdoc(function)
         returned = hints.get("return", inspect.Signature.empty)
         return cls(
@@ -102,20 +102,24 @@ class ToolDef:
 
 
 def _schema_from_hints(
-    function: Callable[..., Any], hints: dict[str, Any], tool_name: str
+    params: Mapping[str, inspect.Parameter],
+    hints: dict[str, Any],
+    tool_name: str,
+    context_param: Optional[str],
 ) -> tuple[Json, dict[str, Coerce]]:
-    """The arguments' schema from the signature and type hints, and the
-    coercers that turn JSON back into the hinted types."""
+    """The arguments' schema from the parameters (all but the context) and
+    their type hints, and the coercers that turn JSON back into the hinted
+    types."""
     properties: Json = {}
     required: list[str] = []
     coercers: dict[str, Coerce] = {}
-    for param in inspect.signature(function).parameters.values():
+    for param in params.values():
         where = f"tool {tool_name!r}, parameter {param.name!r}"
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise SchemaError(f"{where}: *args and **kwargs cannot be described to an agent")
-        hint = hints.get(param.name, param.annotation)
-        if hint is Context:
+        if param.name == context_param:
             continue
+        hint = hints.get(param.name, param.annotation)
         schema = schema_for(hint, where)
         if param.default is param.empty:
             required.append(param.name)
@@ -134,7 +138,10 @@ def _schema_from_hints(
 
 
 def _checked_input_schema(
-    function: Callable[..., Any], schema: Json, tool_name: str, context_param: Optional[str]
+    params: Mapping[str, inspect.Parameter],
+    schema: Json,
+    tool_name: str,
+    context_param: Optional[str],
 ) -> Json:
     """``schema``, once it is an object schema that fits the signature: each
     property a parameter (unless the function takes ``**kwargs``) but not
@@ -142,7 +149,6 @@ def _checked_input_schema(
     where = f"tool {tool_name!r}, input_schema"
     if not isinstance(schema, dict) or schema.get("type") != "object":
         raise SchemaError(f'{where}: must be a JSON Schema object with "type": "object"')
-    params = inspect.signature(function).parameters
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
     properties = schema.get("properties", {})
     if context_param in properties:
