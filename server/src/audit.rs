@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crossbeam_channel::Sender;
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use rmcp::model::JsonObject;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
@@ -58,19 +58,25 @@ struct Line<'a> {
     ms: f64,
 }
 
-/// `value` with the keys of each object in it sorted.
-fn sorted(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            keys.into_iter()
-                .map(|key| (key.clone(), sorted(&map[key])))
-                .collect()
+/// A JSON value that serializes with each object's keys in sorted order,
+/// without being copied.
+struct Sorted<'a>(&'a Value);
+
+impl Serialize for Sorted<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(map) => serialize_sorted(map, serializer),
+            Value::Array(items) => serializer.collect_seq(items.iter().map(Sorted)),
+            other => other.serialize(serializer),
         }
-        Value::Array(items) => items.iter().map(sorted).collect(),
-        other => other.clone(),
     }
+}
+
+/// Serializes `map` with its keys, and those of every object in it, sorted.
+fn serialize_sorted<S: Serializer>(map: &JsonObject, serializer: S) -> Result<S::Ok, S::Error> {
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    entries.sort_unstable_by_key(|(key, _)| *key);
+    serializer.collect_map(entries.into_iter().map(|(key, value)| (key, Sorted(value))))
 }
 
 /// The audit log's file for the instance `id`.
@@ -83,8 +89,11 @@ pub fn path_for(id: &str) -> PathBuf {
 /// The SHA-256 of the arguments' JSON with its keys sorted (so the same
 /// arguments give the same digest in any order), in hex.
 pub fn digest(arguments: &JsonObject) -> String {
-    let json = serde_json::to_vec(&sorted(&Value::Object(arguments.clone()))).unwrap_or_default();
-    Sha256::digest(json)
+    let mut hasher = Sha256::new();
+    // Written straight into the hash; writing to it cannot fail.
+    let _ = serialize_sorted(arguments, &mut serde_json::Serializer::new(&mut hasher));
+    hasher
+        .finalize()
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
