@@ -52,7 +52,11 @@ def _age(started: int) -> str:
 def list_instances(as_json: bool) -> int:
     """``dcclink list``: the running instances, as a table (tokens left
     out) or as JSON lines."""
-    found: list[dict[str, Any]] = _native.instances()
+    try:
+        found: list[dict[str, Any]] = _native.instances()
+    except PermissionError as error:  # the registry's folder was refused: say why
+        print(f"dcclink: {error}", file=sys.stderr)
+        return 1
     if as_json:
         for instance in found:
             print(json.dumps(instance))

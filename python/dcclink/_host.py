@@ -245,7 +245,9 @@ def set_scene(scene: Optional[str]) -> None:
 def instances() -> list[dict[str, Any]]:
     """The dcclink instances running on this machine for this user, oldest
     first: ``id``, ``pid``, ``dcc``, ``dcc_version``, ``scene``, ``url``,
-    ``token``, ``started`` (Unix seconds) and ``panel`` (its link)."""
+    ``token``, ``started`` (Unix seconds) and ``panel`` (its link).
+    Raises ``PermissionError`` when the registry's folder is not private
+    to this user (another user could have planted entries in it)."""
     return _native.instances()
 
 

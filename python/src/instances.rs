@@ -1,8 +1,8 @@
 //! The instance registry from Python: `dcclink list` and `dcclink panel
 //! --instance` read it through these.
 
-use dcclink_server::instances::{Instance, running, select};
-use pyo3::exceptions::{PyLookupError, PyRuntimeError};
+use dcclink_server::instances::{Instance, running, select_running};
+use pyo3::exceptions::{PyLookupError, PyPermissionError, PyRuntimeError};
 use pyo3::prelude::*;
 
 use crate::convert::to_py;
@@ -19,6 +19,7 @@ fn to_dict<'py>(py: Python<'py>, instance: &Instance) -> PyResult<Bound<'py, PyA
 #[pyfunction]
 pub fn instances(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyAny>>> {
     running()
+        .map_err(|e| PyPermissionError::new_err(e.to_string()))?
         .iter()
         .map(|instance| to_dict(py, instance))
         .collect()
@@ -34,6 +35,6 @@ pub fn select_instance<'py>(
     dcc: Option<&str>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let chosen =
-        select(&running(), instance, dcc).map_err(|e| PyLookupError::new_err(e.to_string()))?;
+        select_running(instance, dcc).map_err(|e| PyLookupError::new_err(e.to_string()))?;
     to_dict(py, &chosen)
 }

@@ -12,9 +12,7 @@
 //! {"time":1795190400.123,"client":"claude-code (http)","kind":"tool","name":"create_object","arguments_sha256":"9f2c…","outcome":"ok","ms":4.2}
 //! ```
 
-use std::fs::OpenOptions;
 use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -26,6 +24,7 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 use crate::dispatch::{Ending, Job, JobKind};
+use crate::runtime_dir::{self, RuntimeDirError};
 
 /// Where the audit lines go; nowhere until [`AuditLog::open`].
 ///
@@ -79,11 +78,10 @@ fn serialize_sorted<S: Serializer>(map: &JsonObject, serializer: S) -> Result<S:
     serializer.collect_map(entries.into_iter().map(|(key, value)| (key, Sorted(value))))
 }
 
-/// The audit log's file for the instance `id`.
-pub fn path_for(id: &str) -> PathBuf {
-    crate::instances::runtime_dir()
-        .join("audit")
-        .join(format!("{id}.jsonl"))
+/// The audit log's file for the instance `id`, in the private `audit/`
+/// folder (made when missing; refused when another user could reach it).
+pub fn path_for(id: &str) -> Result<PathBuf, RuntimeDirError> {
+    Ok(runtime_dir::private_folder("audit")?.join(format!("{id}.jsonl")))
 }
 
 /// The SHA-256 of the arguments' JSON with its keys sorted (so the same
@@ -100,19 +98,10 @@ pub fn digest(arguments: &JsonObject) -> String {
 }
 
 impl AuditLog {
-    /// Appends from now on to `path` (its folder made 0700, the file 0600).
+    /// Appends from now on to `path` (made 0600; never through a symlink,
+    /// and only to a regular file of this user's).
     pub fn open(&self, path: &Path) -> std::io::Result<()> {
-        if let Some(folder) = path.parent() {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(folder)?;
-        }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(path)?;
+        let mut file = runtime_dir::append_private(path)?;
         let (lines, pending) = crossbeam_channel::bounded::<Vec<u8>>(BACKLOG);
         std::thread::Builder::new()
             .name("dcclink-audit".into())

@@ -5,8 +5,8 @@
 //! HttpOnly, SameSite=Strict cookie and removes it from the address bar;
 //! from then on the cookie or the bearer header is checked on the page, its
 //! event stream and its actions. Tokens are compared in constant time.
-//! `Host` and `Origin` must be loopback, which stops DNS rebinding and other
-//! sites' pages.
+//! The panel's `Host` must be loopback and its `Origin` its own, which stops
+//! DNS rebinding and other sites' pages, those on other local ports included.
 
 use axum::http::{HeaderMap, header};
 use subtle::ConstantTimeEq;
@@ -54,17 +54,25 @@ fn is_loopback_host(host: &str) -> bool {
     matches!(name, "localhost" | "127.0.0.1" | "::1")
 }
 
-/// True when `Host` is loopback and `Origin`, if sent, is a loopback page.
-pub fn loopback_request(headers: &HeaderMap) -> bool {
-    let host_ok = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(is_loopback_host);
-    let origin_ok = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        None => true,
-        Some(origin) => origin.strip_prefix("http://").is_some_and(is_loopback_host),
+/// True when the request comes from the panel's own page: `Host` is a
+/// loopback name with the server's `port`, and `Origin`, if sent, is that
+/// same origin. A page on another local port is another site to the
+/// browser, yet it would carry the panel's cookie (cookies ignore ports),
+/// so a loopback origin alone is not enough.
+pub fn own_origin_request(headers: &HeaderMap, port: u16) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
     };
-    host_ok && origin_ok
+    let port_ok = host
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse() == Ok(port));
+    let origin_ok = match headers.get(header::ORIGIN) {
+        None => true,
+        Some(origin) => origin
+            .to_str()
+            .is_ok_and(|origin| origin.strip_prefix("http://") == Some(host)),
+    };
+    is_loopback_host(host) && port_ok && origin_ok
 }
 
 #[cfg(test)]
@@ -92,17 +100,23 @@ mod tests {
     }
 
     #[test]
-    fn only_loopback_hosts_and_origins_pass() {
+    fn the_panel_takes_its_own_origin_only() {
         let ok = |host: &str, origin: Option<&str>| {
             let mut pairs = vec![(header::HOST, host)];
             if let Some(origin) = origin {
                 pairs.push((header::ORIGIN, origin));
             }
-            loopback_request(&headers(&pairs))
+            own_origin_request(&headers(&pairs), 8765)
         };
         assert!(ok("127.0.0.1:8765", None));
-        assert!(ok("localhost:8765", Some("http://localhost:8765")));
+        assert!(ok("127.0.0.1:8765", Some("http://127.0.0.1:8765")));
         assert!(ok("[::1]:8765", Some("http://[::1]:8765")));
+        // A page served on another local port, with the panel's cookie.
+        assert!(!ok("127.0.0.1:8765", Some("http://127.0.0.1:3000")));
+        assert!(!ok("127.0.0.1:8765", Some("http://localhost:8765")));
+        assert!(!ok("127.0.0.1:8765", Some("null")));
+        assert!(!ok("127.0.0.1:3000", None));
+        assert!(!ok("evil.example:8765", Some("http://evil.example:8765")));
         assert!(!ok("evil.example:8765", None));
         assert!(!ok("127.0.0.1:8765", Some("https://evil.example")));
         assert!(!ok("127.0.0.1:8765", Some("http://127.0.0.1.evil.example")));

@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::answering::Answering;
 use crate::auth;
+use crate::connections::ConnectionTrust;
 use crate::handler::{DccServer, Shared};
 use crate::panel::Panel;
 
@@ -108,6 +109,7 @@ async fn require_token(State(gate): State<Gate>, request: Request, next: Next) -
     let presented = auth::bearer(request.headers()).or(from_query);
     let authorized = presented.is_some_and(|given| auth::matches(given, &gate.token));
     if authorized {
+        ConnectionTrust::grant(&request);
         return next.run(request).await;
     }
     let reason = if presented.is_some() {

@@ -3,8 +3,8 @@
 //! `dcclink list` and `dcclink panel --instance` can find it (and, later,
 //! the `dcclink connect` relay).
 //!
-//! - The folder is `$DCCLINK_RUNTIME_DIR`, else `$XDG_RUNTIME_DIR/dcclink`,
-//!   else `<temp dir>/dcclink-<uid>`, with `instances/` inside; mode 0700.
+//! - The folder is `instances/` in dcclink's private [`runtime_dir`], and is
+//!   refused, like it, when another user could have planted entries there.
 //! - Each entry is `<id>.json`, mode 0600: it holds the bearer token. It is
 //!   written to a temporary file and renamed, so readers never see half of
 //!   one, and removed when its [`Registration`] drops.
@@ -18,18 +18,20 @@
 //! let host = instances::HostInfo { dcc: "blender".into(), dcc_version: Some("4.2.0".into()), scene: None };
 //! let instance = Instance::new(&host, "http://127.0.0.1:8765/mcp", "secret");
 //! let registration = instances::Registration::create(instance)?;
-//! assert!(instances::running().iter().any(|i| i.id == registration.id()));
+//! assert!(instances::running()?.iter().any(|i| i.id == registration.id()));
 //! # Ok(()) }
 //! ```
 
-use std::fs::{self, DirBuilder, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+
+use crate::runtime_dir::{self, RuntimeDirError};
 
 /// One running instance, as its registry entry records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,11 +132,17 @@ pub enum RegistryError {
     /// Encoding the entry failed.
     #[error("cannot encode the instance registry entry: {0}")]
     Encode(#[from] serde_json::Error),
+    /// The runtime folder is not safe to use.
+    #[error("{0} — `dcclink list` and `dcclink connect` will not find this instance")]
+    Folder(#[from] RuntimeDirError),
 }
 
 /// Why no single instance matches what the user asked for.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SelectError {
+    /// The registry's folder was refused (see [`RuntimeDirError`]).
+    #[error("{0}")]
+    Registry(String),
     /// Nothing is running (of that DCC).
     #[error(
         "no {what} instance is running — {advice}, then try again",
@@ -179,23 +187,10 @@ fn advice_to_start(dcc: &str) -> String {
     }
 }
 
-/// dcclink's folder for this user: `$DCCLINK_RUNTIME_DIR`, else
-/// `$XDG_RUNTIME_DIR/dcclink`, else `<temp>/dcclink-<uid>`. The registry and
-/// the audit logs live in it.
-pub fn runtime_dir() -> PathBuf {
-    match std::env::var_os("DCCLINK_RUNTIME_DIR") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => match std::env::var_os("XDG_RUNTIME_DIR") {
-            Some(dir) if !dir.is_empty() => PathBuf::from(dir).join("dcclink"),
-            // SAFETY: getuid has no preconditions and cannot fail.
-            _ => std::env::temp_dir().join(format!("dcclink-{}", unsafe { libc::getuid() })),
-        },
-    }
-}
-
-/// The registry's folder (created on first registration).
-pub fn dir() -> PathBuf {
-    runtime_dir().join("instances")
+/// The registry's folder, made private when missing; refused when another
+/// user could have planted entries in it.
+pub fn dir() -> Result<PathBuf, RuntimeDirError> {
+    runtime_dir::private_folder("instances")
 }
 
 /// A registry entry that exists while this value lives. Dropping it removes
@@ -209,18 +204,10 @@ pub struct Registration {
 impl Registration {
     /// Writes the entry for `instance` into [`dir`].
     pub fn create(instance: Instance) -> Result<Self, RegistryError> {
-        Self::create_in(&dir(), instance)
+        Self::create_in(&dir()?, instance)
     }
 
     fn create_in(folder: &Path, instance: Instance) -> Result<Self, RegistryError> {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(folder)
-            .map_err(|source| RegistryError::Write {
-                path: folder.to_owned(),
-                source,
-            })?;
         let path = folder.join(format!("{}.json", instance.id));
         let registration = Self { instance, path };
         registration.write()?;
@@ -264,10 +251,15 @@ impl Drop for Registration {
     }
 }
 
+/// The largest registry entry read: a real one is a few hundred bytes.
+const MAX_ENTRY_BYTES: u64 = 64 * 1024;
+
 /// The running instances, oldest first. Entries of processes that have died
-/// are deleted; unreadable entries are skipped.
-pub fn running() -> Vec<Instance> {
-    running_in(&dir())
+/// are deleted; entries that are not regular files of this user's, are too
+/// large or do not parse are skipped (with a warning). An error when the
+/// registry's folder itself is not safe to read.
+pub fn running() -> Result<Vec<Instance>, RuntimeDirError> {
+    Ok(running_in(&dir()?))
 }
 
 fn running_in(folder: &Path) -> Vec<Instance> {
@@ -279,7 +271,14 @@ fn running_in(folder: &Path) -> Vec<Instance> {
         .map(|entry| entry.path())
         .filter(|path| path.extension().is_some_and(|e| e == "json"))
         .filter_map(|path| {
-            let instance: Instance = serde_json::from_slice(&fs::read(&path).ok()?).ok()?;
+            let bytes = runtime_dir::read_untrusted(&path, MAX_ENTRY_BYTES)
+                .inspect_err(|error| tracing::warn!("skipping a registry entry: {error}"))
+                .ok()?;
+            let instance: Instance = serde_json::from_slice(&bytes)
+                .inspect_err(|error| {
+                    tracing::warn!(path = %path.display(), %error, "skipping a registry entry that does not parse");
+                })
+                .ok()?;
             if is_alive(instance.pid) {
                 Some(instance)
             } else {
@@ -293,16 +292,36 @@ fn running_in(folder: &Path) -> Vec<Instance> {
     found
 }
 
+/// True while the process `pid` runs: it exists and is not a zombie (a
+/// process killed but not yet reaped by its parent still answers
+/// `kill(pid, 0)`).
 fn is_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };
     // SAFETY: signal 0 only checks that the process exists.
-    if unsafe { libc::kill(pid, 0) } == 0 {
-        return true;
-    }
-    // Alive but another user's: not ours, yet not dead either.
-    std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    let exists = unsafe { libc::kill(pid, 0) } == 0
+        // Alive but another user's: not ours, yet not dead either.
+        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    exists && !is_zombie(pid)
+}
+
+/// True when `/proc` says `pid` has exited and waits to be reaped.
+fn is_zombie(pid: libc::pid_t) -> bool {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The state follows the command name, which is in parentheses and may
+    // itself hold spaces and parentheses.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|state| matches!(state, "Z" | "X"))
+}
+
+/// Picks among the instances running now, as [`select`] does.
+pub fn select_running(id: Option<&str>, dcc: Option<&str>) -> Result<Instance, SelectError> {
+    let running = running().map_err(|error| SelectError::Registry(error.to_string()))?;
+    select(&running, id, dcc)
 }
 
 /// Picks the one instance the user means: the one with `id`, else the only
@@ -350,6 +369,7 @@ pub fn select(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::ffi::OsStringExt as _;
 
     fn instance(id: &str, dcc: &str, pid: u32) -> Instance {
         Instance {
@@ -410,9 +430,37 @@ mod tests {
             .unwrap();
         }
         fs::write(folder.join("garbage.json"), b"{").unwrap();
+        // What another user or a hostile process could plant: a link to an
+        // endless device, a FIFO no one writes to, another user's entry.
+        std::os::unix::fs::symlink("/dev/zero", folder.join("zero.json")).unwrap();
+        let fifo =
+            std::ffi::CString::new(folder.join("fifo.json").into_os_string().into_vec()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        if runtime_dir::my_uid() == 0 {
+            let planted = folder.join("planted.json");
+            let theirs = instance("planted-1", "maya", std::process::id());
+            fs::write(&planted, serde_json::to_vec(&theirs).unwrap()).unwrap();
+            std::os::unix::fs::chown(&planted, Some(65534), Some(65534)).unwrap();
+        }
         assert_eq!(running_in(&folder), vec![alive]);
         assert!(!folder.join("dead-1.json").exists());
         fs::remove_dir_all(&folder).unwrap();
+    }
+
+    #[test]
+    fn a_zombie_is_not_alive() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        assert!(is_alive(std::process::id()));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        // It exits at once, but is not reaped until `wait` below.
+        while !is_zombie(pid as libc::pid_t) {
+            assert!(std::time::Instant::now() < deadline, "`true` did not exit");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(!is_alive(pid));
+        child.wait().unwrap();
     }
 
     #[test]
@@ -421,6 +469,8 @@ mod tests {
         let folder = std::env::temp_dir()
             .join(format!("dcclink-registration-test-{}", std::process::id()))
             .join("instances");
+        // The folder's own privacy is runtime_dir's (tested there).
+        fs::create_dir_all(&folder).unwrap();
         let host = HostInfo {
             dcc: "Maya 2025".into(),
             ..HostInfo::default()
@@ -434,7 +484,6 @@ mod tests {
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].scene.as_deref(), Some("/shots/a.ma"));
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&folder), 0o700);
         assert_eq!(
             mode(&folder.join(format!("{}.json", registration.id()))),
             0o600

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use axum::serve::ListenerExt as _;
 use crossbeam_channel::Receiver;
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -20,6 +19,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::answering::Answering;
+use crate::connections::HttpLimits;
 use crate::handler::{DccServer, Shared};
 use crate::instances::{HostInfo, Instance, Registration};
 use crate::panel::{Board, Panel};
@@ -44,6 +44,8 @@ pub struct ServerConfig {
     pub token: Option<String>,
     /// The largest request accepted, in bytes, on either transport.
     pub max_request_bytes: usize,
+    /// The bounds on HTTP clients: connections, header and body timeouts.
+    pub http_limits: HttpLimits,
     /// Shut down on SIGINT and SIGTERM (the standalone host does; a DCC,
     /// which owns its signals, does not).
     pub handle_signals: bool,
@@ -60,6 +62,7 @@ impl Default for ServerConfig {
             remote: false,
             token: None,
             max_request_bytes: 8 * 1024 * 1024,
+            http_limits: HttpLimits::default(),
             handle_signals: false,
             register: None,
         }
@@ -200,9 +203,13 @@ impl ServerHandle {
             || format!("stdio-{}", std::process::id()),
             |r| r.id().to_owned(),
         );
-        let audit_path = crate::audit::path_for(&audit_id);
-        if let Err(error) = shared.audit.open(&audit_path) {
-            tracing::warn!(%error, path = %audit_path.display(), "cannot open the audit log");
+        match crate::audit::path_for(&audit_id) {
+            Ok(path) => {
+                if let Err(error) = shared.audit.open(&path) {
+                    tracing::warn!(%error, path = %path.display(), "cannot open the audit log; calls are not recorded");
+                }
+            }
+            Err(error) => tracing::warn!("{error}; calls are not recorded in the audit log"),
         }
         Ok(Self {
             shared,
@@ -337,6 +344,7 @@ impl Serve {
                 callbacks: self.shared.callbacks.clone(),
                 token: self.token.clone(),
                 mcp_url: Arc::from(format!("http://{}/mcp", listener.local_addr()?)),
+                port: listener.local_addr()?.port(),
                 stop: self.cancel.child_token(),
             };
             let app = crate::http::router(
@@ -349,22 +357,8 @@ impl Serve {
                 panel,
             );
             let stop = self.cancel.clone();
-            // Small answers go out at once: without TCP_NODELAY an SSE
-            // answer's second write waits for the client's delayed ACK
-            // (40 ms on Linux) behind Nagle's algorithm.
-            let listener = listener.tap_io(|tcp| {
-                if let Err(error) = tcp.set_nodelay(true) {
-                    tracing::debug!(%error, "could not set TCP_NODELAY");
-                }
-            });
-            tasks.spawn(async move {
-                let served = axum::serve(listener, app)
-                    .with_graceful_shutdown(stop.cancelled_owned())
-                    .await;
-                if let Err(error) = served {
-                    tracing::error!(%error, "the HTTP server failed");
-                }
-            });
+            let limits = self.config.http_limits;
+            tasks.spawn(crate::connections::serve(listener, app, limits, stop));
         }
         if self.config.stdio {
             let (reader, writer) = take_process_stdio()?;

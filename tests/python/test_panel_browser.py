@@ -4,11 +4,13 @@ agent. The screenshot goes to artifacts/panel.png."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import subprocess
 import threading
 import time
 from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
 from typing import Any, Callable
 
 import anyio
@@ -113,6 +115,59 @@ def test_the_panel_needs_the_token_then_keeps_it_in_a_cookie(http_server: HttpSe
             f"{base}/panel/api/cancel/1", headers={"Origin": "https://evil.example"}
         )
         assert cross.status_code == 403
+        # The cookie goes to every port of the host: a loopback page on
+        # another port is still another site.
+        other_port = client.post(
+            f"{base}/panel/api/cancel/1", headers={"Origin": "http://127.0.0.1:1"}
+        )
+        assert other_port.status_code == 403
+        own = client.post(f"{base}/panel/api/cancel/1", headers={"Origin": base})
+        assert own.status_code != 403
+
+
+@contextmanager
+def local_site(html: str) -> Iterator[str]:
+    """Serves ``html`` at a loopback address on a port of its own."""
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{site.server_address[1]}/"
+    finally:
+        site.shutdown()
+
+
+def test_a_page_on_another_local_port_cannot_use_the_panels_cookie(
+    browser: Browser, http_server: HttpServer
+) -> None:
+    page = open_panel(browser, http_server)  # the browser now has the panel's cookie
+    agent = Agent(http_server, lambda session: session.call_tool("wait_cancel", {"limit": 3}))
+    page.wait_for_selector(f'{row(1)}[data-state="running"]', timeout=15_000)
+    cancel = http_server.url.removesuffix("/mcp") + "/panel/api/cancel/1"
+    attack = (
+        f'<title>loading</title><script>fetch("{cancel}", {{method: "POST", '
+        'credentials: "include", mode: "no-cors"}).then(() => { document.title = "sent" })'
+        "</script>"
+    )
+    with local_site(attack) as url:
+        other = page.context.new_page()
+        other.goto(url)
+        expect(other).to_have_title("sent", timeout=15_000)
+    stopped = agent.join()
+    assert stopped.content[0].text == "not cancelled", "a page on another port cancelled a call"
+    page.close()
 
 
 def test_progress_moves_live_and_the_call_finishes(

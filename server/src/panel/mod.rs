@@ -26,6 +26,7 @@ use axum::routing::{get, post};
 use dcclink_bridge::{AnswerError, CancelReason, FormAction, FormReply};
 
 use crate::auth;
+use crate::connections::ConnectionTrust;
 use crate::tools::describe;
 use futures::{Stream, StreamExt as _};
 use serde_json::json;
@@ -53,6 +54,8 @@ pub struct Panel {
     pub token: Arc<str>,
     /// The MCP endpoint, for the connection section.
     pub mcp_url: Arc<str>,
+    /// The server's port: the panel answers its own origin only.
+    pub port: u16,
     /// Fires when the server stops: event streams end then, so a page that
     /// stays open cannot hold the shutdown up.
     pub stop: CancellationToken,
@@ -78,21 +81,24 @@ pub fn router(panel: Panel) -> Router {
         .with_state(panel)
 }
 
-/// Loopback only, and the token (or, on the page itself, `?token=` once).
+/// Its own loopback origin only, and the token (or, on the page itself,
+/// `?token=` once).
 async fn guard(State(panel): State<Panel>, request: Request, next: Next) -> Response {
-    if !auth::loopback_request(request.headers()) {
+    if !auth::own_origin_request(request.headers(), panel.port) {
         return (
             StatusCode::FORBIDDEN,
-            "the panel answers loopback pages only\n",
+            "the panel answers its own page only (a loopback address, on its own port)\n",
         )
             .into_response();
     }
     if auth::presented(request.headers()).is_some_and(|t| auth::matches(t, &panel.token)) {
+        ConnectionTrust::grant(&request);
         return next.run(request).await;
     }
     let from_link = auth::from_query(request.uri().query());
     if request.uri().path() == "/panel" && from_link.is_some_and(|t| auth::matches(t, &panel.token))
     {
+        ConnectionTrust::grant(&request);
         let cookie = format!(
             "{}={}; Path=/panel; HttpOnly; SameSite=Strict",
             auth::COOKIE,

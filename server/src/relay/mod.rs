@@ -147,8 +147,8 @@ impl Relay {
         {
             return Ok(link);
         }
-        let instance = instances::select(&instances::running(), Some(id), None)
-            .map_err(|error| error.to_string())?;
+        let instance =
+            instances::select_running(Some(id), None).map_err(|error| error.to_string())?;
         let link = Arc::new(Link::open(instance, self.inner.downstream.clone()).await?);
         let mut elsewhere = self.inner.elsewhere.lock();
         elsewhere.retain(|_, link| !link.is_closed());
@@ -158,7 +158,7 @@ impl Relay {
 
     /// The chosen instance among those running now, or why there is none.
     fn pick(&self) -> Result<Instance, String> {
-        self.pick_among(&instances::running())
+        self.pick_among(&running_now()?)
     }
 
     /// The chosen instance among `running`, or why there is none.
@@ -172,7 +172,7 @@ impl Relay {
     /// when several run).
     async fn status(&self, instance: Option<&str>) -> CallToolResult {
         if let Some(id) = instance {
-            if let Err(why) = instances::select(&instances::running(), Some(id), None) {
+            if let Err(why) = instances::select_running(Some(id), None) {
                 return CallToolResult::error(vec![ContentBlock::text(why.to_string())]);
             }
             *self.inner.choice.lock() = Choice {
@@ -292,12 +292,12 @@ impl Relay {
     /// one stops, because the tools then gain or lose
     /// [`INSTANCE_ARGUMENT`].
     async fn watch_registry(self) {
-        let running = instances::running();
+        let running = running_now().unwrap_or_default();
         let mut was = self.pick_among(&running).ok().map(|i| i.id);
         let mut several = running.len() > 1;
         loop {
             tokio::time::sleep(WATCH_EVERY).await;
-            let running = instances::running(); // read once a pass
+            let running = running_now().unwrap_or_default(); // read once a pass
             let now = self.pick_among(&running).ok().map(|i| i.id);
             let several_now = running.len() > 1;
             let chosen_changed = now != was;
@@ -317,6 +317,11 @@ impl Relay {
             }
         }
     }
+}
+
+/// The instances running now, or why the registry cannot be read.
+fn running_now() -> Result<Vec<Instance>, String> {
+    instances::running().map_err(|error| error.to_string())
 }
 
 /// The one tool listed while no instance can be reached.
@@ -459,7 +464,7 @@ impl ServerHandler for Relay {
             ServerResult::ListToolsResult(result) => result,
             other => return Err(unexpected(other)),
         };
-        let running = instances::running();
+        let running = running_now().unwrap_or_default();
         if running.len() > 1 {
             let ids: Vec<&str> = running.iter().map(|i| i.id.as_str()).collect();
             let ids = ids.join(", ");
