@@ -298,6 +298,7 @@ impl Host {
                 dcc_version,
                 scene,
             }),
+            ..ServerConfig::default()
         };
         // Claimed with an atomic, not by holding the slot's lock: starting
         // waits (bounded) for the server thread, and stop() from another
