@@ -162,9 +162,8 @@ def test_a_page_on_another_local_port_cannot_use_the_panels_cookie(
         "</script>"
     )
     with local_site(attack) as url:
-        other = page.context.new_page()
-        other.goto(url)
-        expect(other).to_have_title("sent", timeout=15_000)
+        page.goto(url)  # the same browser, cookie and all
+        expect(page).to_have_title("sent", timeout=15_000)
     stopped = agent.join()
     assert stopped.content[0].text == "not cancelled", "a page on another port cancelled a call"
     page.close()

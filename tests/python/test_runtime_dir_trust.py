@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,17 +56,18 @@ def as_user(user: pwd.struct_passwd, script: str) -> None:
         ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
          "sh", "-euc", script],
         check=True,
+        capture_output=True,
     )
 
 
 @pytest.fixture
-def shared_tmp(tmp_path: Path) -> Path:
-    """A world-writable, sticky folder, as ``/tmp`` is."""
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
+def shared_tmp() -> Iterator[Path]:
+    """A world-writable, sticky folder, as ``/tmp`` is (in ``/tmp``: the
+    other user must be able to reach it)."""
+    tmp = Path(tempfile.mkdtemp(prefix="dcclink-shared-tmp-"))
     tmp.chmod(0o1777)
-    tmp_path.chmod(0o755)  # the other user must reach it
-    return tmp
+    yield tmp
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture
@@ -85,7 +88,7 @@ def plant(user: pwd.struct_passwd, shared_tmp: Path, victim_file: Path) -> Path:
         "scene": None, "url": "http://127.0.0.1:9/mcp", "token": "theirs", "started": 0,
     }
     next_pid = int(Path("/proc/sys/kernel/ns_last_pid").read_text())
-    links = " ".join(
+    links = "\n".join(
         f"ln -s {victim_file} {folder}/audit/stdio-{pid}.jsonl"
         for pid in range(next_pid + 1, next_pid + 300)
     )
