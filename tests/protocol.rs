@@ -199,10 +199,30 @@ async fn malformed_json_unknown_methods_and_huge_requests_leave_the_connection_u
         .await;
     let parse = client.recv().await;
     assert_eq!(parse["error"]["code"], -32700);
-    assert_eq!(parse["id"], Value::Null);
+    // JSON-RPC 2.0: an error whose id is unknown says `"id": null`.
+    assert_eq!(parse.get("id"), Some(&Value::Null), "{parse}");
+
+    for (line, code) in [
+        (&b"[]"[..], -32600),
+        (br#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#, -32600),
+        (br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#, -32600),
+    ] {
+        client.send_line(line).await;
+        let refused = client.recv().await;
+        assert_eq!(refused["error"]["code"], code, "{refused}");
+        assert_eq!(refused.get("id"), Some(&Value::Null), "{refused}");
+    }
 
     let unknown = client.request("scene/explode", json!({})).await;
     assert_eq!(unknown["error"]["code"], -32601);
+    for params in [
+        json!({"name": "add", "arguments": [1, 2]}),
+        json!({"name": "add", "arguments": "a=1"}),
+        Value::Null,
+    ] {
+        let wrong = client.request("tools/call", params.clone()).await;
+        assert_eq!(wrong["error"]["code"], -32602, "params {params}: {wrong}");
+    }
 
     let huge = format!(
         "{{\"jsonrpc\":\"2.0\",\"id\":99,\"method\":\"ping\",\"params\":{{\"x\":\"{}\"}}}}",
@@ -211,6 +231,10 @@ async fn malformed_json_unknown_methods_and_huge_requests_leave_the_connection_u
     client.send_line(huge.as_bytes()).await;
     let refused = client.recv().await;
     assert_eq!(refused["error"]["code"], -32600);
+    assert_eq!(
+        refused["id"], 99,
+        "the id is read from the line's start: {refused}"
+    );
     assert!(
         refused["error"]["message"]
             .as_str()

@@ -18,8 +18,10 @@ use axum::extract::{Request, State};
 use axum::http::header::WWW_AUTHENTICATE;
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Json, Response};
 use futures::StreamExt;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use rmcp::model::ClientJsonRpcMessage;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
@@ -29,6 +31,7 @@ use crate::auth;
 use crate::connections::ConnectionTrust;
 use crate::handler::{DccServer, Shared};
 use crate::panel::Panel;
+use crate::wire_errors;
 
 /// The loopback names a `Host` header may carry.
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
@@ -68,8 +71,58 @@ pub fn router(
     Router::new()
         .route_service("/mcp", service)
         .layer(middleware::from_fn_with_state(answering, track_answer))
+        .layer(middleware::from_fn_with_state(
+            max_body_bytes,
+            refuse_unreadable,
+        ))
         .layer(middleware::from_fn_with_state(gate, require_token))
         .merge(crate::panel::router(panel))
+}
+
+/// Answers a POST whose body is not one JSON-RPC message rmcp can take
+/// (not JSON, a batch, an id that is neither a string nor a number) with
+/// the JSON-RPC error for it, as stdio does ([`wire_errors`]), where rmcp
+/// would answer 415 with a line of text. The body is read here, within
+/// `max_body_bytes` (413 past it, 408 when it stalls), and handed on.
+async fn refuse_unreadable(
+    State(max_body_bytes): State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = match Limited::new(body, max_body_bytes).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<LengthLimitError>() => {
+            let error = wire_errors::too_large(max_body_bytes);
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Json(wire_errors::error_json(&error, None)),
+            )
+                .into_response();
+        }
+        Err(error) => {
+            return (
+                StatusCode::REQUEST_TIMEOUT,
+                format!("the request body did not arrive: {error}\n"),
+            )
+                .into_response();
+        }
+    };
+    if serde_json::from_slice::<ClientJsonRpcMessage>(&bytes).is_err() {
+        return match wire_errors::diagnose(&bytes) {
+            Some((error, id)) => (
+                StatusCode::BAD_REQUEST,
+                Json(wire_errors::error_json(&error, id.as_ref())),
+            )
+                .into_response(),
+            None => StatusCode::BAD_REQUEST.into_response(),
+        };
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// Counts a POST's response, an SSE stream that ends after the answer, until

@@ -33,6 +33,7 @@ pub mod stdio;
 pub mod tools;
 pub mod uri_template;
 pub mod watched_list;
+pub mod wire_errors;
 
 pub use handler::{DccServer, Shared};
 pub use prompts::{ArgumentSpec, PromptRegistry, PromptSpec};

@@ -3,27 +3,25 @@
 //! This is rmcp's stdio framing with two things a DCC host needs that rmcp's
 //! own transport does not do (it skips bad lines silently):
 //! * a malformed line is answered with a JSON-RPC parse error (-32700), an
-//!   unusable message with -32600, and an oversized line with -32600, and the
-//!   connection stays usable;
+//!   unusable message or a batch with -32600, and an oversized line with
+//!   -32600 carrying the request's id when its start names one
+//!   ([`crate::wire_errors`]), and the connection stays usable;
 //! * stdout belongs to the protocol alone: [`protect_stdout`] moves it to a
 //!   private descriptor and points fd 1 at stderr, so a `print()` in a tool
 //!   or a chatty DCC library cannot corrupt the stream.
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 
-use futures::SinkExt;
-use rmcp::model::{ErrorCode, ErrorData, RequestId, ServerJsonRpcMessage};
+use rmcp::model::{ErrorData, RequestId};
 use rmcp::service::{RoleServer, RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
-use rmcp::transport::async_rw::JsonRpcMessageCodec;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
-use tokio::sync::Mutex;
-use tokio_util::codec::FramedWrite;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-type Writer<W> = FramedWrite<W, JsonRpcMessageCodec<TxJsonRpcMessage<RoleServer>>>;
+use crate::wire_errors;
 
 /// A boxed reader for [`StdioTransport`].
 pub type BoxReader = Pin<Box<dyn AsyncRead + Send>>;
@@ -31,7 +29,7 @@ pub type BoxReader = Pin<Box<dyn AsyncRead + Send>>;
 pub type BoxWriter = Pin<Box<dyn AsyncWrite + Send>>;
 
 /// Newline-delimited JSON-RPC over any reader and writer.
-pub struct StdioTransport<R, W> {
+pub struct StdioTransport<R> {
     read: BufReader<R>,
     /// The line read so far. It lives on the struct, not in `receive`, because
     /// rmcp polls `receive` inside a `select!` and may drop it mid-line.
@@ -39,32 +37,44 @@ pub struct StdioTransport<R, W> {
     /// True while skipping the rest of an oversized line.
     discarding: bool,
     max_line: usize,
-    write: Arc<Mutex<Writer<W>>>,
+    /// Lines to write, in order, to the task that owns the writer: no lock
+    /// is held while a write waits on a slow reader.
+    out: Option<mpsc::UnboundedSender<Outgoing>>,
+    writer: Option<JoinHandle<()>>,
     closed: CancellationToken,
+}
+
+/// One line for the writer task, and where to say it was written.
+struct Outgoing {
+    line: Vec<u8>,
+    written: oneshot::Sender<io::Result<()>>,
 }
 
 enum Line {
     Complete(Vec<u8>),
-    TooLong,
+    /// Longer than the limit: its first [`wire_errors::ID_SEARCH_BYTES`].
+    TooLong(Vec<u8>),
     Eof,
 }
 
-impl<R, W> StdioTransport<R, W>
+impl<R> StdioTransport<R>
 where
     R: AsyncRead + Send + Unpin,
-    W: AsyncWrite + Send + Unpin + 'static,
 {
-    /// A transport that refuses lines longer than `max_line` bytes.
-    pub fn new(read: R, write: W, max_line: usize) -> Self {
+    /// A transport that refuses lines longer than `max_line` bytes. Must be
+    /// made inside a tokio runtime: its writer is a task.
+    pub fn new<W>(read: R, write: W, max_line: usize) -> Self
+    where
+        W: AsyncWrite + Send + Unpin + 'static,
+    {
+        let (out, lines) = mpsc::unbounded_channel();
         Self {
             read: BufReader::new(read),
             line: Vec::new(),
             discarding: false,
             max_line,
-            write: Arc::new(Mutex::new(FramedWrite::new(
-                write,
-                JsonRpcMessageCodec::default(),
-            ))),
+            out: Some(out),
+            writer: Some(tokio::spawn(write_lines(write, lines))),
             closed: CancellationToken::new(),
         }
     }
@@ -85,7 +95,7 @@ where
             if buf.is_empty() {
                 let partial = std::mem::take(&mut self.line);
                 return Ok(if std::mem::take(&mut self.discarding) {
-                    Line::TooLong
+                    Line::TooLong(partial)
                 } else if partial.is_empty() {
                     Line::Eof
                 } else {
@@ -96,8 +106,12 @@ where
             let chunk = &buf[..newline.unwrap_or(buf.len())];
             if !self.discarding {
                 if self.line.len() + chunk.len() > self.max_line {
+                    // Keep only the start, to find the request's id in.
                     self.discarding = true;
-                    self.line = Vec::new();
+                    let room = wire_errors::ID_SEARCH_BYTES.saturating_sub(self.line.len());
+                    self.line.extend_from_slice(&chunk[..room.min(chunk.len())]);
+                    self.line.truncate(wire_errors::ID_SEARCH_BYTES);
+                    self.line.shrink_to_fit();
                 } else {
                     self.line.extend_from_slice(chunk);
                 }
@@ -107,11 +121,36 @@ where
             if newline.is_some() {
                 let line = std::mem::take(&mut self.line);
                 return Ok(if std::mem::take(&mut self.discarding) {
-                    Line::TooLong
+                    Line::TooLong(line)
                 } else {
                     Line::Complete(line)
                 });
             }
+        }
+    }
+
+    /// Queues `line` (one JSON message, without its newline) for the
+    /// writer, in the order of calls; the future says when it was written.
+    fn queue(&self, mut line: Vec<u8>) -> impl Future<Output = io::Result<()>> + Send + 'static {
+        line.push(b'\n');
+        let (written, done) = oneshot::channel();
+        let queued = self
+            .out
+            .as_ref()
+            .is_some_and(|out| out.send(Outgoing { line, written }).is_ok());
+        async move {
+            if !queued {
+                return Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "stdout is closed",
+                ));
+            }
+            done.await.unwrap_or_else(|_| {
+                Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "stdout is closed",
+                ))
+            })
         }
     }
 
@@ -122,35 +161,36 @@ where
         error: ErrorData,
         id: Option<RequestId>,
     ) -> impl Future<Output = bool> + Send + 'static {
-        let write = self.write.clone();
-        async move {
-            let message = ServerJsonRpcMessage::error(error, id);
-            write.lock().await.send(message).await.is_ok()
-        }
-    }
-
-    /// What to answer a line that is not a message we can handle, if anything.
-    fn diagnose(line: &[u8], error: &serde_json::Error) -> Option<(ErrorData, Option<RequestId>)> {
-        if error.is_syntax() || error.is_eof() {
-            let message = format!("parse error: the line is not valid JSON ({error})");
-            return Some((ErrorData::new(ErrorCode::PARSE_ERROR, message, None), None));
-        }
-        let value: serde_json::Value = serde_json::from_slice(line).ok()?;
-        // A notification gets no answer, even a bad one.
-        let id = value.get("id")?;
-        let id = serde_json::from_value::<RequestId>(id.clone()).ok();
-        let message = format!("invalid request: {error}");
-        Some((
-            ErrorData::new(ErrorCode::INVALID_REQUEST, message, None),
-            id,
-        ))
+        let line = wire_errors::error_json(&error, id.as_ref()).to_string();
+        let written = self.queue(line.into_bytes());
+        async move { written.await.is_ok() }
     }
 }
 
-impl<R, W> Transport<RoleServer> for StdioTransport<R, W>
+/// Writes queued lines in order until the transport closes its end of the
+/// queue; stops at the first failed write.
+async fn write_lines<W: AsyncWrite + Unpin>(
+    mut write: W,
+    mut lines: mpsc::UnboundedReceiver<Outgoing>,
+) {
+    while let Some(Outgoing { line, written }) = lines.recv().await {
+        let result = async {
+            write.write_all(&line).await?;
+            write.flush().await
+        }
+        .await;
+        let failed = result.is_err();
+        let _ = written.send(result);
+        if failed {
+            return;
+        }
+    }
+    let _ = write.shutdown().await;
+}
+
+impl<R> Transport<RoleServer> for StdioTransport<R>
 where
     R: AsyncRead + Send + Unpin,
-    W: AsyncWrite + Send + Unpin + 'static,
 {
     type Error = io::Error;
 
@@ -158,8 +198,9 @@ where
         &mut self,
         item: TxJsonRpcMessage<RoleServer>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        let write = self.write.clone();
-        async move { write.lock().await.send(item).await.map_err(io::Error::from) }
+        let line = serde_json::to_vec(&item).map_err(io::Error::from);
+        let queued = line.map(|line| self.queue(line));
+        async move { queued?.await }
     }
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
@@ -174,15 +215,10 @@ where
                     self.closed.cancel();
                     return None;
                 }
-                Ok(Line::TooLong) => {
-                    let message = format!(
-                        "request too large: a message may be at most {} bytes; it was refused \
-                         and the connection is still open",
-                        self.max_line
-                    );
-                    tracing::warn!("{message}");
-                    let error = ErrorData::new(ErrorCode::INVALID_REQUEST, message, None);
-                    if !self.reply(error, None).await {
+                Ok(Line::TooLong(start)) => {
+                    let error = wire_errors::too_large(self.max_line);
+                    tracing::warn!("{}", error.message);
+                    if !self.reply(error, wire_errors::leading_id(&start)).await {
                         return None;
                     }
                 }
@@ -196,7 +232,7 @@ where
                         Ok(message) => return Some(message),
                         Err(error) => {
                             tracing::warn!(%error, "bad message on stdin");
-                            if let Some((reply, id)) = Self::diagnose(line, &error)
+                            if let Some((reply, id)) = wire_errors::diagnose(line)
                                 && !self.reply(reply, id).await
                             {
                                 return None;
@@ -209,12 +245,12 @@ where
     }
 
     async fn close(&mut self) -> Result<(), Self::Error> {
-        self.write
-            .lock()
-            .await
-            .close()
-            .await
-            .map_err(io::Error::from)
+        // The writer finishes what is queued, then shuts stdout.
+        self.out = None;
+        if let Some(writer) = self.writer.take() {
+            writer.await.map_err(io::Error::other)?;
+        }
+        Ok(())
     }
 }
 

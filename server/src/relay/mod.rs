@@ -609,6 +609,14 @@ impl ServerHandler for Relay {
         }
     }
 
+    async fn on_custom_request(
+        &self,
+        request: rmcp::model::CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CustomResult, McpError> {
+        Err(crate::wire_errors::custom_request_error(&request.method))
+    }
+
     async fn set_level(
         &self,
         request: SetLevelRequestParams,
