@@ -114,6 +114,8 @@ def coercer_for(hint: Any) -> Optional[Coerce]:
         return hint
     if hint is float:
         return float
+    if hint is int:
+        return exact_int
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin is typing.Annotated:
@@ -134,6 +136,26 @@ def coercer_for(hint: Any) -> Optional[Coerce]:
         if coerce is not None:
             return lambda v: {k: coerce(x) for k, x in v.items()}
     return None
+
+
+#: The largest integer every JSON parser holds exactly: a double's 53 bits.
+_EXACT_IN_A_DOUBLE = 2**53
+
+
+def exact_int(value: Any) -> int:
+    """An ``int`` parameter's value. JSON Schema counts ``1.0`` and ``1e2``
+    as integers, so they pass validation as floats; the tool gets them as
+    ``int``. An integer past 64 bits reaches dcclink as a double that may
+    have lost digits, so one beyond a double's exact range is refused
+    rather than passed on wrong."""
+    if isinstance(value, float):
+        if abs(value) > _EXACT_IN_A_DOUBLE:
+            raise ValueError(
+                f"{value!r} is too large to arrive exactly as a JSON number (integers beyond "
+                "64 bits lose digits on the way); send it as a string"
+            )
+        return int(value)
+    return value
 
 
 def json_default(value: Any) -> tuple[bool, Any]:

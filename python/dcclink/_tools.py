@@ -91,7 +91,10 @@ class ToolDef:
         """Calls the function with validated JSON ``arguments``."""
         for param, coerce in self.coercers.items():
             if param in arguments:
-                arguments[param] = coerce(arguments[param])
+                try:
+                    arguments[param] = coerce(arguments[param])
+                except ValueError as error:
+                    raise ValueError(f"argument {param!r}: {error}") from None
         if self.context_param is not None:
             arguments[self.context_param] = ctx
         scope = call_scope

@@ -59,7 +59,7 @@ pub fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         if let Ok(u) = obj.extract::<u64>() {
             return Ok(Value::from(u));
         }
-        return Err(PyTypeError::new_err("integer too large for JSON"));
+        return big_int(obj);
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
         return Ok(Number::from_f64(f.value()).map_or(Value::Null, Value::Number));
@@ -90,6 +90,25 @@ pub fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         "{} is not JSON: use None, bool, int, float, str, list or a dict with str keys",
         type_name(obj)
     )))
+}
+
+/// A Python int beyond 64 bits: a JSON number when a double holds it
+/// exactly (2**64 does), else a `TypeError`, never a number that is wrong.
+fn big_int(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let as_double = |obj: &Bound<'_, PyAny>| -> PyResult<Option<Number>> {
+        let Ok(float) = obj.extract::<f64>() else {
+            return Ok(None); // past a double's range
+        };
+        let back = obj.py().import("builtins")?.getattr("int")?.call1((float,))?;
+        Ok(Number::from_f64(float).filter(|_| back.eq(obj).unwrap_or(false)))
+    };
+    match as_double(obj)? {
+        Some(number) => Ok(Value::Number(number)),
+        None => Err(PyTypeError::new_err(format!(
+            "the integer {obj} has more digits than a JSON number carries exactly; return \
+             it as a str"
+        ))),
+    }
 }
 
 /// The Python type name of `obj`, for messages.

@@ -130,7 +130,7 @@ def local_site(html: str) -> Iterator[str]:
     """Serves ``html`` at a loopback address on a port of its own."""
 
     class Page(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+        def do_GET(self) -> None:
             body = html.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html")

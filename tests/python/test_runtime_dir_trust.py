@@ -53,8 +53,15 @@ def other_user() -> Iterator[pwd.struct_passwd]:
 def as_user(user: pwd.struct_passwd, script: str) -> None:
     """Runs the shell ``script`` as ``user``, with no privileges of ours."""
     subprocess.run(
-        ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
-         "sh", "-euc", script],
+        [
+            "setpriv",
+            f"--reuid={user.pw_uid}",
+            f"--regid={user.pw_gid}",
+            "--clear-groups",
+            "sh",
+            "-euc",
+            script,
+        ],
         check=True,
         capture_output=True,
     )
@@ -74,7 +81,9 @@ def shared_tmp() -> Iterator[Path]:
 def victim_env(shared_tmp: Path) -> dict[str, str]:
     """Our environment with no runtime folder set: dcclink falls back to
     ``$TMPDIR/dcclink-<uid>``, the name another user can take first."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DCCLINK_RUNTIME_DIR", "XDG_RUNTIME_DIR")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DCCLINK_RUNTIME_DIR", "XDG_RUNTIME_DIR")
+    }
     return {**env, "TMPDIR": str(shared_tmp)}
 
 
@@ -84,19 +93,28 @@ def plant(user: pwd.struct_passwd, shared_tmp: Path, victim_file: Path) -> Path:
     logs would go. Returns the planted folder."""
     folder = shared_tmp / f"dcclink-{os.getuid()}"
     entry = {
-        "id": "blender-666", "pid": os.getpid(), "dcc": "blender", "dcc_version": None,
-        "scene": None, "url": "http://127.0.0.1:9/mcp", "token": "theirs", "started": 0,
+        "id": "blender-666",
+        "pid": os.getpid(),
+        "dcc": "blender",
+        "dcc_version": None,
+        "scene": None,
+        "url": "http://127.0.0.1:9/mcp",
+        "token": "theirs",
+        "started": 0,
     }
     next_pid = int(Path("/proc/sys/kernel/ns_last_pid").read_text())
     links = "\n".join(
         f"ln -s {victim_file} {folder}/audit/stdio-{pid}.jsonl"
         for pid in range(next_pid + 1, next_pid + 300)
     )
-    as_user(user, f"""
+    as_user(
+        user,
+        f"""
         mkdir -m 777 {folder} {folder}/instances {folder}/audit
         printf '%s' '{json.dumps(entry)}' > {folder}/instances/blender-666.json
         {links}
-    """)
+    """,
+    )
     return folder
 
 
@@ -118,7 +136,11 @@ def test_a_runtime_folder_another_user_made_is_refused(
     # A stdio server writes its audit log there unless it refuses the folder.
     served = subprocess.run(
         [str(DCCLINK), "serve", "--stdio", "--tools", str(FIXTURE_TOOLS)],
-        env=victim_env, input="", capture_output=True, text=True, timeout=30,
+        env=victim_env,
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert "refusing dcclink's runtime folder" in served.stderr
     assert victim_file.read_text() == "mine\n", "the audit log followed a planted symlink"
