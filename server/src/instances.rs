@@ -295,7 +295,7 @@ fn running_in(folder: &Path) -> Vec<Instance> {
 /// True while the process `pid` runs: it exists and is not a zombie (a
 /// process killed but not yet reaped by its parent still answers
 /// `kill(pid, 0)`).
-fn is_alive(pid: u32) -> bool {
+pub fn is_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };

@@ -395,10 +395,11 @@ async fn shut_down(bridge: Arc<dcclink_bridge::Bridge>, stopping: CancellationTo
     stopping.cancel();
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGINT, SIGTERM or SIGHUP (the terminal or launcher went away).
+pub(crate) async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    let terminate = async {
-        match signal(SignalKind::terminate()) {
+    let on = |kind: SignalKind| async move {
+        match signal(kind) {
             Ok(mut stream) => {
                 stream.recv().await;
             }
@@ -406,7 +407,8 @@ async fn wait_for_signal() {
         }
     };
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
+        () = on(SignalKind::interrupt()) => {}
+        () = on(SignalKind::terminate()) => {}
+        () = on(SignalKind::hangup()) => {}
     }
 }

@@ -4,7 +4,10 @@ instances found in the registry (a registry of the test's own)."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,7 +15,7 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import DCCLINK, HttpServer, start_http
+from conftest import DCCLINK, INIT, HttpServer, sdk_session, start_http
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 from test_client_requests import ANSWERING, ROOTS, ask_all_three
 from test_sdk_e2e import exercise
@@ -232,3 +235,116 @@ async def test_an_ide_on_2026_07_28_works_through_the_relay(
     # The relay speaks 2025-11-25 to the instance, so a question cannot
     # reach this IDE: the panel is asked instead (none is open here).
     assert asked.is_error and "no dcclink panel is open" in asked.content[0].text
+
+
+async def call_until_started(
+    session: ClientSession, group: anyio.abc.TaskGroup, limit: float
+) -> dict[str, Any]:
+    """Starts ``wait_cancel`` in ``group``; returns once the tool has begun
+    (its first progress crossed the relay). The call's answer, or the
+    error it raised, lands in the returned dict."""
+    started = anyio.Event()
+    ended: dict[str, Any] = {}
+
+    async def on_progress(progress: float, total: Any, message: Any) -> None:
+        started.set()
+
+    async def call() -> None:
+        try:
+            ended["answer"] = await session.call_tool(
+                "wait_cancel", {"limit": limit}, progress_callback=on_progress
+            )
+        except Exception as error:
+            ended["error"] = error
+
+    group.start_soon(call)
+    with anyio.fail_after(30):
+        await started.wait()
+    return ended
+
+
+async def how_it_ended(server: HttpServer) -> list[str]:
+    """How each ``wait_cancel`` on ``server`` ended, asked directly."""
+    async with sdk_session(server.url, server.token) as direct:
+        waits = await direct.call_tool("waits", {})
+    assert waits.structured_content is not None
+    return list(waits.structured_content["result"])
+
+
+async def test_a_call_in_flight_is_answered_when_the_instance_dies(
+    env: dict[str, str], instances: list[HttpServer]
+) -> None:
+    server = launch(instances, env)
+    async with (
+        relay(env, "--instance", server.instance) as session,
+        anyio.create_task_group() as group,
+    ):
+        ended = await call_until_started(session, group, limit=60)
+        server.process.kill()  # kill -9, mid-call
+        server.process.wait(timeout=10)
+        with anyio.fail_after(15):  # the relay looks once a second
+            while not ended:
+                await anyio.sleep(0.05)
+    answer = ended.get("answer")
+    failure = str(ended.get("error", "")) or (answer.content[0].text if answer else "")
+    assert "stopped while this call was running" in failure, ended
+    assert str(server.process.pid) in failure
+
+
+async def test_closing_the_relays_stdin_cancels_the_call_at_the_instance(
+    env: dict[str, str], instances: list[HttpServer]
+) -> None:
+    server = launch(instances, env)
+    with anyio.fail_after(60):
+        async with (
+            relay(env, "--instance", server.instance) as session,
+            anyio.create_task_group() as group,
+        ):
+            await call_until_started(session, group, limit=30)
+            group.cancel_scope.cancel()
+        # The SDK closed the relay's stdin on leaving: the call was
+        # cancelled then, so the instance is free at once and says so.
+        left = time.monotonic()
+        ended = await how_it_ended(server)
+    assert ended == ["cancelled"], "the tool ran on after the IDE left"
+    assert time.monotonic() - left < 5
+
+
+def test_sigterm_to_the_relay_cancels_the_call_at_the_instance(
+    env: dict[str, str], instances: list[HttpServer]
+) -> None:
+    server = launch(instances, env)
+    relay_process = subprocess.Popen(
+        [str(DCCLINK), "connect", "--instance", server.instance],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    assert relay_process.stdin is not None and relay_process.stdout is not None
+
+    def send(message: dict[str, Any]) -> None:
+        assert relay_process.stdin is not None
+        relay_process.stdin.write(json.dumps(message) + "\n")
+        relay_process.stdin.flush()
+
+    send(INIT)
+    assert json.loads(relay_process.stdout.readline())["id"] == 1
+    send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    send(
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {
+                "name": "wait_cancel",
+                "arguments": {"limit": 30},
+                "_meta": {"progressToken": "p"},
+            },
+        }
+    )
+    progress = json.loads(relay_process.stdout.readline())
+    assert progress["method"] == "notifications/progress", progress
+    relay_process.terminate()  # stdin stays open: only the signal says the IDE is gone
+    assert relay_process.wait(timeout=10) == 0
+    assert anyio.run(how_it_ended, server) == ["cancelled"]

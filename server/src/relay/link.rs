@@ -22,6 +22,8 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{ClientHandler, ServiceExt as _};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::instances::Instance;
 
 /// The IDE's side, which upstream notifications go to.
@@ -201,6 +203,10 @@ impl ClientHandler for UpstreamHandler {
 pub struct Link {
     /// The instance, as the registry listed it.
     pub instance: Instance,
+    /// Fires when the instance's process is found dead: HTTP alone may
+    /// never say so (the client waits to resume the answer's stream), so
+    /// the calls in flight on this link are answered with an error then.
+    pub lost: CancellationToken,
     service: RunningService<RoleClient, UpstreamHandler>,
 }
 
@@ -225,7 +231,33 @@ impl Link {
                 instance.dcc, instance.id, instance.url
             )
         })?;
-        Ok(Self { instance, service })
+        Ok(Self {
+            instance,
+            lost: CancellationToken::new(),
+            service,
+        })
+    }
+
+    /// Fires [`Link::lost`] if the instance's process has exited.
+    pub fn check_alive(&self) {
+        if !crate::instances::is_alive(self.instance.pid) {
+            self.lost.cancel();
+        }
+    }
+
+    /// What a call in flight is told when the instance died under it.
+    pub fn lost_while_running(&self) -> String {
+        format!(
+            "the {} instance {} stopped while this call was running (its process {} exited), so \
+             it has no answer; it may have done part of its work — check the scene, and when \
+             dcclink runs again, ask again",
+            self.instance.dcc, self.instance.id, self.instance.pid
+        )
+    }
+
+    /// Ends the session (rmcp then tells the instance).
+    pub fn close(&self) {
+        self.service.cancellation_token().cancel();
     }
 
     /// The session's connection, for requests.

@@ -9,6 +9,12 @@
 //! running the IDE still gets a tool list: one `dcclink_status` tool that
 //! says what to open. The relay watches the registry, reconnects when the
 //! DCC restarts, and tells the IDE the lists changed.
+//!
+//! No call is left hanging at either end. When the instance's process dies
+//! mid-call, every call in flight to it is answered with an error that says
+//! so. When the IDE goes away (it closes stdin, or stops the relay with
+//! SIGTERM, SIGINT or SIGHUP), every call in flight is cancelled at the
+//! instance before the relay exits.
 // MCP logging is deprecated from protocol 2026-07-28 (SEP-2577), but every
 // client of the 2025 revisions still uses it.
 #![allow(deprecated)]
@@ -35,6 +41,8 @@ use rmcp::model::{
     SubscribeRequest, SubscribeRequestParams, Tool, UnsubscribeRequest, UnsubscribeRequestParams,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, RoleServer, ServiceError};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::instances::{self, Instance};
 use crate::stdio::{StdioTransport, take_process_stdio};
@@ -42,8 +50,11 @@ use link::{Downstream, Link};
 
 /// The longest line the IDE may send.
 const MAX_LINE: usize = 8 * 1024 * 1024;
-/// How often the relay looks at the registry for a restarted instance.
+/// How often the relay looks at the registry for a restarted instance, and
+/// at each linked instance's process.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
+/// How long an exiting relay waits for its calls' cancellations to go out.
+const WIND_DOWN: Duration = Duration::from_secs(2);
 /// The tool the IDE sees while no instance can be reached.
 pub const STATUS_TOOL: &str = "dcclink_status";
 /// The argument that sends one tool call to another running instance.
@@ -76,14 +87,27 @@ pub fn run_stdio(choice: Choice) -> std::io::Result<()> {
         let (reader, writer) = take_process_stdio()?;
         let transport = StdioTransport::new(reader, writer, MAX_LINE);
         let relay = Relay::new(choice);
+        let gone = relay.inner.ide_gone.clone();
+        let (stdin_closed, on_signal) = (transport.closed(), gone.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = stdin_closed.cancelled() => tracing::info!("the IDE closed stdin"),
+                () = crate::runtime::wait_for_signal() => tracing::info!("signal received"),
+            }
+            on_signal.cancel();
+        });
         let watcher = tokio::spawn(relay.clone().watch_registry());
-        match relay.serve(transport).await {
+        match relay.clone().serve(transport).await {
             Ok(running) => {
-                let _ = running.waiting().await;
+                tokio::select! {
+                    _ = running.waiting() => {}
+                    () = gone.cancelled() => {}
+                }
             }
             Err(error) => tracing::warn!(%error, "the IDE left before initializing"),
         }
         watcher.abort();
+        relay.wind_down().await;
         Ok(())
     })
 }
@@ -103,6 +127,11 @@ struct Inner {
     /// Links to other instances, by id, for calls that name one with
     /// [`INSTANCE_ARGUMENT`].
     elsewhere: OrderedMutex<HashMap<String, Arc<Link>>>,
+    /// Fires when the IDE goes away: its calls are then cancelled upstream.
+    ide_gone: CancellationToken,
+    /// The requests being forwarded, so that exiting waits (bounded) for
+    /// their cancellations to reach the instance.
+    in_flight: TaskTracker,
 }
 
 impl Relay {
@@ -114,6 +143,8 @@ impl Relay {
                 downstream: Arc::new(Downstream::new()),
                 link: OrderedMutex::new(LockLevel::Relay, None),
                 elsewhere: OrderedMutex::new(LockLevel::Relay, HashMap::new()),
+                ide_gone: CancellationToken::new(),
+                in_flight: TaskTracker::new(),
             }),
         }
     }
@@ -193,6 +224,29 @@ impl Relay {
         }
     }
 
+    /// Every open link: to the chosen instance and to the others.
+    fn open_links(&self) -> Vec<Arc<Link>> {
+        let current = self.inner.link.lock().clone();
+        let elsewhere = self.inner.elsewhere.lock();
+        current.into_iter().chain(elsewhere.values().cloned()).collect()
+    }
+
+    /// The IDE has gone: waits (bounded) for the calls in flight to be
+    /// cancelled at their instances, then ends each session.
+    async fn wind_down(&self) {
+        self.inner.ide_gone.cancel();
+        self.inner.in_flight.close();
+        if tokio::time::timeout(WIND_DOWN, self.inner.in_flight.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("calls still in flight after {WIND_DOWN:?}; exiting anyway");
+        }
+        for link in self.open_links() {
+            link.close();
+        }
+    }
+
     /// Forgets `link` (after it failed), so the next request reconnects.
     fn drop_link(&self, link: &Arc<Link>) {
         let mut current = self.inner.link.lock();
@@ -228,6 +282,7 @@ impl Relay {
         request: ClientRequest,
         context: &RequestContext<RoleServer>,
     ) -> Result<ServerResult, McpError> {
+        let _in_flight = self.inner.in_flight.token();
         // An IDE on MCP 2026-07-28 sends no initialize: its first request
         // says where its notifications go.
         let downstream = &self.inner.downstream;
@@ -252,24 +307,28 @@ impl Relay {
             downstream.route_progress(ours.clone(), theirs);
         }
         let (id, peer) = (handle.id.clone(), handle.peer.clone());
-        let answer = tokio::select! {
-            answer = handle.rx => answer,
-            () = context.ct.cancelled() => {
-                let reason = Some("cancelled by the IDE".to_owned());
-                let _ = peer
-                    .notify_cancelled(CancelledNotificationParam::new(Some(id), reason))
-                    .await;
-                Ok(Err(ServiceError::Cancelled { reason: Some("cancelled by the IDE".into()) }))
+        let stop = tokio::select! {
+            answer = handle.rx => Ok(answer),
+            () = context.ct.cancelled() => Err("cancelled by the IDE"),
+            () = self.inner.ide_gone.cancelled() => Err("the IDE disconnected"),
+            () = link.lost.cancelled() => {
+                downstream.forget_progress(&ours);
+                self.drop_link(&link);
+                return Err(unavailable(link.lost_while_running()));
             }
         };
         downstream.forget_progress(&ours);
+        let answer = match stop {
+            Ok(answer) => answer,
+            Err(reason) => {
+                let cancel = CancelledNotificationParam::new(Some(id), Some(reason.to_owned()));
+                let _ = peer.notify_cancelled(cancel).await;
+                return Err(McpError::internal_error(reason.to_owned(), None));
+            }
+        };
         match answer {
             Ok(Ok(result)) => Ok(complete(result)),
             Ok(Err(ServiceError::McpError(error))) => Err(error),
-            Ok(Err(ServiceError::Cancelled { .. })) => Err(McpError::internal_error(
-                "cancelled by the IDE".to_owned(),
-                None,
-            )),
             failed => {
                 self.drop_link(&link);
                 let why = match failed {
@@ -297,6 +356,9 @@ impl Relay {
         let mut several = running.len() > 1;
         loop {
             tokio::time::sleep(WATCH_EVERY).await;
+            for link in self.open_links() {
+                link.check_alive();
+            }
             let running = running_now().unwrap_or_default(); // read once a pass
             let now = self.pick_among(&running).ok().map(|i| i.id);
             let several_now = running.len() > 1;
