@@ -1,6 +1,6 @@
 //! `dcclink.Context`: what a running tool sees of its call.
 
-use dcclink_bridge::{CallContext, ClientRequestError, LogLevel, PromptError};
+use dcclink_bridge::{CallContext, ClientRequestError, FormReply, LogLevel, PromptError};
 use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 
@@ -152,10 +152,12 @@ impl Context {
     /// `schema`, a JSON Schema object of plain fields (strings, numbers,
     /// booleans, enums). The client asks (MCP elicitation); when it cannot,
     /// the dcclink panel shows the form instead. Returns the answer,
-    /// `{"action": "accept" | "decline" | "cancel", "content": {...}}`.
+    /// `{"action": "accept" | "decline" | "cancel", "content": {...}}`; an
+    /// accepted answer has been checked against `schema`.
     /// Raises `RuntimeError` when neither the client nor an open panel can
-    /// ask, `TimeoutError` after `timeout` seconds, and `dcclink.Cancelled`
-    /// when the call is cancelled meanwhile.
+    /// ask, `ValueError` when the client's answer does not fit the form,
+    /// `TimeoutError` after `timeout` seconds, and `dcclink.Cancelled` when
+    /// the call is cancelled meanwhile.
     #[pyo3(signature = (message, schema = None, timeout = 300.0))]
     fn ask<'py>(
         &self,
@@ -178,13 +180,17 @@ impl Context {
             py.detach(
                 || match self.inner.ask_client("elicitation/create", params, bound) {
                     Err(ClientRequestError::Unsupported(why)) => {
-                        Err((why, self.inner.fill_in(&message, schema, bound)))
+                        Err((why, self.inner.fill_in(&message, schema.clone(), bound)))
                     }
                     by_client => Ok(by_client),
                 },
             );
         let answer = match asked {
-            Ok(by_client) => by_client.map_err(|error| client_error(py, error))?,
+            Ok(by_client) => {
+                let answer = by_client.map_err(|error| client_error(py, error))?;
+                check_client_form(&schema, &answer)?;
+                answer
+            }
             Err((why, Err(PromptError::NoPanel))) => {
                 return Err(PyRuntimeError::new_err(format!(
                     "{why}, and no dcclink panel is open to ask in instead: open the panel \
@@ -240,5 +246,21 @@ impl Context {
     fn __repr__(&self) -> String {
         let info = self.inner.call().info();
         format!("<dcclink.Context call {} of {:?}>", info.id, info.tool)
+    }
+}
+
+/// Refuses a client's form answer that does not fit the form, as the panel
+/// refuses one (the panel's user can correct it; here the tool is told).
+fn check_client_form(schema: &serde_json::Value, answer: &serde_json::Value) -> PyResult<()> {
+    let reply = serde_json::from_value::<FormReply>(answer.clone()).map_err(|error| {
+        PyValueError::new_err(format!(
+            "the client's answer is not an elicitation result: {error}"
+        ))
+    })?;
+    match dcclink_server::forms::misfit(schema, &reply) {
+        None => Ok(()),
+        Some(problem) => Err(PyValueError::new_err(format!(
+            "the client's answer does not fit the form: {problem}"
+        ))),
     }
 }

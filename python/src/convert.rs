@@ -99,7 +99,11 @@ fn big_int(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         let Ok(float) = obj.extract::<f64>() else {
             return Ok(None); // past a double's range
         };
-        let back = obj.py().import("builtins")?.getattr("int")?.call1((float,))?;
+        let back = obj
+            .py()
+            .import("builtins")?
+            .getattr("int")?
+            .call1((float,))?;
         Ok(Number::from_f64(float).filter(|_| back.eq(obj).unwrap_or(false)))
     };
     match as_double(obj)? {

@@ -18,6 +18,7 @@ pub mod client_requests;
 pub mod completions;
 pub mod connections;
 pub mod dispatch;
+pub mod forms;
 pub mod handler;
 pub mod http;
 pub mod instances;

@@ -16,6 +16,10 @@ from conftest import HttpServer, sdk_session
 pytestmark = pytest.mark.anyio
 
 ASKED: list[types.ElicitRequestParams] = []
+#: A form answer that fits the fixture's TAKE_FORM (take and camera are required).
+ANSWER = {"take": 3, "camera": "shot_cam"}
+#: The accepted answer, as the tool that asked returns it.
+PICKED = {"action": "accept", "content": ANSWER}
 
 
 @pytest.fixture
@@ -25,7 +29,7 @@ def anyio_backend() -> str:
 
 async def answer_the_form(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
     ASKED.append(params)
-    return types.ElicitResult(action="accept", content={"take": 3})
+    return types.ElicitResult(action="accept", content=ANSWER)
 
 
 async def answer_with_the_model(
@@ -67,7 +71,7 @@ async def test_the_tool_gets_the_users_answer_the_models_and_the_roots(
     with anyio.fail_after(60):
         async with sdk_session(http_server.url, http_server.token, **ANSWERING) as session:
             picked, named, roots = await ask_all_three(session)
-    assert picked.structured_content == {"action": "accept", "content": {"take": 3}}
+    assert picked.structured_content == PICKED
     (asked,) = ASKED
     assert asked.message == "Which take of sh010 should I keep?"
     assert asked.requested_schema["required"] == ["take", "camera"]
@@ -87,3 +91,21 @@ async def test_a_client_that_cannot_answer_is_a_clear_error(http_server: HttpSer
     assert "no dcclink panel is open to ask in instead" in why, "the panel was the fallback"
     assert no_roots.is_error
     assert "does not take requests for its workspace folders (roots)" in no_roots.content[0].text
+
+
+async def test_a_client_answer_that_does_not_fit_the_form_never_reaches_the_tool(
+    http_server: HttpServer,
+) -> None:
+    async def answer_without_the_camera(
+        context: Any, params: types.ElicitRequestParams
+    ) -> types.ElicitResult:
+        return types.ElicitResult(action="accept", content={"take": 3})
+
+    with anyio.fail_after(60):
+        async with sdk_session(
+            http_server.url, http_server.token, elicitation_callback=answer_without_the_camera
+        ) as session:
+            picked = await session.call_tool("pick_take", {})
+    assert picked.is_error
+    assert "the client's answer does not fit the form" in picked.content[0].text
+    assert 'missing required field "camera"' in picked.content[0].text

@@ -17,7 +17,7 @@ import anyio
 import pytest
 from conftest import DCCLINK, INIT, HttpServer, sdk_session, start_http
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client
-from test_client_requests import ANSWERING, ROOTS, ask_all_three
+from test_client_requests import ANSWERING, PICKED, ROOTS, ask_all_three
 from test_sdk_e2e import exercise
 
 pytestmark = pytest.mark.anyio
@@ -178,7 +178,7 @@ async def test_the_instances_questions_reach_the_ide_through_the_relay(
             told = await anyio.to_thread.run_sync(
                 said, server, "workspace folders (roots) changed", abandon_on_cancel=True
             )
-    assert picked.structured_content == {"action": "accept", "content": {"take": 3}}
+    assert picked.structured_content == PICKED
     assert named.content[0].text == "Bridge Crossing"
     assert roots.structured_content == ROOTS
     assert told, "the IDE's roots/list_changed reached the instance"

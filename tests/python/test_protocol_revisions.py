@@ -19,7 +19,7 @@ import pytest
 from conftest import HttpServer, start_http
 from mcp import Client
 from mcp.shared.exceptions import MCPError
-from test_client_requests import ANSWERING, ROOTS, answer_the_form, ask_all_three
+from test_client_requests import ANSWERING, PICKED, ROOTS, answer_the_form, ask_all_three
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_on_2026_07_28_a_tool_asks_its_client_in_rounds(server: HttpServer) -> N
                 return [*await ask_all_three(client), await client.call_tool("pick_and_name", {})]
 
     picked, named, roots, both = anyio.run(run)
-    assert picked.structured_content == {"action": "accept", "content": {"take": 3}}
+    assert picked.structured_content == PICKED
     assert named.content[0].text == "Bridge Crossing"
     assert roots.structured_content == ROOTS
     assert both.structured_content == {"take": 3, "name": "Bridge Crossing"}, "two rounds"

@@ -23,11 +23,10 @@ use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use dcclink_bridge::{AnswerError, CancelReason, FormAction, FormReply};
+use dcclink_bridge::{AnswerError, CancelReason, FormReply};
 
 use crate::auth;
 use crate::connections::ConnectionTrust;
-use crate::tools::describe;
 use futures::{Stream, StreamExt as _};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
@@ -172,7 +171,10 @@ async fn answer_prompt(
     let taken = match answer {
         PromptAnswer::YesNo { allow, trust } => prompts.answer(prompt, allow, trust),
         PromptAnswer::Form(reply) => {
-            if let Some(problem) = prompts.form(prompt).and_then(|s| misfit(&s, &reply)) {
+            if let Some(problem) = prompts
+                .form(prompt)
+                .and_then(|s| crate::forms::misfit(&s, &reply))
+            {
                 return (StatusCode::UNPROCESSABLE_ENTITY, problem).into_response();
             }
             prompts.answer_form(prompt, reply)
@@ -187,24 +189,6 @@ async fn answer_prompt(
             (StatusCode::BAD_REQUEST, error.to_string()).into_response()
         }
     }
-}
-
-/// What is wrong with a sent form's values, judged by its `schema`; `None`
-/// when they fit, or the form was not sent.
-fn misfit(schema: &serde_json::Value, reply: &FormReply) -> Option<String> {
-    if reply.action != FormAction::Accept {
-        return None;
-    }
-    let values = serde_json::Value::Object(reply.content.clone().unwrap_or_default());
-    let validator = match jsonschema::validator_for(schema) {
-        Ok(validator) => validator,
-        Err(error) => return Some(format!("the tool's form has an invalid schema: {error}")),
-    };
-    let problems: Vec<String> = validator
-        .iter_errors(&values)
-        .map(|error| describe(&error, "field"))
-        .collect();
-    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
 /// An open event stream counted as a panel that can answer questions.

@@ -228,7 +228,10 @@ impl Relay {
     fn open_links(&self) -> Vec<Arc<Link>> {
         let current = self.inner.link.lock().clone();
         let elsewhere = self.inner.elsewhere.lock();
-        current.into_iter().chain(elsewhere.values().cloned()).collect()
+        current
+            .into_iter()
+            .chain(elsewhere.values().cloned())
+            .collect()
     }
 
     /// The IDE has gone: waits (bounded) for the calls in flight to be
