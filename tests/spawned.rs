@@ -61,9 +61,8 @@ async fn ping_and_tools_list_answer_while_python_holds_the_gil_for_10_seconds() 
     let (_child, mut client) = serve_stdio(&[]);
     client.initialize().await;
     let _busy = client
-        .start_call("busy", json!({"seconds": 10.0}), None)
+        .start_and_wait_until_running("busy", json!({"seconds": 10.0}))
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let asked = Instant::now();
     let ping = client.request("ping", json!({})).await;
     let list = client.request("tools/list", json!({})).await;
@@ -85,13 +84,13 @@ async fn sigterm_stops_the_running_tool_answers_the_queue_and_exits() {
     let (mut child, mut client) = serve_stdio(&[]);
     client.initialize().await;
     let running = client
-        .start_call("wait_cancel", json!({"limit": 30.0}), None)
+        .start_and_wait_until_running("wait_cancel", json!({"limit": 30.0}))
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let queued = client
         .start_call("add", json!({"a": 1, "b": 2}), None)
         .await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A call is queued once the server has it: ping answers after it.
+    assert_eq!(client.request("ping", json!({})).await["result"], json!({}));
     let sent = Instant::now();
     sigterm(&child);
     let queued = client.response(queued).await;
@@ -115,11 +114,34 @@ async fn sigterm_stops_the_running_tool_answers_the_queue_and_exits() {
 }
 
 #[tokio::test]
-async fn closing_stdin_ends_the_process() {
-    let (mut child, client) = serve_stdio(&[]);
+async fn closing_stdin_cancels_the_running_call_at_once_and_ends_the_process() {
+    let (mut child, mut client) = serve_stdio(&[]);
+    client.initialize().await;
+    client
+        .start_and_wait_until_running("wait_cancel", json!({"limit": 30.0}))
+        .await;
+    let closed = Instant::now();
     drop(client);
-    let status = exit_within(&mut child, Duration::from_secs(10)).await;
+    let status = exit_within(&mut child, HANG).await;
     assert!(status.success(), "{status}");
+    // rmcp alone drains a closed session for 5 s before it cancels; the
+    // tool must see the cancel at once for the process to be gone by now.
+    let took = closed.elapsed();
+    assert!(took < Duration::from_secs(1), "exit took {took:?}");
+}
+
+/// An rmcp client that notes a tool's first progress: the sign it runs.
+#[derive(Clone, Default)]
+struct Started(std::sync::Arc<tokio::sync::Notify>);
+
+impl rmcp::ClientHandler for Started {
+    async fn on_progress(
+        &self,
+        _params: rmcp::model::ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<rmcp::RoleClient>,
+    ) {
+        self.0.notify_one();
+    }
 }
 
 #[tokio::test]
@@ -140,7 +162,8 @@ async fn rmcp_client_lists_calls_and_cancels_against_a_spawned_dcclink() {
         child.stdout.take().expect("stdout"),
         child.stdin.take().expect("stdin"),
     );
-    let client = tokio::time::timeout(HANG, ().serve(transport))
+    let started = Started::default();
+    let client = tokio::time::timeout(HANG, started.clone().serve(transport))
         .await
         .expect("initialize timed out")
         .expect("initialize");
@@ -159,7 +182,9 @@ async fn rmcp_client_lists_calls_and_cancels_against_a_spawned_dcclink() {
         .send_cancellable_request(request, PeerRequestOptions::no_options())
         .await
         .expect("send");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::timeout(HANG, started.0.notified())
+        .await
+        .expect("wait_cancel never started");
     handle.cancel(Some("test".into())).await.expect("cancel");
     let waits = client
         .call_tool(CallToolRequestParams::new("waits"))

@@ -238,6 +238,28 @@ impl RawClient {
         self.start("tools/call", params).await
     }
 
+    /// Starts a call with progress and waits for its first progress
+    /// notification: the signal that the tool has begun, where a fixed
+    /// sleep would only guess. Returns the request's id.
+    pub async fn start_and_wait_until_running(&mut self, tool: &str, arguments: Value) -> i64 {
+        let token = format!("started-{}", self.next_id);
+        let id = self.start_call(tool, arguments, Some(&token)).await;
+        loop {
+            let message = self.recv().await;
+            if message["method"] == "notifications/progress"
+                && message["params"]["progressToken"] == token.as_str()
+            {
+                return id;
+            }
+            match message.get("id").and_then(Value::as_i64) {
+                Some(other) if message.get("method").is_none() => {
+                    self.early.insert(other, message);
+                }
+                _ => self.notifications.push(message),
+            }
+        }
+    }
+
     /// The next message from the server.
     pub async fn recv(&mut self) -> Value {
         let line = tokio::time::timeout(HANG, self.lines.next_line())
