@@ -285,19 +285,17 @@ async fn a_cancel_from_the_panel_answers_the_client_at_once() {
 }
 
 #[tokio::test]
-async fn a_tool_past_its_timeout_is_answered_and_sees_cancelled() {
+async fn a_tool_past_its_timeout_is_answered_at_once_even_when_it_ignores_cancel() {
     let host = TestHost::new();
+    let gate = Arc::new(Gate(Arc::default()));
     let saw = Arc::new(AtomicBool::new(false));
-    let flag = saw.clone();
+    let (flag, held) = (saw.clone(), gate.clone());
     host.tool(
         "stuck",
         schema(json!({})),
         Some(Duration::from_millis(100)),
         move |_, ctx| {
-            let deadline = Instant::now() + HANG;
-            while !ctx.is_cancelled() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(1));
-            }
+            held.wait(); // ignores ctx.cancelled until the test opens the gate
             flag.store(ctx.is_cancelled(), Ordering::SeqCst);
             ToolOutput::Text("too late".into())
         },
@@ -307,13 +305,22 @@ async fn a_tool_past_its_timeout_is_answered_and_sees_cancelled() {
     });
     let mut client = host.raw();
     client.initialize().await;
+    let sent = Instant::now();
     let result = client.call("stuck", json!({})).await;
+    let took = sent.elapsed();
     assert!(is_error(&result));
     assert!(
         text(&result).contains("timed out after 0.1 s"),
         "{}",
         text(&result)
     );
+    // Answered while the tool still holds the main thread.
+    assert!(took < Duration::from_secs(2), "the timeout took {took:?}");
+    assert!(
+        host.bridge().running_call().is_some(),
+        "the tool still runs"
+    );
+    gate.open();
     assert_eq!(text(&client.call("after", json!({})).await), "after");
     assert!(
         saw.load(Ordering::SeqCst),
@@ -370,7 +377,11 @@ async fn a_call_that_waits_past_its_queue_deadline_is_refused_and_never_runs_lat
         ..
     } = blocking_host(config).await;
     let running = start_blocker(&host, &mut client).await;
+    let sent = Instant::now();
     let late = client.call("mark", json!({})).await;
+    let took = sent.elapsed();
+    // The blocker ignores cancellation and holds the main thread throughout.
+    assert!(took < Duration::from_secs(2), "the refusal took {took:?}");
     assert!(is_error(&late));
     assert!(
         text(&late).contains("was not run (queue timeout 0.1 s)"),
