@@ -137,6 +137,105 @@ async fn calls_from_eight_pipelining_clients_run_on_the_main_thread_in_arrival_o
     }
 }
 
+/// An rmcp client of the host over Streamable HTTP (a real server on
+/// loopback, sharing the host with the in-process stdio clients).
+async fn http_client(
+    host: &TestHost,
+) -> (
+    dcclink_server::ServerHandle,
+    rmcp::service::RunningService<rmcp::RoleClient, ()>,
+) {
+    use rmcp::ServiceExt as _;
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    let config = dcclink_server::ServerConfig {
+        http: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        ..dcclink_server::ServerConfig::default()
+    };
+    let server = dcclink_server::ServerHandle::start(config, host.shared.clone()).expect("serve");
+    let url = server.url().expect("an HTTP url").to_owned();
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(url).auth_header(server.token().to_owned()),
+    );
+    let client = tokio::time::timeout(HANG, ().serve(transport))
+        .await
+        .expect("initialize timed out")
+        .expect("initialize");
+    (server, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_from_stdio_and_http_clients_run_in_the_one_order_they_reached_the_queue() {
+    use rmcp::model::{CallToolRequest, CallToolRequestParams, ClientRequest};
+    use rmcp::service::PeerRequestOptions;
+    const CALLS: usize = 60;
+    let Blocking {
+        host,
+        gate,
+        mut client,
+        ..
+    } = blocking_host(BridgeConfig::default()).await;
+    let seen: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let record = seen.clone();
+    host.tool(
+        "record",
+        schema(json!({"seq": {"type": "integer"}})),
+        None,
+        move |args, _| {
+            locked(&record).push(args["seq"].as_i64().unwrap_or(-1));
+            ToolOutput::Empty
+        },
+    );
+    let mut other = host.raw();
+    other.initialize().await;
+    let (mut server, http) = http_client(&host).await;
+    let blocker = start_blocker(&host, &mut client).await;
+    let (mut stdio_ids, mut http_answers) = (Vec::new(), Vec::new());
+    for seq in 0..CALLS {
+        // Each call is sent only once the one before it is in the queue:
+        // that is the order they reached the server, across clients.
+        let arguments = json!({"seq": seq});
+        match seq % 3 {
+            0 => stdio_ids.push((0, client.start_call("record", arguments, None).await)),
+            1 => stdio_ids.push((1, other.start_call("record", arguments, None).await)),
+            _ => {
+                let mut params = CallToolRequestParams::new("record");
+                params.arguments = arguments.as_object().cloned();
+                let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+                let handle = http
+                    .send_request_with_option(request, PeerRequestOptions::no_options())
+                    .await
+                    .expect("send over HTTP");
+                http_answers.push(handle.await_response());
+            }
+        }
+        until("the call is queued", || {
+            host.bridge().stats().queue_depth == seq as u64 + 1
+        })
+        .await;
+    }
+    gate.open();
+    client.response(blocker).await;
+    for (which, id) in stdio_ids {
+        let response = if which == 0 {
+            client.response(id).await
+        } else {
+            other.response(id).await
+        };
+        assert!(!is_error(&response["result"]), "{response}");
+    }
+    for answer in http_answers {
+        answer.await.expect("an HTTP answer");
+    }
+    assert_eq!(
+        *locked(&seen),
+        (0..CALLS as i64).collect::<Vec<_>>(),
+        "calls ran out of their arrival order"
+    );
+    http.cancel().await.expect("close the HTTP client");
+    server.shutdown(HANG);
+}
+
 #[tokio::test]
 async fn ping_and_tools_list_answer_while_a_long_tool_runs() {
     let Blocking {
