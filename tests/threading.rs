@@ -504,9 +504,19 @@ async fn a_call_that_waits_past_its_queue_deadline_is_refused_and_never_runs_lat
 async fn tools_can_pump_report_and_emit_from_inside_without_nesting_calls() {
     let host = TestHost::new();
     let order: Arc<Mutex<Vec<String>>> = Arc::default();
-    let (pump, log) = (host.pump.clone(), order.clone());
+    let (pump, log, bridge) = (host.pump.clone(), order.clone(), host.bridge().clone());
     host.tool("outer", schema(json!({})), None, move |_, ctx| {
         locked(&log).push("outer start".into());
+        // `inner` must be queued, or the nested pumps prove nothing.
+        let deadline = Instant::now() + HANG;
+        while bridge.stats().queue_depth < 1 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(
+            bridge.stats().queue_depth,
+            1,
+            "inner never reached the queue"
+        );
         for i in 0..100 {
             ctx.progress(f64::from(i + 1), Some(100.0), None);
             ctx.emit("tick".into(), json!(i));

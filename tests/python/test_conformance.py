@@ -48,4 +48,7 @@ def test_every_server_scenario_passes() -> None:
     assert ran.returncode == 0 and not failed, summary or ran.stdout[-4000:] + ran.stderr[-2000:]
     listed = conformance("list", "--server").stdout
     scenarios = set(re.findall(r"^\s+- (\S+)", listed, re.M))
+    assert len(scenarios) >= 30, f"the suite lists only {len(scenarios)} scenarios:\n{listed}"
     assert set(results) == scenarios, "the run covered every scenario, pending ones too"
+    checks = sum(int(result.split()[0]) for result in results.values())
+    assert checks >= len(scenarios), f"only {checks} checks passed: {summary}"

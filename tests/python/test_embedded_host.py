@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import anyio
 import dcclink
+import httpx2
 import pytest
 from conftest import pump_while, sdk_session, with_client
 from mcp import ClientSession
@@ -68,8 +69,13 @@ ORDER: list[str] = []
 
 @dcclink.tool
 def outer(ctx: dcclink.Context) -> int:
-    """Pumps re-entrantly while reporting: must not start the queued call."""
+    """Pumps re-entrantly while reporting, with ``inner`` queued behind it:
+    must not start the queued call."""
     ORDER.append("outer start")
+    deadline = time.monotonic() + 20
+    while dcclink.stats()["queue_depth"] < 1:  # inner is there to be wrongly nested
+        assert time.monotonic() < deadline, "inner never reached the queue"
+        time.sleep(0.001)
     nested = 0
     for i in range(20):
         ctx.progress(i + 1, 20)
@@ -169,7 +175,6 @@ def test_a_tool_can_pump_and_report_without_starting_the_next_tool(
                 results[name] = await session.call_tool(name, {})
 
             group.start_soon(call, "outer")
-            await anyio.sleep(0.02)
             group.start_soon(call, "inner")
         return results["outer"], results["inner"]
 
@@ -235,8 +240,15 @@ def test_using_dcclink_before_it_starts_says_how_to_start_it() -> None:
 
 def test_stop_then_start_again(host: dcclink.ServerInfo) -> None:
     dcclink.stop()
+    assert host.url is not None
+    with pytest.raises(httpx2.ConnectError):
+        httpx2.post(host.url, json={}, timeout=5)  # the stopped server is gone
     again = dcclink.start()
-    assert again.url != host.url or again.token != host.token
+
+    async def body(session: ClientSession) -> Any:
+        return (await session.call_tool("thread_ident", {})).structured_content
+
+    assert with_client(again, body) == {"result": PUMPED_BY}, "the new server serves"
 
 
 LAST_WORDS = threading.Event()
