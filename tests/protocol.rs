@@ -178,6 +178,11 @@ async fn errors_are_clear_and_the_next_call_still_runs() {
         "{}",
         text(&bad)
     );
+    assert_eq!(
+        host.bridge().stats().submitted,
+        0,
+        "an unknown tool or bad arguments must never reach the main thread"
+    );
 
     let boom = client.call("boom", json!({})).await;
     assert!(is_error(&boom));
@@ -242,6 +247,11 @@ async fn malformed_json_unknown_methods_and_huge_requests_leave_the_connection_u
             .contains("too large")
     );
 
+    assert_eq!(
+        host.bridge().stats().submitted,
+        0,
+        "bad input must never reach the main thread"
+    );
     let still = client.call("add", json!({"a": 20, "b": 22})).await;
     assert_eq!(still["structuredContent"], json!({"result": 42}));
     let ping = client.request("ping", json!({})).await;

@@ -8,6 +8,9 @@
 //! the plain mutex. `docs/LOCKING.md` lists the levels and why they are in
 //! this order.
 
+// The one place a plain mutex is allowed: the ordered one wraps it.
+#![allow(clippy::disallowed_types)]
+
 use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, MutexGuard};
 

@@ -1,5 +1,8 @@
 //! FIFO order, nesting and failure isolation of the pump.
 
+// The test's own bookkeeping: LOCKING.md's rules govern the product's locks.
+#![allow(clippy::disallowed_types)]
+
 mod common;
 
 use std::sync::{Arc, Mutex};
