@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
@@ -53,13 +54,15 @@ idle_ages: list[int] = []
 
 
 @dcclink.tool
-def watch_idle(seconds: float) -> str:
+def watch_idle(seconds: float, done: str) -> str:
     """After `seconds` with no calls, records how long ago the main thread
-    last pumped (read from another thread, so reading it pumps nothing)."""
+    last pumped (read from another thread, so reading it pumps nothing),
+    then creates the file `done`: the test waits for it without calling in."""
 
     def later() -> None:
         time.sleep(seconds)
         idle_ages.append(dcclink.stats()["ms_since_pump"])
+        Path(done).touch()
 
     threading.Thread(target=later, daemon=True).start()
     return "watching"

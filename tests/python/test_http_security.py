@@ -162,13 +162,22 @@ def test_ending_a_session_cancels_its_running_call(http_server: HttpServer) -> N
             "jsonrpc": "2.0",
             "id": 2,
             "method": "tools/call",
-            "params": {"name": "wait_cancel", "arguments": {"limit": 20}},
+            "params": {
+                "name": "wait_cancel",
+                "arguments": {"limit": 20},
+                "_meta": {"progressToken": "started"},
+            },
         }
-        caller = threading.Thread(
-            target=lambda: client.post(http_server.url, json=call, headers=headers), daemon=True
-        )
-        caller.start()
-        time.sleep(0.5)
+        running = threading.Event()
+
+        def caller() -> None:
+            with client.stream("POST", http_server.url, json=call, headers=headers) as answer:
+                for line in answer.iter_lines():
+                    if "notifications/progress" in line:
+                        running.set()  # the tool's first progress: it runs
+
+        threading.Thread(target=caller, daemon=True).start()
+        assert running.wait(30), "wait_cancel never started"
         assert client.delete(http_server.url, headers=headers).status_code in (200, 202, 204)
         started = time.monotonic()
         other = open_session(http_server, client)

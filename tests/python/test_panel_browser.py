@@ -221,12 +221,16 @@ def test_cancel_removes_a_queued_call(browser: Browser, http_server: HttpServer)
     async def body(session: ClientSession) -> Any:
         results: dict[str, Any] = {}
         async with anyio.create_task_group() as group:
+            started = anyio.Event()
 
             async def call(name: str, arguments: dict[str, Any]) -> None:
-                results[name] = await session.call_tool(name, arguments)
+                results[name] = await session.call_tool(
+                    name, arguments, progress_callback=lambda *_: started.set()
+                )
 
             group.start_soon(call, "busy", {"seconds": 1.5})
-            await anyio.sleep(0.2)
+            with anyio.fail_after(30):
+                await started.wait()  # busy runs: add will wait in the queue
             group.start_soon(call, "add", {"a": 1, "b": 2})
         return results
 

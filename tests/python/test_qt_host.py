@@ -53,10 +53,14 @@ def test_tools_run_on_the_qt_main_thread(qt_app: dict[str, Any]) -> None:
     assert seen == {"qt_main_thread": True, "python_main_thread": True}
 
 
-def test_no_timer_pumps_an_idle_host(qt_app: dict[str, Any]) -> None:
+def test_no_timer_pumps_an_idle_host(qt_app: dict[str, Any], tmp_path: Path) -> None:
     """Idle, nothing pumps: the pump runs only when the descriptor wakes it."""
-    drive(qt_app, ("watch_idle", {"seconds": 1.5}))
-    time.sleep(2.0)
+    done = tmp_path / "recorded"
+    drive(qt_app, ("watch_idle", {"seconds": 1.5, "done": str(done)}))
+    deadline = time.monotonic() + 30
+    while not done.exists():  # a call now would pump: watch the file instead
+        assert time.monotonic() < deadline, "the idle watcher never recorded"
+        time.sleep(0.05)
     (seen,) = drive(qt_app, ("idle_age", {}))
     (age,) = seen["ms_since_pump"]
     assert age >= 1000, f"something pumped {age} ms before, while idle"
