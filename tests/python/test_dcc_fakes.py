@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from typing import Any
 import anyio
 import pytest
 from conftest import DCCLINK, call_tools, sdk_session
+from mcp import ClientSession, StdioServerParameters, stdio_client
 
 APP = Path(__file__).with_name("dcc_fake_app.py")
 EXPECTED = {
@@ -241,3 +243,34 @@ def test_the_pack_serves_the_scene_as_resources(dcc: dict[str, Any]) -> None:
     assert scene.mime_type == "application/json"
     assert json.loads(scene.text)["file"] == EXPECTED[scheme][1]
     assert json.loads(crate.text)["name"] == "crate"
+
+
+@pytest.mark.parametrize(("dcc", "module"), [("maya", "maya.cmds"), ("houdini", "hou")])
+def test_without_a_ui_the_caller_pumps_and_the_pack_works(dcc: str, module: str) -> None:
+    """mayapy and hython: no UI, so no host adapter; ``dcclink serve`` pumps
+    its own main thread, and the pack's tools run there."""
+    env = {
+        **os.environ,
+        "DCCLINK_FAKE_NO_UI": "1",
+        "PYTHONPATH": os.pathsep.join([str(APP.parent / "fakes"), str(APP.parent)]),
+    }
+    probe = f"import {module}; from dcclink import hosts; print(hosts.select('auto'))"
+    chosen = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert chosen.stdout.strip() == "None", chosen.stderr
+
+    async def summarize() -> Any:
+        params = StdioServerParameters(
+            command=str(DCCLINK),
+            args=["serve", "--stdio", "--tools", f"dcclink.packs.{dcc}"],
+            env=env,
+        )
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            with anyio.fail_after(60):
+                await session.initialize()
+                return await session.call_tool("scene_summary", {})
+
+    summary = anyio.run(summarize)
+    assert not summary.is_error, summary.content
+    assert summary.structured_content is not None

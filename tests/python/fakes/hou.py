@@ -112,6 +112,7 @@ class Parm:
         self._node, self._name = node, name
 
     def eval(self) -> Any:
+        record.call("hou.Parm.eval", (self._node.path(), self._name))
         return self._node._data().parms[self._name]
 
     def set(self, value: Any) -> None:
@@ -152,15 +153,19 @@ class Node:
         return hash(self._path)
 
     def path(self) -> str:
+        record.call("hou.Node.path", self._path)
         return self._path
 
     def name(self) -> str:
+        record.call("hou.Node.name", self._path)
         return self._path.rsplit("/", 1)[-1]
 
     def type(self) -> NodeType:
+        record.call("hou.Node.type", self._path)
         return NodeType(self._data().type)
 
     def parent(self) -> Node:
+        record.call("hou.Node.parent", self._path)
         return Node(self._path.rsplit("/", 1)[0] or "/")
 
     def children(self) -> tuple[Node, ...]:
@@ -282,7 +287,7 @@ def clearAllSelected() -> None:
 
 def isUIAvailable() -> bool:
     record.call("hou.isUIAvailable", ())
-    return True
+    return not record.NO_UI  # hython has no UI
 
 
 def applicationVersionString() -> str:
@@ -330,6 +335,7 @@ class hipFile:
 
     @staticmethod
     def eventCallbacks() -> tuple[Callable[[Any], Any], ...]:
+        record.call("hou.hipFile.eventCallbacks", ())
         return tuple(hipFile._callbacks)
 
     @staticmethod

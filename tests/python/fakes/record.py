@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Callable
 
 from PySide6 import QtCore
 
+#: Play the DCC without its UI (hython, mayapy): ``DCCLINK_FAKE_NO_UI=1``.
+NO_UI = os.environ.get("DCCLINK_FAKE_NO_UI") == "1"
 #: Every call made to a fake API: (name, arguments).
 CALLS: list[tuple[str, Any]] = []
 MAIN = threading.main_thread()

@@ -13,7 +13,7 @@ from fakes.maya import scene
 from fakes.maya.scene import Node
 
 VERSION = "2025"
-state: dict[str, Any] = {"scene": "/projects/shot010/scenes/layout.ma", "batch": False}
+state: dict[str, Any] = {"scene": "/projects/shot010/scenes/layout.ma", "batch": record.NO_UI}
 shelves: dict[str, list[dict[str, Any]]] = {}
 plugins: set[str] = set()
 #: What ``cmds.file`` exports to, by ``type``: the plug-in that type needs.
@@ -44,6 +44,16 @@ def _flags(command: str, given: dict[str, Any], known: set[str]) -> None:
     for flag in given:
         if flag not in known:
             raise TypeError(f"Invalid flag '{flag}'")
+
+
+def _query(command: str, flags: dict[str, Any], known: set[str]) -> str:
+    """A query command's one question: Maya needs ``query=True`` and exactly
+    one flag that says what to answer."""
+    _flags(command, flags, known | {"query"})
+    asked = [flag for flag in known if flags.get(flag)]
+    if not flags.get("query") or len(asked) != 1:
+        raise RuntimeError(f"{command}: query with query=True and one of {sorted(known)}")
+    return asked[0]
 
 
 def _names(args: Iterable[Any]) -> list[str]:
@@ -329,24 +339,24 @@ def listConnections(target: str, **flags: Any) -> Optional[list[str]]:
 
 
 def playbackOptions(**flags: Any) -> float:
-    _flags("playbackOptions", flags, {"query", "minTime", "maxTime"})
-    if not flags.get("query"):
-        raise NotImplementedError("the fake playbackOptions only answers queries")
-    return 1.0 if flags.get("minTime") else 120.0
+    asked = _query("playbackOptions", flags, {"minTime", "maxTime"})
+    return 1.0 if asked == "minTime" else 120.0
 
 
 def currentTime(**flags: Any) -> float:
     _flags("currentTime", flags, {"query"})
+    if not flags.get("query"):
+        raise RuntimeError("currentTime: give a time, or query=True")
     return 1.0
 
 
 def currentUnit(**flags: Any) -> str:
-    _flags("currentUnit", flags, {"query", "linear"})
+    _query("currentUnit", flags, {"linear"})
     return "cm"
 
 
 def pluginInfo(name: str, **flags: Any) -> bool:
-    _flags("pluginInfo", flags, {"query", "loaded"})
+    _query("pluginInfo", flags, {"loaded"})
     return name in plugins
 
 
