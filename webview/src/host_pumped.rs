@@ -406,3 +406,33 @@ fn wait_modal<T>(
         alarm.destroy();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::host_link::MainThreadWork;
+
+    /// A host that records the guard's marks.
+    struct Marks(OrderedMutex<Vec<bool>>);
+
+    impl HostLink for Marks {
+        fn post(&self, _work: MainThreadWork) -> Result<(), String> {
+            Ok(())
+        }
+
+        fn mark_guard(&self, held: bool) {
+            self.0.lock().push(held);
+        }
+    }
+
+    #[test]
+    fn the_host_sees_the_guard_held_exactly_while_it_is() {
+        let marks = Arc::new(Marks(OrderedMutex::new(LockLevel::PanelRoute, Vec::new())));
+        *HostedPanel::get().route.lock() = Some(marks.clone());
+        let inside = with_guard(|_| marks.0.lock().clone());
+        assert_eq!(inside.ok(), Some(vec![true]), "marked before the slot is used");
+        assert_eq!(*marks.0.lock(), [true, false], "and unmarked after");
+        *HostedPanel::get().route.lock() = None;
+    }
+}
