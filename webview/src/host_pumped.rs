@@ -431,7 +431,11 @@ mod tests {
         let marks = Arc::new(Marks(OrderedMutex::new(LockLevel::PanelRoute, Vec::new())));
         *HostedPanel::get().route.lock() = Some(marks.clone());
         let inside = with_guard(|_| marks.0.lock().clone());
-        assert_eq!(inside.ok(), Some(vec![true]), "marked before the slot is used");
+        assert_eq!(
+            inside.ok(),
+            Some(vec![true]),
+            "marked before the slot is used"
+        );
         assert_eq!(*marks.0.lock(), [true, false], "and unmarked after");
         *HostedPanel::get().route.lock() = None;
     }
