@@ -168,20 +168,38 @@ where
 }
 
 /// Writes queued lines in order until the transport closes its end of the
-/// queue; stops at the first failed write.
+/// queue; stops at the first failed write. Lines queued meanwhile go out
+/// together, in one flush: under load (pipelined calls, progress) that is
+/// one write to the pipe for many messages.
 async fn write_lines<W: AsyncWrite + Unpin>(
-    mut write: W,
+    write: W,
     mut lines: mpsc::UnboundedReceiver<Outgoing>,
 ) {
-    while let Some(Outgoing { line, written }) = lines.recv().await {
-        let result = async {
-            write.write_all(&line).await?;
-            write.flush().await
+    let mut write = tokio::io::BufWriter::new(write);
+    let mut batch = Vec::new();
+    while let Some(first) = lines.recv().await {
+        batch.push(first);
+        while let Ok(next) = lines.try_recv() {
+            batch.push(next);
         }
-        .await;
-        let failed = result.is_err();
-        let _ = written.send(result);
-        if failed {
+        let mut result = Ok(());
+        for outgoing in &batch {
+            result = write.write_all(&outgoing.line).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        if result.is_ok() {
+            result = write.flush().await;
+        }
+        let failed = result.as_ref().err().map(|error| (error.kind(), error.to_string()));
+        for Outgoing { written, .. } in batch.drain(..) {
+            let _ = written.send(match &failed {
+                None => Ok(()),
+                Some((kind, message)) => Err(io::Error::new(*kind, message.clone())),
+            });
+        }
+        if failed.is_some() {
             return;
         }
     }
