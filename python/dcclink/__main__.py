@@ -19,6 +19,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return options
     command = options.pop("command")
     if command == "list":
+        _native.init_logging(0)  # says which registry entries it skipped, and why
         return list_instances(as_json=options["json"])
     if command == "panel":
         return show_panel(**options)

@@ -104,3 +104,30 @@ def test_an_embedded_host_lists_its_dcc_and_scene() -> None:
     finally:
         dcclink.stop()
     assert info.instance not in listed()
+
+
+def test_entries_that_are_not_small_regular_files_are_skipped_without_hanging(
+    tmp_path: Path,
+) -> None:
+    """A FIFO named like an entry hung `dcclink list` forever, and a link to
+    /dev/zero grew it to 4 GB; now both are skipped, with a warning."""
+    registry = tmp_path / "runtime" / "instances"
+    registry.mkdir(parents=True)
+    for folder in (registry.parent, registry):
+        folder.chmod(0o700)
+    os.mkfifo(registry / "x.json")
+    (registry / "zero.json").symlink_to("/dev/zero")
+    (registry / "huge.json").write_text(" " * 1_000_000)
+    server = start_http(env={**os.environ, "DCCLINK_RUNTIME_DIR": str(registry.parent)})
+    try:
+        env = {**os.environ, "DCCLINK_RUNTIME_DIR": str(registry.parent)}
+        shown = subprocess.run(
+            [str(DCCLINK), "list", "--json"], capture_output=True, text=True, timeout=30, env=env
+        )
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=10)
+    assert shown.returncode == 0, shown.stderr
+    assert [json.loads(line)["id"] for line in shown.stdout.splitlines()] == [server.instance]
+    assert "is not a regular file" in shown.stderr
+    assert "is larger than" in shown.stderr
