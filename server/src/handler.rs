@@ -5,7 +5,6 @@
 #![allow(deprecated)]
 
 use std::collections::BTreeSet;
-use std::convert::identity;
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -185,7 +184,6 @@ impl DccServer {
         arguments: JsonObject,
         retry: Retry,
         context: RequestContext<RoleServer>,
-        check: impl FnOnce(ToolOutput) -> ToolOutput,
     ) -> Result<Reply, McpError> {
         let caller = self.caller(context);
         let shared = &self.shared;
@@ -214,16 +212,7 @@ impl DccServer {
                 return Ok(Reply::InputRequired(asked));
             }
         };
-        let output = check(output);
-        let failed = matches!(output, ToolOutput::Error { .. });
-        record.end(
-            &shared.audit,
-            if failed && ending == Ending::Ok {
-                Ending::Failed
-            } else {
-                ending
-            },
-        );
+        record.end(&shared.audit, ending);
         Ok(Reply::Output(output))
     }
 }
@@ -352,9 +341,8 @@ impl ServerHandler for DccServer {
             request_state: request.request_state,
             input_responses: request.input_responses,
         };
-        let checked = |output| tool.checked(output);
         match self
-            .run_recorded(tool.job(), arguments, retry, context, checked)
+            .run_recorded(tool.job(), arguments, retry, context)
             .await?
         {
             Reply::Output(output) => Ok(dispatch::tool_result(output).into()),
@@ -378,7 +366,7 @@ impl ServerHandler for DccServer {
         let arguments =
             completions::arguments(&request.argument.value, given.into_iter().collect());
         let retry = Retry::default();
-        let reply = self.run_recorded(job, arguments, retry, context, identity);
+        let reply = self.run_recorded(job, arguments, retry, context);
         let output = reply.await?.output()?;
         Ok(CompleteResult::new(completions::completion(output)?))
     }
@@ -416,7 +404,7 @@ impl ServerHandler for DccServer {
             input_responses: request.input_responses,
         };
         match self
-            .run_recorded(prompt.job(), arguments, retry, context, identity)
+            .run_recorded(prompt.job(), arguments, retry, context)
             .await?
         {
             Reply::Output(output) => Ok(GetPromptResult::new(prompt.messages(output)?)
@@ -486,7 +474,7 @@ impl ServerHandler for DccServer {
             input_responses: request.input_responses,
         };
         match self
-            .run_recorded(resource.job(&uri), arguments, retry, context, identity)
+            .run_recorded(resource.job(&uri), arguments, retry, context)
             .await?
         {
             Reply::Output(output) => {

@@ -192,7 +192,10 @@ async fn write_lines<W: AsyncWrite + Unpin>(
         if result.is_ok() {
             result = write.flush().await;
         }
-        let failed = result.as_ref().err().map(|error| (error.kind(), error.to_string()));
+        let failed = result
+            .as_ref()
+            .err()
+            .map(|error| (error.kind(), error.to_string()));
         for Outgoing { written, .. } in batch.drain(..) {
             let _ = written.send(match &failed {
                 None => Ok(()),

@@ -85,6 +85,41 @@ pub trait ToolHandler: Send + Sync + 'static {
     fn call(&self, arguments: JsonObject, ctx: &CallContext) -> ToolOutput;
 }
 
+/// A tool with an output schema: its result is checked before the call
+/// ends, and one that does not fit becomes an error for the tool's author
+/// (MCP requires structured content to match the schema).
+struct CheckedOutput {
+    tool: String,
+    validator: jsonschema::Validator,
+    inner: Arc<dyn ToolHandler>,
+}
+
+impl ToolHandler for CheckedOutput {
+    fn call(&self, arguments: JsonObject, ctx: &CallContext) -> ToolOutput {
+        let output = self.inner.call(arguments, ctx);
+        let problem = match &output {
+            ToolOutput::Error { .. } => None,
+            ToolOutput::Structured(value) => self
+                .validator
+                .iter_errors(value)
+                .next()
+                .map(|error| format!("{error} at '{}'", error.instance_path())),
+            _ => Some("it is not structured (None, text or an image)".to_owned()),
+        };
+        match problem {
+            None => output,
+            Some(problem) => ToolOutput::Error {
+                message: format!(
+                    "tool '{}' returned a result that does not match its return type: \
+                     {problem}. Fix the tool, or its return annotation",
+                    self.tool
+                ),
+                traceback: None,
+            },
+        }
+    }
+}
+
 /// How a tool presents itself: its MCP definition and its limits.
 #[derive(Debug, Clone, Default)]
 pub struct ToolSpec {
@@ -164,8 +199,10 @@ pub enum RegisterError {
 pub struct RegisteredTool {
     tool: Tool,
     validator: jsonschema::Validator,
-    output_validator: Option<jsonschema::Validator>,
     timeout: Option<Duration>,
+    /// The tool's handler, wrapped in [`CheckedOutput`] when it declares an
+    /// output schema: the check runs as part of the call, so the call's one
+    /// verdict (client, panel, audit log, stats) already includes it.
     handler: Arc<dyn ToolHandler>,
 }
 
@@ -187,34 +224,6 @@ impl RegisteredTool {
             name: self.tool.name.to_string(),
             timeout: self.timeout,
             handler: self.handler.clone(),
-        }
-    }
-
-    /// `output` as the client may receive it: when the tool has an output
-    /// schema, a result that is not structured or does not match it becomes
-    /// an error for the tool's author (MCP requires the match).
-    pub fn checked(&self, output: ToolOutput) -> ToolOutput {
-        let Some(validator) = &self.output_validator else {
-            return output;
-        };
-        let problem = match &output {
-            ToolOutput::Error { .. } => None,
-            ToolOutput::Structured(value) => validator
-                .iter_errors(value)
-                .next()
-                .map(|error| format!("{error} at '{}'", error.instance_path())),
-            _ => Some("it is not structured (None, text or an image)".to_owned()),
-        };
-        match problem {
-            None => output,
-            Some(problem) => ToolOutput::Error {
-                message: format!(
-                    "tool '{}' returned a result that does not match its return type: \
-                     {problem}. Fix the tool, or its return annotation",
-                    self.tool.name
-                ),
-                traceback: None,
-            },
         }
     }
 
@@ -309,10 +318,17 @@ impl Registry {
         if let Some(schema) = spec.output_schema {
             tool = tool.with_raw_output_schema(Arc::new(schema));
         }
+        let handler = match output_validator {
+            Some(validator) => Arc::new(CheckedOutput {
+                tool: spec.name.clone(),
+                validator,
+                inner: handler,
+            }),
+            None => handler,
+        };
         let entry = RegisteredTool {
             tool,
             validator,
-            output_validator,
             timeout: spec.timeout,
             handler,
         };

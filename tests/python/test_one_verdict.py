@@ -1,0 +1,50 @@
+"""A call has one verdict, and every reader sees it: a tool whose result
+breaks its own return type is an error for the client, for the panel and
+in the audit log alike (the panel once showed it done)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from conftest import HttpServer, call_tools
+
+
+def panel_events(server: HttpServer) -> list[dict[str, Any]]:
+    """The events a panel opened now is shown (its first snapshot)."""
+    url = server.url.removesuffix("/mcp") + "/panel/events"
+    with httpx2.stream("GET", url, headers=server.auth, timeout=10) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                return list(json.loads(line[5:])["events"])
+    raise AssertionError("the panel's event stream sent no snapshot")
+
+
+def audit_outcomes(server: HttpServer) -> list[tuple[str, str]]:
+    log = Path(os.environ["DCCLINK_RUNTIME_DIR"]) / "audit" / f"{server.instance}.jsonl"
+    deadline = time.monotonic() + 10  # a thread of its own writes the log
+    while not log.exists() or not log.read_text().strip():
+        assert time.monotonic() < deadline, "the audit log stayed empty"
+        time.sleep(0.02)
+    return [(entry["name"], entry["outcome"]) for entry in map(json.loads, log.open())]
+
+
+def test_a_result_that_breaks_its_return_type_is_an_error_for_every_reader(
+    http_server: HttpServer,
+) -> None:
+    (result,) = call_tools({"url": http_server.url, "token": http_server.token}, ("wrong_type", {}))
+    assert result.is_error
+    assert "does not match its return type" in result.content[0].text
+
+    events = panel_events(http_server)
+    (ended,) = [e for e in events if e["type"] == "call_ended"]
+    (answered,) = [e for e in events if e["type"] == "call_result"]
+    assert ended["outcome"] == "failed", "the panel showed the call as done"
+    assert answered["is_error"] is True
+    assert "does not match its return type" in answered["text"]
+
+    assert audit_outcomes(http_server) == [("wrong_type", "error")]
