@@ -5,6 +5,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::convert::{from_py, to_py};
+use crate::seconds::seconds;
 
 /// The context of one running tool call. Declare a parameter of this type
 /// and dcclink passes it in; it never appears in the tool's schema.
@@ -31,7 +32,7 @@ impl Context {
         params: serde_json::Value,
         timeout: f64,
     ) -> PyResult<serde_json::Value> {
-        let bound = seconds(timeout)?;
+        let bound = seconds(timeout, "timeout")?;
         py.detach(|| self.inner.ask_client(method, params, bound))
             .map_err(|error| client_error(py, error))
     }
@@ -53,12 +54,6 @@ fn prompt_error(py: Python<'_>, error: PromptError) -> PyErr {
         PromptError::Cancelled => cancelled(py),
         PromptError::NoPanel => PyRuntimeError::new_err(error.to_string()),
     }
-}
-
-/// `timeout` seconds as a duration, or a ValueError.
-fn seconds(timeout: f64) -> PyResult<std::time::Duration> {
-    std::time::Duration::try_from_secs_f64(timeout)
-        .map_err(|_| PyValueError::new_err(format!("timeout must be seconds ≥ 0, not {timeout}")))
 }
 
 /// `dcclink.Cancelled`, for a wait the call's cancellation ended.
@@ -143,7 +138,7 @@ impl Context {
         detail: String,
         timeout: f64,
     ) -> PyResult<bool> {
-        let bound = seconds(timeout)?;
+        let bound = seconds(timeout, "timeout")?;
         py.detach(|| self.inner.confirm(question, &detail, bound))
             .map_err(|error| prompt_error(py, error))
     }
@@ -166,7 +161,7 @@ impl Context {
         schema: Option<&Bound<'py, PyAny>>,
         timeout: f64,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let bound = seconds(timeout)?;
+        let bound = seconds(timeout, "timeout")?;
         let schema = match schema {
             Some(schema) => from_py(schema)?,
             None => serde_json::json!({"type": "object", "properties": {}}),

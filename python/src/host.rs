@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump};
@@ -23,15 +22,8 @@ use serde_json::Value;
 use crate::callback::PyCallback;
 use crate::convert::{from_py, to_py};
 use crate::main_thread::{self, MainThreadCall};
+use crate::seconds::seconds;
 use crate::tool::PyTool;
-
-fn duration(seconds: f64, what: &str) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(seconds).map_err(|_| {
-        PyValueError::new_err(format!(
-            "{what} must be a number of seconds ≥ 0, not {seconds}"
-        ))
-    })
-}
 
 /// What `Host.start` returns: `(url, token, panel_url, instance_id)`.
 type Started = (Option<String>, String, Option<String>, Option<String>);
@@ -55,7 +47,7 @@ impl Host {
         }
         let bridge = Bridge::new(BridgeConfig {
             queue_capacity,
-            queue_timeout: duration(queue_timeout, "queue_timeout")?,
+            queue_timeout: seconds(queue_timeout, "queue_timeout")?,
             ..BridgeConfig::default()
         });
         let shared = Arc::new(Shared {
@@ -65,7 +57,7 @@ impl Host {
             prompts: Default::default(),
             completions: Default::default(),
             audit: Default::default(),
-            default_timeout: duration(timeout, "timeout")?,
+            default_timeout: seconds(timeout, "timeout")?,
             callbacks: Default::default(),
             round_trips: Default::default(),
         });
@@ -117,7 +109,7 @@ impl Host {
                 idempotent: hint("idempotent"),
                 open_world: hint("open_world"),
             },
-            timeout: timeout.map(|t| duration(t, "timeout")).transpose()?,
+            timeout: timeout.map(|t| seconds(t, "timeout")).transpose()?,
         };
         self.shared
             .registry
@@ -153,7 +145,7 @@ impl Host {
         invoke: Py<PyAny>,
         timeout: Option<f64>,
     ) -> PyResult<()> {
-        let timeout = timeout.map(|t| duration(t, "timeout")).transpose()?;
+        let timeout = timeout.map(|t| seconds(t, "timeout")).transpose()?;
         let arguments = arguments
             .into_iter()
             .map(|(name, description, required)| ArgumentSpec {
@@ -222,7 +214,7 @@ impl Host {
         mime_type: Option<String>,
         timeout: Option<f64>,
     ) -> PyResult<()> {
-        let timeout = timeout.map(|t| duration(t, "timeout")).transpose()?;
+        let timeout = timeout.map(|t| seconds(t, "timeout")).transpose()?;
         let spec = ResourceSpec {
             uri,
             name,
@@ -376,7 +368,7 @@ impl Host {
     /// never starts another tool).
     #[pyo3(signature = (budget_ms = 10.0))]
     fn pump(&self, py: Python<'_>, budget_ms: f64) -> PyResult<usize> {
-        let budget = duration(budget_ms / 1000.0, "budget_ms")?;
+        let budget = seconds(budget_ms / 1000.0, "budget_ms")?;
         Ok(py.detach(|| {
             let ran = self.pump.pump(budget);
             crate::panel_plugin::serve(budget);
@@ -413,7 +405,7 @@ impl Host {
     /// answered "shutting down" and the running one gets `timeout` seconds.
     #[pyo3(signature = (timeout = 5.0))]
     fn stop(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
-        let bound = duration(timeout, "timeout")?;
+        let bound = seconds(timeout, "timeout")?;
         let handle = self.server.lock().take();
         py.detach(|| match handle {
             Some(mut handle) => handle.shutdown(bound),

@@ -14,6 +14,7 @@ mod host;
 mod instances;
 mod main_thread;
 mod panel_plugin;
+mod seconds;
 mod tool;
 
 use pyo3::prelude::*;
@@ -69,10 +70,9 @@ fn open_panel_at(py: Python<'_>, url: &str) -> PyResult<()> {
 /// Waits up to `timeout` seconds for the panel window to close; `True` when
 /// it did.
 #[pyfunction]
-fn wait_panel_closed(py: Python<'_>, timeout: f64) -> bool {
-    let bound = std::time::Duration::try_from_secs_f64(timeout.max(0.0))
-        .unwrap_or(std::time::Duration::MAX);
-    py.detach(|| panel_plugin::wait_closed(bound))
+fn wait_panel_closed(py: Python<'_>, timeout: f64) -> PyResult<bool> {
+    let bound = seconds::seconds(timeout, "timeout")?;
+    Ok(py.detach(|| panel_plugin::wait_closed(bound)))
 }
 
 /// Closes the panel window, if open (the server keeps running).
@@ -98,7 +98,6 @@ fn eval_js(py: Python<'_>, script: &str) -> PyResult<()> {
 #[pyfunction]
 #[pyo3(signature = (script, timeout = 5.0))]
 fn eval_js_sync(py: Python<'_>, script: &str, timeout: f64) -> PyResult<String> {
-    let bound = std::time::Duration::try_from_secs_f64(timeout.max(0.0))
-        .unwrap_or(std::time::Duration::MAX);
+    let bound = seconds::seconds(timeout, "timeout")?;
     py.detach(|| panel_plugin::eval_js_sync(script, bound))
 }

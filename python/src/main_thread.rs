@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use dcclink_bridge::{MainThreadTask, TaskFate};
@@ -93,7 +92,7 @@ impl MainThreadCall {
     /// it raised, and `RuntimeError` when dcclink is shutting down.
     #[pyo3(signature = (timeout = 30.0))]
     fn wait(&self, py: Python<'_>, timeout: f64) -> PyResult<Py<PyAny>> {
-        let bound = Duration::try_from_secs_f64(timeout.max(0.0)).unwrap_or(Duration::MAX);
+        let bound = crate::seconds::seconds(timeout, "timeout")?;
         match py.detach(|| self.reply.recv_timeout(bound)) {
             Ok(Reply::Returned(value)) => Ok(value),
             Ok(Reply::Raised(error)) => Err(error),

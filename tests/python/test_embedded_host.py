@@ -293,3 +293,14 @@ def test_content_blocks_refuse_what_mcp_cannot_carry() -> None:
         dcclink.EmbeddedResource("shot://sh010")
     with pytest.raises(ValueError, match="exactly one of them"):
         dcclink.EmbeddedResource("shot://sh010", text="a", blob=b"b")
+
+
+def test_every_wait_refuses_a_negative_timeout_by_the_same_rule() -> None:
+    from dcclink import _native
+
+    for wait in (
+        lambda: dcclink.panel.eval_js_sync("1", timeout=-1),
+        lambda: _native.wait_panel_closed(-1),
+    ):
+        with pytest.raises(ValueError, match="timeout must be a number of seconds ≥ 0, not -1"):
+            wait()
