@@ -18,8 +18,8 @@ use dcclink_bridge::{
     Pending, ToolCall,
 };
 use rmcp::model::{
-    CallToolResult, ClientCapabilities, ContentBlock, JsonObject, LoggingLevel,
-    LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken, ResourceContents,
+    CallToolResult, ClientCapabilities, ContentBlock, JsonObject, LoggingMessageNotificationParam,
+    ProgressNotificationParam, ProgressToken, ResourceContents,
 };
 use rmcp::service::{Peer, RoleServer};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -501,7 +501,7 @@ async fn send_pending(pending: Pending, caller: &Caller) {
             continue;
         }
         let param = LoggingMessageNotificationParam::new(
-            logging_level(record.level),
+            crate::log_levels::to_mcp(record.level),
             serde_json::Value::String(record.message),
         );
         if caller.peer.notify_logging_message(param).await.is_err() {
@@ -513,20 +513,6 @@ async fn send_pending(pending: Pending, caller: &Caller) {
         param.total = progress.total;
         param.message = progress.message;
         let _ = caller.peer.notify_progress(param).await;
-    }
-}
-
-fn logging_level(level: dcclink_bridge::LogLevel) -> LoggingLevel {
-    use dcclink_bridge::LogLevel as L;
-    match level {
-        L::Debug => LoggingLevel::Debug,
-        L::Info => LoggingLevel::Info,
-        L::Notice => LoggingLevel::Notice,
-        L::Warning => LoggingLevel::Warning,
-        L::Error => LoggingLevel::Error,
-        L::Critical => LoggingLevel::Critical,
-        L::Alert => LoggingLevel::Alert,
-        L::Emergency => LoggingLevel::Emergency,
     }
 }
 

@@ -19,9 +19,9 @@ use rmcp::model::{
     GetPromptRequestParams, GetPromptResponse, GetPromptResult, Implementation,
     InitializeRequestParams, InitializeResult, InputRequiredResult, InputResponses, JsonObject,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    LoggingLevel, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams,
-    ReadResourceResponse, ReadResourceResult, ResourceUpdatedNotificationParam, ServerCapabilities,
-    ServerConfig, SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams,
+    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, ResourceUpdatedNotificationParam, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext, RoleServer};
 use tokio::sync::broadcast;
@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 use crate::audit::{AuditLog, Record};
 use crate::completions::{self, Completions, Target};
 use crate::dispatch::{self, Caller, Ending, Job, Running, Step};
+use crate::log_levels;
 use crate::pagination;
 use crate::prompts::PromptRegistry;
 use crate::resources::Resources;
@@ -59,16 +60,10 @@ pub struct Shared {
     pub round_trips: Arc<RoundTrips>,
 }
 
-const LEVELS: [LogLevel; 8] = [
-    LogLevel::Debug,
-    LogLevel::Info,
-    LogLevel::Notice,
-    LogLevel::Warning,
-    LogLevel::Error,
-    LogLevel::Critical,
-    LogLevel::Alert,
-    LogLevel::Emergency,
-];
+/// `level`'s rank, as a session stores it.
+fn rank_of(level: LogLevel) -> u8 {
+    u8::try_from(log_levels::rank(level)).unwrap_or(1)
+}
 
 /// What dcclink serves: tools, resources (with subscriptions) and prompts,
 /// each with list changes, and logging. `dcclink connect` says the same.
@@ -124,7 +119,7 @@ impl DccServer {
         Self {
             shared,
             transport,
-            min_log_level: Arc::new(AtomicU8::new(LogLevel::Info as u8)),
+            min_log_level: Arc::new(AtomicU8::new(rank_of(LogLevel::Info))),
             disconnected: CancellationToken::new(),
             session: Arc::new(OnceLock::new()),
             subscriptions: Arc::new(OrderedMutex::new(LockLevel::Subscriptions, BTreeSet::new())),
@@ -139,8 +134,7 @@ impl DccServer {
     }
 
     fn min_log_level(&self) -> LogLevel {
-        let index = usize::from(self.min_log_level.load(Ordering::Relaxed));
-        LEVELS.get(index).copied().unwrap_or(LogLevel::Info)
+        log_levels::at_rank(usize::from(self.min_log_level.load(Ordering::Relaxed)))
     }
 
     /// Who sent the request in `context`, and where its notifications go.
@@ -498,17 +492,8 @@ impl ServerHandler for DccServer {
         request: SetLevelRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        let level = match request.level {
-            LoggingLevel::Debug => LogLevel::Debug,
-            LoggingLevel::Info => LogLevel::Info,
-            LoggingLevel::Notice => LogLevel::Notice,
-            LoggingLevel::Warning => LogLevel::Warning,
-            LoggingLevel::Error => LogLevel::Error,
-            LoggingLevel::Critical => LogLevel::Critical,
-            LoggingLevel::Alert => LogLevel::Alert,
-            LoggingLevel::Emergency => LogLevel::Emergency,
-        };
-        self.min_log_level.store(level as u8, Ordering::Relaxed);
+        let level = log_levels::from_mcp(request.level);
+        self.min_log_level.store(rank_of(level), Ordering::Relaxed);
         Ok(())
     }
 }

@@ -22,6 +22,7 @@ pub mod forms;
 pub mod handler;
 pub mod http;
 pub mod instances;
+mod log_levels;
 pub mod pagination;
 pub mod panel;
 pub mod prompts;
