@@ -12,7 +12,7 @@ from typing import Annotated, Any, Callable, Optional, TypeVar, overload
 from dcclink._catalog import Catalog
 from dcclink._completion import CompleteFn, Completer, completers
 from dcclink._native import Context
-from dcclink._schema import SchemaError
+from dcclink._schema import SchemaError, is_context
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,7 +53,7 @@ class PromptDef:
         context_param = None
         for param in inspect.signature(function).parameters.values():
             hint = hints.get(param.name, str)
-            if hint is Context:
+            if is_context(hint):
                 context_param = param.name
                 continue
             described = None

@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional, TypeVar
 from dcclink._catalog import Catalog
 from dcclink._completion import CompleteFn, Completer, completers
 from dcclink._native import Context, Image, check_resource_uri
-from dcclink._schema import SchemaError
+from dcclink._schema import SchemaError, is_context
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,7 +59,7 @@ class ResourceDef:
         context_param = None
         params = set()
         for param in inspect.signature(function).parameters.values():
-            if hints.get(param.name) is Context:
+            if is_context(hints.get(param.name)):
                 context_param = param.name
             elif param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 raise SchemaError(f"{where}: *args and **kwargs cannot be filled from a URI")

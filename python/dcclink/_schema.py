@@ -13,6 +13,8 @@ import types
 import typing
 from typing import Any, Callable, Optional, Union
 
+from dcclink._native import Context
+
 Json = dict[str, Any]
 Coerce = Callable[[Any], Any]
 
@@ -105,6 +107,15 @@ def _enum_schema(values: list[Any]) -> Json:
     if len(kinds) == 1 and next(iter(kinds)) in names:
         schema["type"] = names[next(iter(kinds))]
     return schema
+
+
+def is_context(hint: Any) -> bool:
+    """True for a parameter that receives the call's ``dcclink.Context``:
+    hinted ``Context``, or ``Annotated[Context, ...]``. The one test the
+    tool, resource and prompt decorators all use."""
+    if typing.get_origin(hint) is typing.Annotated:
+        hint = typing.get_args(hint)[0]
+    return hint is Context
 
 
 def coercer_for(hint: Any) -> Optional[Coerce]:

@@ -16,6 +16,7 @@ from dcclink._schema import (
     Json,
     SchemaError,
     coercer_for,
+    is_context,
     json_default,
     output_schema_for,
     schema_for,
@@ -66,7 +67,7 @@ class ToolDef:
         except Exception as error:  # a hint that does not resolve on this Python
             raise SchemaError(f"tool {tool_name!r}: cannot read its type hints ({error})") from None
         params = inspect.signature(function).parameters
-        context_param = next((p for p in params if hints.get(p) is Context), None)
+        context_param = next((p for p in params if is_context(hints.get(p))), None)
         if input_schema is not None:
             checked = _checked_input_schema(params, input_schema, tool_name, context_param)
             schema, coercers = checked, {}

@@ -193,3 +193,25 @@ def test_the_return_hint_is_the_output_schema_of_structured_results() -> None:
     }
     for unstructured in (str, None, Optional[dict], dcclink.Image, dcclink.Content, Any):
         assert output(unstructured) is None, unstructured
+
+
+def test_an_annotated_context_is_the_context_in_every_decorator() -> None:
+    from dcclink._prompts import PromptDef
+    from dcclink._resources import ResourceDef
+
+    def tool(shot: str, ctx: Annotated[dcclink.Context, "the call"]) -> None:
+        """Doc."""
+
+    def prompt(shot: str, ctx: Annotated[dcclink.Context, "the call"]) -> str:
+        """Doc."""
+        return shot
+
+    def resource(shot: str, ctx: Annotated[dcclink.Context, "the call"]) -> str:
+        """Doc."""
+        return shot
+
+    made = ToolDef.from_function(tool)
+    assert made.context_param == "ctx" and list(made.schema["properties"]) == ["shot"]
+    assert PromptDef.from_function(prompt, None, None, None).context_param == "ctx"
+    read = ResourceDef.from_function(resource, "shots://{shot}", None, None, None, None)
+    assert read.context_param == "ctx"
