@@ -9,10 +9,21 @@
 //! DNS rebinding and other sites' pages, those on other local ports included.
 
 use axum::http::{HeaderMap, header};
+use rand::Rng;
+use rand::distr::Alphanumeric;
 use subtle::ConstantTimeEq;
 
 /// The cookie that carries the token.
 pub const COOKIE: &str = "dcclink_token";
+
+/// A random token of 32 letters and digits.
+pub fn random_token() -> String {
+    rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(32)
+        .map(char::from)
+        .collect()
+}
 
 /// True when `given` is the token (constant time).
 pub fn matches(given: &str, token: &str) -> bool {

@@ -123,7 +123,7 @@ impl RoundTrips {
         ask: Ask,
         audit: impl FnOnce(Record, Ending) + Send + 'static,
     ) -> InputRequiredResult {
-        let handle = crate::runtime::random_token();
+        let handle = crate::auth::random_token();
         let parked = Parked {
             running,
             record,

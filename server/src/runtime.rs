@@ -12,8 +12,6 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::Receiver;
-use rand::Rng;
-use rand::distr::Alphanumeric;
 use rmcp::ServiceExt;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -121,15 +119,6 @@ impl std::fmt::Debug for ServerHandle {
     }
 }
 
-/// A random token of 32 letters and digits.
-pub fn random_token() -> String {
-    rand::rng()
-        .sample_iter(Alphanumeric)
-        .take(32)
-        .map(char::from)
-        .collect()
-}
-
 impl ServerHandle {
     /// Starts serving. Returns once the HTTP port is bound and stdio is
     /// taken, so a returned handle is ready for clients.
@@ -156,7 +145,10 @@ impl ServerHandle {
             Some(listener) => Some(format!("http://{}/mcp", listener.local_addr()?)),
             None => None,
         };
-        let token = config.token.clone().unwrap_or_else(random_token);
+        let token = config
+            .token
+            .clone()
+            .unwrap_or_else(crate::auth::random_token);
         let register = config.register.clone();
         crate::panel::server_log::attach(&shared.bridge);
         let stopping = CancellationToken::new();

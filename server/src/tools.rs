@@ -234,7 +234,7 @@ impl RegisteredTool {
         let problems: Vec<String> = self
             .validator
             .iter_errors(&instance)
-            .map(|error| describe(&error, "parameter"))
+            .map(|error| crate::forms::describe(&error, "parameter"))
             .collect();
         if problems.is_empty() {
             Ok(())
@@ -245,23 +245,6 @@ impl RegisteredTool {
                 problems.join("; ")
             ))
         }
-    }
-}
-
-/// Turns a schema error about an object's properties into a sentence that
-/// names the property, calling it a `noun` (parameter, field).
-pub(crate) fn describe(error: &jsonschema::ValidationError<'_>, noun: &str) -> String {
-    let path = error.instance_path().to_string();
-    let param = path.trim_start_matches('/').replace('/', ".");
-    let message = error.to_string();
-    if param.is_empty() {
-        // Errors about the object itself: a missing or an unexpected property.
-        message
-            .strip_suffix(" is a required property")
-            .map(|name| format!("missing required {noun} {name}"))
-            .unwrap_or(message)
-    } else {
-        format!("{noun} '{param}': {message}")
     }
 }
 
