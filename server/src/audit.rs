@@ -23,7 +23,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::dispatch::{Ending, Job, JobKind};
+use crate::job::{Ending, Job, JobKind};
 use crate::runtime_dir::{self, RuntimeDirError};
 
 /// Where the audit lines go; nowhere until [`AuditLog::open`].

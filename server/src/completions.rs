@@ -10,8 +10,8 @@ use rmcp::ErrorData as McpError;
 use rmcp::model::{CompletionInfo, JsonObject, Reference};
 use serde_json::Value;
 
-use crate::dispatch::{Job, JobKind};
-use crate::tools::{ToolHandler, ToolOutput};
+use crate::job::{Job, JobKind, ToolHandler};
+use crate::output::ToolOutput;
 
 /// What is being completed: a prompt's argument, or a template's variable.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -26,8 +26,9 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::client_requests::SessionRequests;
+use crate::job::{Ending, Job, JobKind};
+use crate::output::{Block, ResourceBody, ToolOutput};
 use crate::round_trips::{Ask, RoundTrip};
-use crate::tools::{Block, ResourceBody, ToolHandler, ToolOutput};
 
 /// Where a call comes from and where its notifications go.
 pub struct Caller {
@@ -47,81 +48,6 @@ pub struct Caller {
     /// questions then go out in an `InputRequiredResult`. `None` on the
     /// 2025 revisions, where they are requests of their own.
     pub round_trips: Option<ClientCapabilities>,
-}
-
-/// What a call runs on the host's main thread: a tool, or the reader of a
-/// resource.
-pub struct Job {
-    /// Which of the two it is.
-    pub kind: JobKind,
-    /// The tool's name, or the URI read.
-    pub name: String,
-    /// How long it may run; the server's default when `None`.
-    pub timeout: Option<Duration>,
-    /// What runs.
-    pub handler: Arc<dyn ToolHandler>,
-}
-
-/// How a call ended, for the audit log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
-    /// It returned.
-    Ok,
-    /// It raised, or its arguments were refused.
-    Failed,
-    /// The client or the panel cancelled it, or the client went away.
-    Cancelled,
-    /// It ran past its timeout.
-    TimedOut,
-    /// The host did not take it (queue full, shutting down).
-    Refused,
-}
-
-impl Ending {
-    /// Its name in the audit log.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Failed => "error",
-            Self::Cancelled => "cancelled",
-            Self::TimedOut => "timed out",
-            Self::Refused => "refused",
-        }
-    }
-}
-
-/// A tool call or a resource read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
-    /// `tools/call`.
-    Tool,
-    /// `resources/read`.
-    Resource,
-    /// `prompts/get`.
-    Prompt,
-    /// `completion/complete`.
-    Completion,
-}
-
-impl Job {
-    /// How messages name it: "tool 'render'", "resource 'maya://scene'".
-    fn label(&self) -> String {
-        match self.kind {
-            JobKind::Tool => format!("tool '{}'", self.name),
-            JobKind::Resource => format!("resource '{}'", self.name),
-            JobKind::Prompt => format!("prompt '{}'", self.name),
-            JobKind::Completion => format!("the completion of '{}'", self.name),
-        }
-    }
-
-    /// The decorator that sets its timeout.
-    fn decorator(&self) -> &'static str {
-        match self.kind {
-            JobKind::Tool => "@dcclink.tool",
-            JobKind::Resource => "@dcclink.resource",
-            JobKind::Prompt | JobKind::Completion => "@dcclink.prompt",
-        }
-    }
 }
 
 /// A job queued on the bridge, from its submission to its answer.

@@ -29,13 +29,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditLog, Record};
 use crate::completions::{self, Completions, Target};
-use crate::dispatch::{self, Caller, Ending, Job, Running, Step};
+use crate::dispatch::{self, Caller, Running, Step};
+use crate::job::{Ending, Job};
 use crate::log_levels;
+use crate::output::ToolOutput;
 use crate::pagination;
 use crate::prompts::PromptRegistry;
 use crate::resources::Resources;
 use crate::round_trips::RoundTrips;
-use crate::tools::{Registry, ToolOutput};
+use crate::tools::Registry;
 
 /// What every session shares: the bridge to the host and the tools.
 pub struct Shared {

@@ -22,7 +22,9 @@ pub mod forms;
 pub mod handler;
 pub mod http;
 pub mod instances;
+pub mod job;
 mod log_levels;
+pub mod output;
 pub mod pagination;
 pub mod panel;
 pub mod prompts;
@@ -38,11 +40,10 @@ pub mod watched_list;
 pub mod wire_errors;
 
 pub use handler::{DccServer, Shared};
+pub use job::ToolHandler;
+pub use output::{Block, ResourceBody, ToolOutput};
 pub use prompts::{ArgumentSpec, PromptRegistry, PromptSpec};
 pub use resources::{ResourceSpec, Resources};
 pub use runtime::{ServerConfig, ServerHandle, StartError};
-pub use tools::{
-    Block, RegisterError, RegisteredTool, Registry, ResourceBody, ToolHandler, ToolHints,
-    ToolOutput, ToolSpec,
-};
+pub use tools::{RegisterError, RegisteredTool, Registry, ToolHints, ToolSpec};
 pub use uri_template::UriTemplate;

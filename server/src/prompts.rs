@@ -8,8 +8,10 @@ use std::time::Duration;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{JsonObject, Prompt, PromptArgument, PromptMessage, Role};
 
-use crate::dispatch::{Job, JobKind, content_block};
-use crate::tools::{Block, RegisterError, ToolHandler, ToolOutput, valid_name};
+use crate::dispatch::content_block;
+use crate::job::{Job, JobKind, ToolHandler};
+use crate::output::{Block, ToolOutput};
+use crate::tools::{RegisterError, valid_name};
 use crate::watched_list::WatchedList;
 
 /// One argument of a prompt (always a string, as MCP has it).

@@ -11,8 +11,9 @@ use rmcp::model::{JsonObject, Resource, ResourceContents, ResourceTemplate};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
-use crate::dispatch::{Job, JobKind};
-use crate::tools::{RegisterError, ToolHandler, ToolOutput};
+use crate::job::{Job, JobKind, ToolHandler};
+use crate::output::ToolOutput;
+use crate::tools::RegisterError;
 use crate::uri_template::UriTemplate;
 use crate::watched_list::WatchedList;
 

@@ -26,7 +26,8 @@ use tokio::sync::mpsc;
 
 use crate::audit::Record;
 use crate::client_requests::{check_capability, wait_for_reply};
-use crate::dispatch::{Ending, Running};
+use crate::dispatch::Running;
+use crate::job::Ending;
 
 /// The key of the one question in each round.
 const QUESTION: &str = "dcclink";

@@ -1,0 +1,94 @@
+//! The one noun of the server's middle: a job, what a request runs on the
+//! host's main thread (a tool call, a resource read, a prompt, a
+//! completion), the handler that runs it, and how it ended. The audit log,
+//! the registries and the running job all speak of these. A leaf beside
+//! [`crate::output`]: it needs nothing else of the server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dcclink_bridge::CallContext;
+use rmcp::model::JsonObject;
+
+use crate::output::ToolOutput;
+
+/// Runs one tool. Called on the host's main thread, never under a lock.
+pub trait ToolHandler: Send + Sync + 'static {
+    /// Runs the tool with already validated `arguments`.
+    fn call(&self, arguments: JsonObject, ctx: &CallContext) -> ToolOutput;
+}
+
+/// What a call runs on the host's main thread: a tool, or the reader of a
+/// resource.
+pub struct Job {
+    /// Which of the two it is.
+    pub kind: JobKind,
+    /// The tool's name, or the URI read.
+    pub name: String,
+    /// How long it may run; the server's default when `None`.
+    pub timeout: Option<Duration>,
+    /// What runs.
+    pub handler: Arc<dyn ToolHandler>,
+}
+
+/// How a call ended, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// It returned.
+    Ok,
+    /// It raised, or its arguments were refused.
+    Failed,
+    /// The client or the panel cancelled it, or the client went away.
+    Cancelled,
+    /// It ran past its timeout.
+    TimedOut,
+    /// The host did not take it (queue full, shutting down).
+    Refused,
+}
+
+impl Ending {
+    /// Its name in the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Failed => "error",
+            Self::Cancelled => "cancelled",
+            Self::TimedOut => "timed out",
+            Self::Refused => "refused",
+        }
+    }
+}
+
+/// A tool call or a resource read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// `tools/call`.
+    Tool,
+    /// `resources/read`.
+    Resource,
+    /// `prompts/get`.
+    Prompt,
+    /// `completion/complete`.
+    Completion,
+}
+
+impl Job {
+    /// How messages name it: "tool 'render'", "resource 'maya://scene'".
+    pub(crate) fn label(&self) -> String {
+        match self.kind {
+            JobKind::Tool => format!("tool '{}'", self.name),
+            JobKind::Resource => format!("resource '{}'", self.name),
+            JobKind::Prompt => format!("prompt '{}'", self.name),
+            JobKind::Completion => format!("the completion of '{}'", self.name),
+        }
+    }
+
+    /// The decorator that sets its timeout.
+    pub(crate) fn decorator(&self) -> &'static str {
+        match self.kind {
+            JobKind::Tool => "@dcclink.tool",
+            JobKind::Resource => "@dcclink.resource",
+            JobKind::Prompt | JobKind::Completion => "@dcclink.prompt",
+        }
+    }
+}
