@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use crate::client_requests::SessionRequests;
 use crate::job::{Ending, Job, JobKind};
 use crate::output::{Block, ResourceBody, ToolOutput};
-use crate::round_trips::{Ask, RoundTrip};
+use crate::question::{Ask, RoundTrip};
 
 /// Where a call comes from and where its notifications go.
 pub struct Caller {

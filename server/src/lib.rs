@@ -28,6 +28,7 @@ pub mod output;
 pub mod pagination;
 pub mod panel;
 pub mod prompts;
+mod question;
 pub mod relay;
 pub mod resources;
 pub mod round_trips;
