@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, Callable, Literal, Optional, TypeVar, Union
 
 from dcclink import _native, _prompts, _resources, _tools, hosts, panel
+from dcclink._running import current_host, last_host, running_host, set_host
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _lock = threading.Lock()
-_host: Optional[_native.Host] = None
 _adapter: Optional[hosts.HostAdapter] = None
 _main_thread_ident: int = threading.main_thread().ident or 0
 
@@ -75,9 +75,9 @@ def _register_prompt(host: _native.Host, definition: _prompts.PromptDef) -> None
 
 
 def _create_host(queue_capacity: int, queue_timeout: float, timeout: float) -> _native.Host:
-    global _host, _main_thread_ident
+    global _main_thread_ident
     with _lock:
-        if _host is not None and _host.state == "Active":
+        if running_host() is not None:
             raise RuntimeError(
                 "dcclink is already running in this process; call dcclink.stop() first"
             )
@@ -90,26 +90,9 @@ def _create_host(queue_capacity: int, queue_timeout: float, timeout: float) -> _
         for name, function in panel.callbacks.items():
             host.register_callback(name, function)
         panel.listeners[:] = [host.register_callback]
-        _host = host
+        set_host(host)
         _main_thread_ident = threading.get_ident()
         return host
-
-
-def running_host() -> Optional[_native.Host]:
-    """The running host, or None."""
-    host = _host
-    return host if host is not None and host.state == "Active" else None
-
-
-def current_host() -> _native.Host:
-    """The running host, or a RuntimeError that says how to start one."""
-    host = running_host()
-    if host is None:
-        raise RuntimeError(
-            "dcclink is not running: call dcclink.serve() (standalone) or dcclink.start() "
-            "(inside a DCC) first"
-        )
-    return host
 
 
 def load_tool_files(paths: list[Union[str, Path]]) -> None:
@@ -255,7 +238,7 @@ def stop(timeout: float = 5.0) -> None:
     """Stops the server: queued calls are answered "shutting down" and the
     running call gets ``timeout`` seconds. Does nothing when not running."""
     global _adapter
-    native = _host
+    native = last_host()
     if native is not None:
         native.stop(timeout)
     # The adapter's own objects belong to the main thread; elsewhere it

@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional, TypeVar
 from dcclink._catalog import Catalog
 from dcclink._completion import CompleteFn, Completer, completers
 from dcclink._native import Context, Image, check_resource_uri
+from dcclink._running import running_host
 from dcclink._schema import SchemaError, is_context
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -101,8 +102,6 @@ def resource_updated(uri: str) -> None:
     """Tells the clients subscribed to ``uri`` that its contents changed
     (they read it again). Call it from any thread, for instance from the
     DCC's scene-changed callback; it does nothing while dcclink is stopped."""
-    from dcclink._host import running_host
-
     host = running_host()
     if host is not None:
         host.resource_updated(uri)

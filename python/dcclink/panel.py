@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar, overload
 
 from dcclink import _native
+from dcclink._running import current_host
 
 # The window is a plugin beside this file, loaded when it first opens.
 _native.set_panel_plugin_dir(str(Path(__file__).resolve().parent))
@@ -53,8 +54,6 @@ def callback(function: Optional[F] = None, *, name: Optional[str] = None) -> Any
 
 def emit(event: str, data: Any = None) -> None:
     """Publishes an event to the panel (kept until a panel listens)."""
-    from dcclink._host import current_host
-
     current_host().emit(event, data)
 
 
