@@ -11,8 +11,7 @@ use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump};
 use dcclink_server::completions::Target;
 use dcclink_server::instances::HostInfo;
 use dcclink_server::{
-    ArgumentSpec, PromptSpec, Registry, ResourceSpec, ServerConfig, ServerHandle, Shared,
-    ToolHints, ToolSpec,
+    ArgumentSpec, PromptSpec, ResourceSpec, ServerConfig, ServerHandle, Shared, ToolHints, ToolSpec,
 };
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -50,17 +49,7 @@ impl Host {
             queue_timeout: seconds(queue_timeout, "queue_timeout")?,
             ..BridgeConfig::default()
         });
-        let shared = Arc::new(Shared {
-            bridge: bridge.clone(),
-            registry: Arc::new(Registry::default()),
-            resources: Default::default(),
-            prompts: Default::default(),
-            completions: Default::default(),
-            audit: Default::default(),
-            default_timeout: seconds(timeout, "timeout")?,
-            callbacks: Default::default(),
-            round_trips: Default::default(),
-        });
+        let shared = Arc::new(Shared::new(bridge.clone(), seconds(timeout, "timeout")?));
         Ok(Self {
             shared,
             pump: Pump::new(bridge),

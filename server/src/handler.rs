@@ -62,6 +62,25 @@ pub struct Shared {
     pub round_trips: Arc<RoundTrips>,
 }
 
+impl Shared {
+    /// The state of a server in front of `bridge`, with empty registries:
+    /// tools, resources and prompts arrive while it runs. Tools that set no
+    /// timeout get `default_timeout`.
+    pub fn new(bridge: Arc<Bridge>, default_timeout: Duration) -> Self {
+        Self {
+            bridge,
+            registry: Arc::default(),
+            resources: Arc::default(),
+            prompts: Arc::default(),
+            completions: Arc::default(),
+            default_timeout,
+            callbacks: Arc::default(),
+            audit: AuditLog::default(),
+            round_trips: Arc::default(),
+        }
+    }
+}
+
 /// `level`'s rank, as a session stores it.
 fn rank_of(level: LogLevel) -> u8 {
     u8::try_from(log_levels::rank(level)).unwrap_or(1)

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use dcclink_bridge::{Bridge, BridgeConfig, CallContext, Pump};
 use dcclink_server::stdio::StdioTransport;
-use dcclink_server::{DccServer, Registry, Shared, ToolHandler, ToolOutput, ToolSpec};
+use dcclink_server::{DccServer, Shared, ToolHandler, ToolOutput, ToolSpec};
 use rmcp::ServiceExt;
 use rmcp::model::JsonObject;
 use serde_json::{Value, json};
@@ -62,17 +62,7 @@ impl TestHost {
                 .expect("spawn the host's main thread")
         };
         let main_id = main.thread().id();
-        let shared = Arc::new(Shared {
-            bridge,
-            registry: Arc::new(Registry::default()),
-            resources: Default::default(),
-            prompts: Default::default(),
-            completions: Default::default(),
-            audit: Default::default(),
-            default_timeout,
-            callbacks: Default::default(),
-            round_trips: Default::default(),
-        });
+        let shared = Arc::new(Shared::new(bridge, default_timeout));
         Self {
             shared,
             pump,
