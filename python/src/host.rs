@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump};
-use dcclink_server::completions::Target;
 use dcclink_server::instances::HostInfo;
 use dcclink_server::{
     ArgumentSpec, PromptSpec, ResourceSpec, ServerConfig, ServerHandle, Shared, ToolHints, ToolSpec,
@@ -119,8 +118,7 @@ impl Host {
 
     /// Removes the resource registered at `uri`; false if there was none.
     fn unregister_resource(&self, uri: &str) -> bool {
-        self.shared.completions.remove("resource", uri);
-        self.shared.resources.remove(uri)
+        self.shared.unregister_resource(uri)
     }
 
     /// Registers (or replaces) a prompt. `arguments` are `(name,
@@ -157,8 +155,7 @@ impl Host {
 
     /// Removes the prompt called `name`; false if there was none.
     fn unregister_prompt(&self, name: &str) -> bool {
-        self.shared.completions.remove("prompt", name);
-        self.shared.prompts.remove(name)
+        self.shared.unregister_prompt(name)
     }
 
     /// Registers the completer of a prompt's argument (`kind` "prompt") or
@@ -171,24 +168,9 @@ impl Host {
         argument: String,
         invoke: Py<PyAny>,
     ) -> PyResult<()> {
-        let kind = match kind {
-            "prompt" => "prompt",
-            "resource" => "resource",
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "a completer completes a \"prompt\" or a \"resource\", not {other:?}"
-                )));
-            }
-        };
-        let target = Target {
-            kind,
-            name,
-            argument,
-        };
         self.shared
-            .completions
-            .register(target, Arc::new(PyTool::new(invoke)));
-        Ok(())
+            .register_completer(kind, name, argument, Arc::new(PyTool::new(invoke)))
+            .map_err(PyValueError::new_err)
     }
 
     /// Registers (or replaces) a resource at a URI or URI template.

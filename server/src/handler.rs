@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 use crate::audit::{AuditLog, Record};
 use crate::completions::{self, Completions, Target};
 use crate::dispatch::{self, Caller, Running, Step};
-use crate::job::{Ending, Job};
+use crate::job::{Ending, Job, ToolHandler};
 use crate::log_levels;
 use crate::output::ToolOutput;
 use crate::pagination;
@@ -78,6 +78,48 @@ impl Shared {
             audit: AuditLog::default(),
             round_trips: Arc::default(),
         }
+    }
+
+    /// Removes the resource at `uri` and its completers; false when there
+    /// was none.
+    pub fn unregister_resource(&self, uri: &str) -> bool {
+        self.completions.remove("resource", uri);
+        self.resources.remove(uri)
+    }
+
+    /// Removes the prompt `name` and its completers; false when there was
+    /// none.
+    pub fn unregister_prompt(&self, name: &str) -> bool {
+        self.completions.remove("prompt", name);
+        self.prompts.remove(name)
+    }
+
+    /// Adds (or replaces) the completer of argument `argument` of a
+    /// `"prompt"` or of variable `argument` of a `"resource"` template
+    /// `name`; an error names a `kind` that is neither.
+    pub fn register_completer(
+        &self,
+        kind: &str,
+        name: String,
+        argument: String,
+        handler: Arc<dyn ToolHandler>,
+    ) -> Result<(), String> {
+        let kind = match kind {
+            "prompt" => "prompt",
+            "resource" => "resource",
+            other => {
+                return Err(format!(
+                    "a completer completes a \"prompt\" or a \"resource\", not {other:?}"
+                ));
+            }
+        };
+        let target = crate::completions::Target {
+            kind,
+            name,
+            argument,
+        };
+        self.completions.register(target, handler);
+        Ok(())
     }
 }
 
@@ -561,5 +603,47 @@ async fn watch_lists(
         if sent.is_err() {
             return; // the client is gone
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::completions::Target;
+    use crate::tools::tests::Noop;
+
+    #[test]
+    fn removing_a_prompt_or_resource_removes_its_completers() {
+        let shared = Shared::new(
+            Bridge::new(dcclink_bridge::BridgeConfig::default()),
+            Duration::from_secs(1),
+        );
+        let target = |kind, name: &str| Target {
+            kind,
+            name: name.into(),
+            argument: "shot".into(),
+        };
+        for (kind, name) in [("prompt", "review"), ("resource", "shots://{shot}")] {
+            shared
+                .register_completer(kind, name.into(), "shot".into(), Arc::new(Noop))
+                .expect("a known kind");
+            assert!(shared.completions.job(&target(kind, name)).is_some());
+        }
+        shared.unregister_prompt("review");
+        shared.unregister_resource("shots://{shot}");
+        assert!(
+            shared
+                .completions
+                .job(&target("prompt", "review"))
+                .is_none()
+        );
+        assert!(
+            shared
+                .completions
+                .job(&target("resource", "shots://{shot}"))
+                .is_none()
+        );
+        let wrong = shared.register_completer("tool", "x".into(), "y".into(), Arc::new(Noop));
+        assert!(wrong.is_err_and(|why| why.contains("\"prompt\" or a \"resource\"")));
     }
 }
