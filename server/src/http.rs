@@ -29,8 +29,9 @@ use tokio_util::sync::CancellationToken;
 use crate::answering::Answering;
 use crate::auth;
 use crate::connections::ConnectionTrust;
-use crate::handler::{DccServer, Shared};
+use crate::handler::DccServer;
 use crate::panel::Panel;
+use crate::shared::Shared;
 use crate::wire_errors;
 
 /// The loopback names a `Host` header may carry.

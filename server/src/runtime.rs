@@ -18,9 +18,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::answering::Answering;
 use crate::connections::HttpLimits;
-use crate::handler::{DccServer, Shared};
+use crate::handler::DccServer;
 use crate::instances::{HostInfo, Instance, Registration};
 use crate::panel::{Board, Panel};
+use crate::shared::Shared;
 use crate::stdio::{StdioTransport, take_process_stdio};
 
 /// How long shutdown waits for answers already computed to reach clients.
