@@ -1,35 +1,70 @@
 """Type stubs for the Rust extension module ``dcclink._native``."""
 
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Literal, Optional, Union
+
+#: The levels ``Context.log`` takes (MCP's, and ``warn`` for ``warning``).
+LogLevel = Literal[
+    "debug", "info", "notice", "warning", "warn", "error", "critical", "alert", "emergency"
+]
 
 __version__: str
 
 class Context:
-    """The context of one running tool call."""
+    """The context of one running tool call: pass a parameter hinted
+    ``dcclink.Context`` and dcclink fills it in (it never appears in the
+    tool's schema)."""
 
     @property
-    def cancelled(self) -> bool: ...
+    def cancelled(self) -> bool:
+        """True once the client cancelled the call or its timeout passed. A
+        long tool should check it and raise ``dcclink.Cancelled``."""
     @property
-    def call_id(self) -> int: ...
+    def call_id(self) -> int:
+        """The call's number, in order of arrival."""
     @property
-    def client(self) -> str: ...
+    def client(self) -> str:
+        """The client that made the call."""
     def progress(
         self, progress: float, total: Optional[float] = None, message: Optional[str] = None
-    ) -> bool: ...
-    def log(self, level: str, message: str) -> None: ...
-    def emit(self, event: str, data: Any = None) -> None: ...
-    def confirm(self, question: str, detail: str = "", timeout: float = 120.0) -> bool: ...
+    ) -> bool:
+        """Reports progress to the client and the panel. Values must
+        increase; one that does not is ignored and ``False`` is returned.
+        Never blocks."""
+    def log(self, level: LogLevel, message: str) -> None:
+        """Sends a log message to the client (MCP logging) and the panel.
+        ``level`` is an MCP level (``"warn"`` is read as ``"warning"``);
+        another raises ``ValueError``."""
+    def emit(self, event: str, data: Any = None) -> None:
+        """Publishes ``event`` with JSON ``data`` for the panel; kept until a
+        panel listens."""
+    def confirm(self, question: str, detail: str = "", timeout: float = 120.0) -> bool:
+        """Asks the person at the dcclink panel a yes-or-no ``question``
+        about ``detail`` and waits, with the GIL released: True for yes.
+        Raises ``RuntimeError`` when no panel is open, ``TimeoutError`` after
+        ``timeout`` seconds, ``dcclink.Cancelled`` when the call is
+        cancelled."""
     def ask(
         self, message: str, schema: Optional[dict[str, Any]] = None, timeout: float = 300.0
-    ) -> dict[str, Any]: ...
+    ) -> dict[str, Any]:
+        """Asks the user for values in a form described by the JSON Schema
+        ``schema``: through the client (MCP elicitation), else in the panel.
+        Returns ``{"action": "accept" | "decline" | "cancel", "content":
+        {...}}``; an accepted answer fits ``schema``. Raises
+        ``RuntimeError`` when nobody can ask, ``ValueError`` when the
+        client's answer does not fit the form, ``TimeoutError`` and
+        ``dcclink.Cancelled`` as ``confirm`` does."""
     def sample(
         self,
         prompt: str,
         max_tokens: int = 1000,
         system: Optional[str] = None,
         timeout: float = 300.0,
-    ) -> str: ...
-    def roots(self, timeout: float = 30.0) -> list[dict[str, Any]]: ...
+    ) -> str:
+        """Asks the client's model (MCP sampling) to answer ``prompt`` in at
+        most ``max_tokens``; returns its text. Raises as ``ask`` does."""
+    def roots(self, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """The IDE's workspace folders (MCP roots): ``{"uri", "name"}``
+        dicts. Raises as ``ask`` does."""
 
 class Image:
     """Image bytes returned as MCP image content."""
