@@ -14,7 +14,7 @@
 //! without blocking (a FIFO named like an entry must not hang a reader),
 //! regular files owned by this user only, and read up to a bound.
 
-use std::fs::{DirBuilder, File, OpenOptions};
+use std::fs::{DirBuilder, File, Metadata, OpenOptions};
 use std::io::{self, Read as _};
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
@@ -147,7 +147,9 @@ fn check_private(path: &Path) -> Result<(), RuntimeDirError> {
 #[derive(Debug, thiserror::Error)]
 pub enum UntrustedFileError {
     /// Not a regular file: a symlink, a FIFO, a device or a folder.
-    #[error("{0} is not a regular file")]
+    #[error(
+        "{0} is not a regular file (dcclink never follows a symlink, or reads a FIFO or a device)"
+    )]
     NotRegular(PathBuf),
     /// Another user owns it.
     #[error("{path} belongs to uid {owner}, not to you")]
@@ -175,15 +177,18 @@ pub enum UntrustedFileError {
     },
 }
 
-/// Reads the file at `path` if it is a regular file of this user's of at
-/// most `max` bytes. Never follows a symlink and never blocks on a FIFO.
-pub fn read_untrusted(path: &Path, max: u64) -> Result<Vec<u8>, UntrustedFileError> {
+/// Opens `path` with `options` as an untrusted file: never through a
+/// symlink, never blocking on a FIFO, and only a regular file of this
+/// user's. Both ways dcclink opens files in its folder go through here.
+fn open_untrusted(
+    options: &mut OpenOptions,
+    path: &Path,
+) -> Result<(File, Metadata), UntrustedFileError> {
     let io_error = |source| UntrustedFileError::Io {
         path: path.to_owned(),
         source,
     };
-    let file = OpenOptions::new()
-        .read(true)
+    let file = options
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
         .map_err(|source| match source.raw_os_error() {
@@ -200,22 +205,30 @@ pub fn read_untrusted(path: &Path, max: u64) -> Result<Vec<u8>, UntrustedFileErr
             owner: meta.uid(),
         });
     }
+    Ok((file, meta))
+}
+
+/// Reads the file at `path` if it is a regular file of this user's of at
+/// most `max` bytes. Never follows a symlink and never blocks on a FIFO.
+pub fn read_untrusted(path: &Path, max: u64) -> Result<Vec<u8>, UntrustedFileError> {
+    let (file, meta) = open_untrusted(OpenOptions::new().read(true), path)?;
+    let too_large = || UntrustedFileError::TooLarge {
+        path: path.to_owned(),
+        max,
+    };
     if meta.len() > max {
-        return Err(UntrustedFileError::TooLarge {
-            path: path.to_owned(),
-            max,
-        });
+        return Err(too_large());
     }
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     // Bounded again while reading: the file may grow after the check.
     file.take(max + 1)
         .read_to_end(&mut bytes)
-        .map_err(io_error)?;
-    if bytes.len() as u64 > max {
-        return Err(UntrustedFileError::TooLarge {
+        .map_err(|source| UntrustedFileError::Io {
             path: path.to_owned(),
-            max,
-        });
+            source,
+        })?;
+    if bytes.len() as u64 > max {
+        return Err(too_large());
     }
     Ok(bytes)
 }
@@ -223,27 +236,13 @@ pub fn read_untrusted(path: &Path, max: u64) -> Result<Vec<u8>, UntrustedFileErr
 /// Opens `path` to append to, creating it 0600; refuses a symlink or any
 /// file that is not a regular file of this user's.
 pub fn append_private(path: &Path) -> io::Result<File> {
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(|error| match error.raw_os_error() {
-            Some(libc::ELOOP) => io::Error::other(format!(
-                "refusing {}: it is a symlink, which dcclink never follows",
-                path.display()
-            )),
-            _ => error,
-        })?;
-    let meta = file.metadata()?;
-    if !meta.is_file() || meta.uid() != my_uid() {
-        return Err(io::Error::other(format!(
-            "refusing {}: it is not a regular file of yours",
-            path.display()
-        )));
+    let mut options = OpenOptions::new();
+    options.create(true).append(true).mode(0o600);
+    match open_untrusted(&mut options, path) {
+        Ok((file, _)) => Ok(file),
+        Err(UntrustedFileError::Io { source, .. }) => Err(source),
+        Err(refused) => Err(io::Error::other(format!("refusing it: {refused}"))),
     }
-    Ok(file)
 }
 
 #[cfg(test)]
