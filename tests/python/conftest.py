@@ -156,3 +156,30 @@ def with_client(
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+async def start_until_running(
+    session: Any, group: anyio.abc.TaskGroup, tool: str, arguments: dict[str, Any]
+) -> dict[str, Any]:
+    """Starts ``tool`` in ``group`` and returns once it has begun: its first
+    progress arrived (the fixture tools that run long report it at once),
+    where a fixed sleep would only guess. The call's result (``"answer"``)
+    or the error it raised (``"error"``) lands in the returned dict."""
+    started = anyio.Event()
+    ended: dict[str, Any] = {}
+
+    async def on_progress(progress: float, total: Any, message: Any) -> None:
+        started.set()
+
+    async def call() -> None:
+        try:
+            ended["answer"] = await session.call_tool(
+                tool, arguments, progress_callback=on_progress
+            )
+        except Exception as error:
+            ended["error"] = error
+
+    group.start_soon(call)
+    with anyio.fail_after(30):
+        await started.wait()
+    return ended

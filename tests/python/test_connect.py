@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import DCCLINK, INIT, HttpServer, sdk_session, start_http
+from conftest import DCCLINK, INIT, HttpServer, sdk_session, start_http, start_until_running
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 from test_client_requests import ANSWERING, PICKED, ROOTS, ask_all_three
 from test_sdk_e2e import exercise
@@ -237,32 +237,6 @@ async def test_an_ide_on_2026_07_28_works_through_the_relay(
     assert asked.is_error and "no dcclink panel is open" in asked.content[0].text
 
 
-async def call_until_started(
-    session: ClientSession, group: anyio.abc.TaskGroup, limit: float
-) -> dict[str, Any]:
-    """Starts ``wait_cancel`` in ``group``; returns once the tool has begun
-    (its first progress crossed the relay). The call's answer, or the
-    error it raised, lands in the returned dict."""
-    started = anyio.Event()
-    ended: dict[str, Any] = {}
-
-    async def on_progress(progress: float, total: Any, message: Any) -> None:
-        started.set()
-
-    async def call() -> None:
-        try:
-            ended["answer"] = await session.call_tool(
-                "wait_cancel", {"limit": limit}, progress_callback=on_progress
-            )
-        except Exception as error:
-            ended["error"] = error
-
-    group.start_soon(call)
-    with anyio.fail_after(30):
-        await started.wait()
-    return ended
-
-
 async def how_it_ended(server: HttpServer) -> list[str]:
     """How each ``wait_cancel`` on ``server`` ended, asked directly."""
     async with sdk_session(server.url, server.token) as direct:
@@ -279,7 +253,7 @@ async def test_a_call_in_flight_is_answered_when_the_instance_dies(
         relay(env, "--instance", server.instance) as session,
         anyio.create_task_group() as group,
     ):
-        ended = await call_until_started(session, group, limit=60)
+        ended = await start_until_running(session, group, "wait_cancel", {"limit": 60})
         server.process.kill()  # kill -9, mid-call
         server.process.wait(timeout=10)
         with anyio.fail_after(15):  # the relay looks once a second
@@ -300,7 +274,7 @@ async def test_closing_the_relays_stdin_cancels_the_call_at_the_instance(
             relay(env, "--instance", server.instance) as session,
             anyio.create_task_group() as group,
         ):
-            await call_until_started(session, group, limit=30)
+            await start_until_running(session, group, "wait_cancel", {"limit": 30})
             group.cancel_scope.cancel()
             left = time.monotonic()
         # Leaving, the SDK closes the relay's stdin (then waits 2 s before

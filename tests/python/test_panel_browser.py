@@ -16,7 +16,7 @@ from typing import Any, Callable
 import anyio
 import httpx2
 import pytest
-from conftest import DCCLINK, FIXTURE_TOOLS, ROOT, HttpServer, sdk_session
+from conftest import DCCLINK, FIXTURE_TOOLS, ROOT, HttpServer, sdk_session, start_until_running
 from mcp import ClientSession
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -219,20 +219,11 @@ def test_cancel_removes_a_queued_call(browser: Browser, http_server: HttpServer)
     page = open_panel(browser, http_server)
 
     async def body(session: ClientSession) -> Any:
-        results: dict[str, Any] = {}
         async with anyio.create_task_group() as group:
-            started = anyio.Event()
-
-            async def call(name: str, arguments: dict[str, Any]) -> None:
-                results[name] = await session.call_tool(
-                    name, arguments, progress_callback=lambda *_: started.set()
-                )
-
-            group.start_soon(call, "busy", {"seconds": 1.5})
-            with anyio.fail_after(30):
-                await started.wait()  # busy runs: add will wait in the queue
-            group.start_soon(call, "add", {"a": 1, "b": 2})
-        return results
+            # busy runs: add will wait in the queue
+            busy = await start_until_running(session, group, "busy", {"seconds": 1.5})
+            add = await session.call_tool("add", {"a": 1, "b": 2})  # the panel cancels it
+        return {"busy": busy["answer"], "add": add}
 
     agent = Agent(http_server, body)
     page.wait_for_selector(f'{row(2)}[data-state="queued"]', timeout=15_000)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import anyio
 import pytest
-from conftest import DCCLINK, FIXTURE_TOOLS, HttpServer
+from conftest import DCCLINK, FIXTURE_TOOLS, HttpServer, start_until_running
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
@@ -90,23 +89,11 @@ async def test_http(http_server: HttpServer) -> None:
 
 
 async def test_ping_answers_while_a_python_tool_holds_the_gil(http_server: HttpServer) -> None:
-    started = anyio.Event()
-    done: list[Any] = []
-
-    async def on_progress(progress: float, total: Any, message: Any) -> None:
-        started.set()
-
-    async def hold_the_gil() -> None:
-        done.append(
-            await session.call_tool("busy", {"seconds": 3.0}, progress_callback=on_progress)
-        )
-
     async with http_session(http_server) as session, anyio.create_task_group() as group:
-        group.start_soon(hold_the_gil)
-        with anyio.fail_after(30):
-            await started.wait()  # busy runs, holding the GIL
+        # busy runs, holding the GIL
+        busy = await start_until_running(session, group, "busy", {"seconds": 3.0})
         with anyio.fail_after(1.5):
             await session.send_ping()
             await session.list_tools()
-        assert not done, "the ping was answered only after the tool ended"
+        assert not busy, "the ping was answered only after the tool ended"
         group.cancel_scope.cancel()

@@ -12,7 +12,7 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import DCCLINK, FIXTURE_TOOLS
+from conftest import DCCLINK, FIXTURE_TOOLS, start_until_running
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
 pytestmark = pytest.mark.anyio
@@ -61,11 +61,7 @@ async def test_the_default_timeout_comes_from_the_command_line() -> None:
 
 
 async def test_queue_capacity_and_queue_timeout_come_from_the_command_line() -> None:
-    started = anyio.Event()
     results: list[Any] = []
-
-    async def on_progress(progress: float, total: Any, message: Any) -> None:
-        started.set()
 
     async def call_add() -> None:
         results.append(await timed_call(session, "add", {"a": 1, "b": 2}))
@@ -74,11 +70,8 @@ async def test_queue_capacity_and_queue_timeout_come_from_the_command_line() -> 
         served("--queue-capacity", "1", "--queue-timeout", "0.5") as session,
         anyio.create_task_group() as group,
     ):
-        group.start_soon(
-            lambda: session.call_tool("busy", {"seconds": 4}, progress_callback=on_progress)
-        )
-        with anyio.fail_after(30):
-            await started.wait()  # busy holds the main thread; the queue is empty
+        # busy holds the main thread; the queue is empty
+        await start_until_running(session, group, "busy", {"seconds": 4})
         # Two calls for the queue's one place: whichever comes second is
         # refused at once, the first expires in the queue after 0.5 s.
         group.start_soon(call_add)
