@@ -13,13 +13,11 @@ use tokio::net::TcpStream;
 
 /// A server on a free loopback port with `limits`.
 fn serve(host: &TestHost, limits: HttpLimits) -> (ServerHandle, SocketAddr) {
-    let config = ServerConfig {
-        http: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+    let server = host.serve_http(ServerConfig {
         token: Some("t0ken".into()),
         http_limits: limits,
         ..ServerConfig::default()
-    };
-    let server = ServerHandle::start(config, host.shared.clone()).expect("start the server");
+    });
     let address = server
         .url()
         .and_then(|url| {

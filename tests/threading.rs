@@ -152,11 +152,7 @@ async fn http_client(
     use rmcp::ServiceExt as _;
     use rmcp::transport::StreamableHttpClientTransport;
     use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-    let config = dcclink_server::ServerConfig {
-        http: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
-        ..dcclink_server::ServerConfig::default()
-    };
-    let server = dcclink_server::ServerHandle::start(config, host.shared.clone()).expect("serve");
+    let server = host.serve_http(dcclink_server::ServerConfig::default());
     let url = server.url().expect("an HTTP url").to_owned();
     let transport = StreamableHttpClientTransport::from_config(
         StreamableHttpClientTransportConfig::with_uri(url).auth_header(server.token().to_owned()),

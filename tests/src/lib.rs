@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use dcclink_bridge::{Bridge, BridgeConfig, CallContext, Pump};
 use dcclink_server::stdio::StdioTransport;
-use dcclink_server::{DccServer, Shared, ToolHandler, ToolOutput, ToolSpec};
+use dcclink_server::{
+    DccServer, ServerConfig, ServerHandle, Shared, ToolHandler, ToolOutput, ToolSpec,
+};
 use rmcp::ServiceExt;
 use rmcp::model::JsonObject;
 use serde_json::{Value, json};
@@ -124,6 +126,17 @@ impl TestHost {
             }
         });
         client
+    }
+
+    /// Serves this host over Streamable HTTP on a free loopback port, the
+    /// way a DCC does (the real server: axum, hyper, the accept loop), with
+    /// `config`'s other settings.
+    pub fn serve_http(&self, config: ServerConfig) -> ServerHandle {
+        let config = ServerConfig {
+            http: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+            ..config
+        };
+        ServerHandle::start(config, self.shared.clone()).expect("start the HTTP server")
     }
 
     /// A raw JSON-RPC client on a fresh session.
