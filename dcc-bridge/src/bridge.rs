@@ -216,7 +216,7 @@ impl Bridge {
                     client: info.client.clone(),
                     arguments: info.arguments.clone(),
                 });
-                Some(info.id)
+                Some(call.handle.clone())
             }
             Message::MainThreadTask(_) | Message::PythonCallbackDeferred(_) => None,
         };
@@ -240,12 +240,7 @@ impl Bridge {
             }
         };
         if let Some(call) = queued {
-            self.live.lock().remove(&call);
-            self.events.publish(EventKind::CallEnded {
-                call,
-                outcome: Outcome::Cancelled,
-                duration_ms: None,
-            });
+            self.end_call(&call, Outcome::Refused, None);
         }
         Err(refused)
     }
@@ -256,8 +251,8 @@ impl Bridge {
     /// withdrawn from the queue.
     pub fn cancel(&self, call: &CallHandle, reason: CancelReason) -> bool {
         let withdrawn = call.cancel(reason);
-        if withdrawn {
-            self.end_call(call.info().id, outcome_of(reason), None);
+        if let Some(outcome) = call.cancelled_outcome().filter(|_| withdrawn) {
+            self.end_call(call, outcome, None);
         }
         withdrawn
     }
@@ -275,7 +270,16 @@ impl Bridge {
         }
     }
 
-    pub(crate) fn end_call(&self, id: u64, outcome: Outcome, duration: Option<Duration>) {
+    /// Accounts for a call the main thread is done with (it returned, or it
+    /// never ran), with the verdict `proposed` unless one was decided before.
+    pub(crate) fn end_call(
+        &self,
+        call: &CallHandle,
+        proposed: Outcome,
+        duration: Option<Duration>,
+    ) {
+        let id = call.info().id;
+        let outcome = call.decide(proposed);
         self.live.lock().remove(&id);
         self.stats.record_end(outcome);
         self.events.publish(EventKind::CallEnded {
@@ -335,16 +339,5 @@ impl Bridge {
             }
         }
         drained
-    }
-}
-
-/// How a call withdrawn for `reason` ended.
-pub(crate) fn outcome_of(reason: CancelReason) -> Outcome {
-    match reason {
-        CancelReason::TimedOut | CancelReason::Expired => Outcome::TimedOut,
-        CancelReason::Client
-        | CancelReason::Disconnected
-        | CancelReason::ShuttingDown
-        | CancelReason::Panel => Outcome::Cancelled,
     }
 }

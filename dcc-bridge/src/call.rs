@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::client_requests::ClientRequests;
+use crate::events::Outcome;
 use crate::outbox::Outbox;
 
 /// Where a call is in its life.
@@ -93,6 +94,7 @@ pub struct CallHandle {
     expires_at: Instant,
     timeout: Duration,
     started_at: OnceLock<Instant>,
+    outcome: OnceLock<Outcome>,
     outbox: Outbox,
     client: OnceLock<Arc<dyn ClientRequests>>,
 }
@@ -110,6 +112,7 @@ impl CallHandle {
             expires_at: queued_at + queue_timeout,
             timeout,
             started_at: OnceLock::new(),
+            outcome: OnceLock::new(),
             outbox,
             client: OnceLock::new(),
         }
@@ -169,6 +172,33 @@ impl CallHandle {
     /// Why the call was cancelled, if it was.
     pub fn cancel_reason(&self) -> Option<CancelReason> {
         CancelReason::from_u8(self.cancel.load(Ordering::Acquire))
+    }
+
+    /// What a cancelled call's verdict is, from why it was cancelled: `None`
+    /// while it has not been.
+    pub fn cancelled_outcome(&self) -> Option<Outcome> {
+        Some(match self.cancel_reason()? {
+            CancelReason::TimedOut | CancelReason::Expired => Outcome::TimedOut,
+            CancelReason::ShuttingDown if self.started_at().is_none() => Outcome::Refused,
+            CancelReason::Client
+            | CancelReason::Disconnected
+            | CancelReason::ShuttingDown
+            | CancelReason::Panel => Outcome::Cancelled,
+        })
+    }
+
+    /// Settles the call's verdict: the first `proposed` sticks, and every
+    /// later caller gets that one back. The server proposes one when it
+    /// answers the client, the pump when the tool returns, the bridge when
+    /// it withdraws or refuses the call; whichever comes first decides, so
+    /// the client, the panel, the audit log and the counters never disagree.
+    pub fn decide(&self, proposed: Outcome) -> Outcome {
+        *self.outcome.get_or_init(|| proposed)
+    }
+
+    /// The call's verdict, once decided.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.outcome.get().copied()
     }
 
     /// Cancels the call. The first reason sticks. A queued call is withdrawn

@@ -17,18 +17,23 @@ use serde_json::Value;
 
 use crate::lock_order::{LockLevel, OrderedMutex};
 
-/// How a call ended.
+/// How a call ended: its verdict. Decided once per call
+/// ([`CallHandle::decide`](crate::CallHandle::decide)), and read from there by
+/// everyone who reports it: the client's answer, the panel, the audit log and
+/// the counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The tool returned a result.
     Done,
-    /// The tool raised an error.
+    /// The tool raised an error, or its result broke its output schema.
     Failed,
     /// The call was cancelled (before or while running).
     Cancelled,
     /// The call ran past its timeout, or waited past its queue deadline.
     TimedOut,
+    /// The host never ran it: its queue was full, or it was shutting down.
+    Refused,
 }
 
 /// What an [`Event`] reports.

@@ -175,12 +175,9 @@ impl Pump {
             .unwrap_or(Outcome::Failed);
         handle.finish();
         self.bridge.set_running(None);
-        let outcome = match handle.cancel_reason() {
-            Some(reason) => crate::bridge::outcome_of(reason),
-            None => outcome,
-        };
+        let outcome = handle.cancelled_outcome().unwrap_or(outcome);
         let duration = handle.started_at().map(|started| started.elapsed());
-        self.bridge.end_call(id, outcome, duration);
+        self.bridge.end_call(&handle, outcome, duration);
     }
 
     /// Runs foreign code with no lock held, at one more level of nesting, and

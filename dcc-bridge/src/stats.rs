@@ -19,6 +19,7 @@ pub(crate) struct Stats {
     failed: AtomicU64,
     cancelled: AtomicU64,
     timed_out: AtomicU64,
+    refused: AtomicU64,
     pub(crate) tasks_run: AtomicU64,
     last_pump_us: AtomicU64,
 }
@@ -42,6 +43,9 @@ pub struct StatsSnapshot {
     pub cancelled: u64,
     /// Tool calls past their timeout or queue deadline.
     pub timed_out: u64,
+    /// Tool calls the host never ran: refused at the door (see
+    /// `rejected_full` and `rejected_closed` for why) or drained at shutdown.
+    pub refused: u64,
     /// Main-thread tasks run.
     pub tasks_run: u64,
     /// Messages in the queue now.
@@ -62,6 +66,7 @@ impl Stats {
             failed: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
             timed_out: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
             tasks_run: AtomicU64::new(0),
             last_pump_us: AtomicU64::new(0),
         }
@@ -77,6 +82,7 @@ impl Stats {
             Outcome::Failed => &self.failed,
             Outcome::Cancelled => &self.cancelled,
             Outcome::TimedOut => &self.timed_out,
+            Outcome::Refused => &self.refused,
         });
     }
 
@@ -97,6 +103,7 @@ impl Stats {
             failed: get(&self.failed),
             cancelled: get(&self.cancelled),
             timed_out: get(&self.timed_out),
+            refused: get(&self.refused),
             tasks_run: get(&self.tasks_run),
             queue_depth: queue_depth as u64,
             ms_since_pump: now_us.saturating_sub(get(&self.last_pump_us)) / 1000,

@@ -26,6 +26,38 @@ fn a_full_queue_is_refused_at_once() {
     assert!(started.elapsed() < Duration::from_secs(1));
     assert!(err.to_string().contains("queue is full"));
     assert_eq!(bridge.stats().rejected_full, 1);
+    assert_eq!(bridge.stats().refused, 1, "its verdict is counted");
+}
+
+#[test]
+fn a_call_has_one_verdict_whoever_reports_it_last() {
+    let bridge = bridge_with(4, Duration::from_secs(60));
+    let events = bridge.events().subscribe(64);
+    let pump = Pump::new(bridge.clone());
+    // The tool returns, but the server already answered the client that
+    // it timed out; then someone presses Cancel in the panel.
+    let (handle, message) = call(&bridge, |handle| {
+        assert_eq!(handle.decide(Outcome::TimedOut), Outcome::TimedOut);
+        Outcome::Done
+    });
+    bridge.submit(message).unwrap();
+    pump.pump(Duration::from_secs(1));
+    bridge.cancel(&handle, CancelReason::Panel);
+    assert_eq!(handle.decide(Outcome::Cancelled), Outcome::TimedOut);
+    let ended: Vec<_> = events
+        .try_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::CallEnded { outcome, .. } => Some(outcome),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        ended,
+        [Outcome::TimedOut],
+        "the panel shows the client's verdict"
+    );
+    let stats = bridge.stats();
+    assert_eq!((stats.timed_out, stats.done, stats.cancelled), (1, 0, 0));
 }
 
 #[test]
@@ -174,5 +206,8 @@ fn shutdown_answers_queued_work_and_bounds_the_wait_for_the_running_call() {
             _ => None,
         })
         .collect();
-    assert!(ended.contains(&(queued.info().id, Outcome::Cancelled)));
+    assert!(
+        ended.contains(&(queued.info().id, Outcome::Refused)),
+        "a queued call drained at shutdown never ran: the host refused it"
+    );
 }

@@ -280,7 +280,8 @@ def pump(budget_ms: float = 10.0) -> int:
 
 def stats() -> dict[str, int]:
     """Counters of the running host: calls submitted, started, done, failed,
-    cancelled and timed out, refusals, main-thread tasks run, the queue depth
+    cancelled, timed out and refused (each call's verdict), refusals by
+    reason, main-thread tasks run, the queue depth
     and how many milliseconds ago the main thread last pumped."""
     return current_host().stats()
 

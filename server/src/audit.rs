@@ -23,7 +23,9 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::job::{Ending, Job, JobKind};
+use dcclink_bridge::Outcome;
+
+use crate::job::{Job, JobKind};
 use crate::runtime_dir::{self, RuntimeDirError};
 
 /// Where the audit lines go; nowhere until [`AuditLog::open`].
@@ -131,7 +133,7 @@ impl AuditLog {
         kind: JobKind,
         name: &str,
         arguments_sha256: String,
-        ending: Ending,
+        outcome: Outcome,
         took: Duration,
     ) {
         let Some(writer) = self.writer.lock().clone() else {
@@ -151,7 +153,13 @@ impl AuditLog {
             },
             name,
             arguments_sha256,
-            outcome: ending.as_str(),
+            outcome: match outcome {
+                Outcome::Done => "ok",
+                Outcome::Failed => "error",
+                Outcome::Cancelled => "cancelled",
+                Outcome::TimedOut => "timed out",
+                Outcome::Refused => "refused",
+            },
             ms: (took.as_secs_f64() * 1e5).round() / 100.0,
         };
         let mut text = serde_json::to_vec(&line).unwrap_or_default();
@@ -188,15 +196,15 @@ impl Record {
         }
     }
 
-    /// Ends the record: writes it to `log`, with how the job ended.
-    pub fn end(self, log: &AuditLog, ending: Ending) {
+    /// Ends the record: writes it to `log`, with the job's verdict.
+    pub fn end(self, log: &AuditLog, outcome: Outcome) {
         let took = self.started.elapsed();
         log.record(
             &self.client,
             self.kind,
             &self.name,
             self.digest,
-            ending,
+            outcome,
             took,
         );
     }

@@ -26,7 +26,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::client_requests::SessionRequests;
-use crate::job::{Ending, Job, JobKind};
+use crate::job::{Job, JobKind};
 use crate::output::{Block, ResourceBody, ToolOutput};
 use crate::question::{Ask, RoundTrip};
 
@@ -73,8 +73,8 @@ pub struct Running {
 pub enum Step {
     /// The tool asks the client something, and waits for the answer.
     Asked(Box<Ask>),
-    /// The job's output, and how it ended.
-    Done(ToolOutput, Ending),
+    /// The job's output, and its verdict.
+    Done(ToolOutput, Outcome),
 }
 
 impl Running {
@@ -87,7 +87,7 @@ impl Running {
         arguments: JsonObject,
         default_timeout: Duration,
         caller: &Caller,
-    ) -> Result<Self, (ToolOutput, Ending)> {
+    ) -> Result<Self, (ToolOutput, Outcome)> {
         let label = job.label();
         let decorator = job.decorator();
         let notify = Arc::new(Notify::new());
@@ -132,10 +132,7 @@ impl Running {
             let _ = started_tx.send(());
             let ctx = CallContext::new(call.clone(), run_bridge);
             let output = handler.call(arguments, &ctx);
-            let outcome = match output {
-                ToolOutput::Error { .. } => Outcome::Failed,
-                _ => Outcome::Done,
-            };
+            let outcome = output.proposed_outcome();
             let _ = done_tx.send(output);
             outcome
         });
@@ -145,7 +142,7 @@ impl Running {
         })) {
             let output = failure(format!("{label} was not run: {refused}"));
             publish_result(bridge, &call, &output);
-            return Err((output, Ending::Refused));
+            return Err((output, call.decide(Outcome::Refused)));
         }
         Ok(Self {
             bridge: bridge.clone(),
@@ -185,42 +182,63 @@ impl Running {
         if let Answer::Asked(ask) = answer {
             return Step::Asked(ask);
         }
-        let ending = ending_of(&answer, &self.call);
-        let output = answer_output(
-            answer,
-            &self.call,
-            &self.bridge,
-            &self.label,
-            self.decorator,
-        );
+        let outcome = self.call.decide(proposed_outcome(&answer, &self.call));
+        let output = self.reply(answer, outcome);
         publish_result(&self.bridge, &self.call, &output);
-        Step::Done(output, ending)
+        Step::Done(output, outcome)
+    }
+
+    /// What the client is answered, given the call's verdict: the tool's own
+    /// output when it returned (or raised), else why it did not.
+    fn reply(&mut self, answer: Answer, outcome: Outcome) -> ToolOutput {
+        let call = &self.call;
+        match (outcome, answer) {
+            (Outcome::Done | Outcome::Failed, Answer::Output(output)) => output,
+            // The pump settled the verdict first: the output is waiting.
+            (Outcome::Done | Outcome::Failed, _) => self.done.try_recv().unwrap_or_else(|_| {
+                failure("the call ended without an answer (the host dropped it)".into())
+            }),
+            (Outcome::TimedOut, _) if call.cancel_reason() != Some(CancelReason::Expired) => {
+                failure(format!(
+                    "{} timed out after {} and was asked to stop (ctx.cancelled is now true). \
+                     The host's main thread stays busy until it returns. Make it check \
+                     ctx.cancelled, or give it a longer timeout with {}(timeout=...).",
+                    self.label,
+                    seconds(call.timeout()),
+                    self.decorator
+                ))
+            }
+            (Outcome::TimedOut | Outcome::Cancelled | Outcome::Refused, _) => {
+                failure(cancelled_message(call, &self.bridge, &self.label))
+            }
+        }
     }
 
     /// Gives up on a job whose client never came back for its answer: the
-    /// tool is told to stop (`ctx.cancelled`).
-    pub fn abandon(self) {
+    /// tool is told to stop (`ctx.cancelled`). Returns its verdict.
+    pub fn abandon(self) -> Outcome {
         self.bridge.cancel(&self.call, CancelReason::Disconnected);
+        let outcome = self.call.decide(Outcome::Cancelled);
         let output = failure(format!(
             "{} was stopped: its client never came back with the answer the tool asked for",
             self.label
         ));
         publish_result(&self.bridge, &self.call, &output);
+        outcome
     }
 }
 
-fn ending_of(answer: &Answer, call: &CallHandle) -> Ending {
-    match (answer, call.cancel_reason()) {
-        (Answer::TimedOut, _) | (_, Some(CancelReason::Expired | CancelReason::TimedOut)) => {
-            Ending::TimedOut
+/// The verdict the server proposes from how its wait ended: a cancelled
+/// call's from why it was cancelled, else the tool's own.
+fn proposed_outcome(answer: &Answer, call: &CallHandle) -> Outcome {
+    match answer {
+        Answer::TimedOut => Outcome::TimedOut,
+        Answer::Output(output) => call
+            .cancelled_outcome()
+            .unwrap_or_else(|| output.proposed_outcome()),
+        Answer::Withdrawn | Answer::Asked(_) => {
+            call.cancelled_outcome().unwrap_or(Outcome::Cancelled)
         }
-        (_, Some(CancelReason::ShuttingDown)) if call.started_at().is_none() => Ending::Refused,
-        (Answer::Withdrawn | Answer::Asked(_), _) | (_, Some(CancelReason::Panel)) => {
-            Ending::Cancelled
-        }
-        (Answer::Output(ToolOutput::Error { .. }), Some(_)) => Ending::Cancelled,
-        (Answer::Output(ToolOutput::Error { .. }), None) => Ending::Failed,
-        (Answer::Output(_), _) => Ending::Ok,
     }
 }
 
@@ -275,35 +293,6 @@ fn failure(message: String) -> ToolOutput {
     ToolOutput::Error {
         message,
         traceback: None,
-    }
-}
-
-fn answer_output(
-    answer: Answer,
-    call: &CallHandle,
-    bridge: &Bridge,
-    label: &str,
-    decorator: &str,
-) -> ToolOutput {
-    match answer {
-        // A tool that stops because it was cancelled (typically by raising
-        // `dcclink.Cancelled`) is answered with the reason, not its exception;
-        // and a call the user cancelled from the panel is always answered as
-        // cancelled, even when the tool managed to return first.
-        Answer::Output(ToolOutput::Error { .. }) if call.is_cancelled() => {
-            failure(cancelled_message(call, bridge, label))
-        }
-        Answer::Output(_) if call.cancel_reason() == Some(CancelReason::Panel) => {
-            failure(cancelled_message(call, bridge, label))
-        }
-        Answer::Output(output) => output,
-        Answer::Withdrawn | Answer::Asked(_) => failure(cancelled_message(call, bridge, label)),
-        Answer::TimedOut => failure(format!(
-            "{label} timed out after {} and was asked to stop (ctx.cancelled is now true). \
-             The host's main thread stays busy until it returns. Make it check \
-             ctx.cancelled, or give it a longer timeout with {decorator}(timeout=...).",
-            seconds(call.timeout())
-        )),
     }
 }
 

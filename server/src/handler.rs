@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
-use dcclink_bridge::{Bridge, EventKind, LogLevel};
+use dcclink_bridge::{Bridge, EventKind, LogLevel, Outcome};
 use rmcp::ErrorData as McpError;
 use rmcp::ServerHandler;
 use rmcp::model::{
@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 use crate::audit::Record;
 use crate::completions::{self, Target};
 use crate::dispatch::{self, Caller, Running, Step};
-use crate::job::{Ending, Job};
+use crate::job::Job;
 use crate::log_levels;
 use crate::output::ToolOutput;
 use crate::pagination;
@@ -165,23 +165,23 @@ impl DccServer {
                 let timeout = shared.default_timeout;
                 match Running::start(&shared.bridge, job, arguments, timeout, &caller) {
                     Ok(running) => (running, record),
-                    Err((output, ending)) => {
-                        record.end(&shared.audit, ending);
+                    Err((output, outcome)) => {
+                        record.end(&shared.audit, outcome);
                         return Ok(Reply::Output(output));
                     }
                 }
             }
         };
-        let (output, ending) = match running.next(&caller).await {
-            Step::Done(output, ending) => (output, ending),
+        let (output, outcome) = match running.next(&caller).await {
+            Step::Done(output, outcome) => (output, outcome),
             Step::Asked(ask) => {
                 let audited = shared.clone();
-                let end = move |record: Record, ending| record.end(&audited.audit, ending);
+                let end = move |record: Record, outcome| record.end(&audited.audit, outcome);
                 let asked = shared.round_trips.suspend(running, record, *ask, end);
                 return Ok(Reply::InputRequired(asked));
             }
         };
-        record.end(&shared.audit, ending);
+        record.end(&shared.audit, outcome);
         Ok(Reply::Output(output))
     }
 }
@@ -303,7 +303,7 @@ impl ServerHandler for DccServer {
         let arguments = request.arguments.unwrap_or_default();
         if let Err(problem) = tool.validate(&arguments) {
             let record = Record::begin(self.client_label(&context), &tool.job(), &arguments);
-            record.end(&self.shared.audit, Ending::Failed);
+            record.end(&self.shared.audit, Outcome::Failed);
             return Ok(dispatch::error_result(problem).into());
         }
         let retry = Retry {

@@ -1,7 +1,8 @@
 //! The one noun of the server's middle: a job, what a request runs on the
 //! host's main thread (a tool call, a resource read, a prompt, a
-//! completion), the handler that runs it, and how it ended. The audit log,
-//! the registries and the running job all speak of these. A leaf beside
+//! completion) and the handler that runs it. The audit log, the registries
+//! and the running job all speak of these; how a job ended is its verdict,
+//! [`dcclink_bridge::Outcome`], decided once on its call. A leaf beside
 //! [`crate::output`]: it needs nothing else of the server.
 
 use std::sync::Arc;
@@ -29,34 +30,6 @@ pub struct Job {
     pub timeout: Option<Duration>,
     /// What runs.
     pub handler: Arc<dyn ToolHandler>,
-}
-
-/// How a call ended, for the audit log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
-    /// It returned.
-    Ok,
-    /// It raised, or its arguments were refused.
-    Failed,
-    /// The client or the panel cancelled it, or the client went away.
-    Cancelled,
-    /// It ran past its timeout.
-    TimedOut,
-    /// The host did not take it (queue full, shutting down).
-    Refused,
-}
-
-impl Ending {
-    /// Its name in the audit log.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Failed => "error",
-            Self::Cancelled => "cancelled",
-            Self::TimedOut => "timed out",
-            Self::Refused => "refused",
-        }
-    }
 }
 
 /// A tool call or a resource read.

@@ -4,6 +4,7 @@
 //! transports turn it into MCP's results. A leaf: it needs nothing else of
 //! the server.
 
+use dcclink_bridge::Outcome;
 use serde_json::Value;
 
 /// What a tool returned, in the shapes MCP can carry.
@@ -32,6 +33,17 @@ pub enum ToolOutput {
         /// The traceback, when there is one.
         traceback: Option<String>,
     },
+}
+
+impl ToolOutput {
+    /// The verdict this output proposes for its job: failed when it is an
+    /// error, done otherwise (a cancellation or a timeout overrides it).
+    pub fn proposed_outcome(&self) -> Outcome {
+        match self {
+            Self::Error { .. } => Outcome::Failed,
+            _ => Outcome::Done,
+        }
+    }
 }
 
 /// One block of a tool's answer ([`ToolOutput::Content`]).

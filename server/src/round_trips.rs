@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
+use dcclink_bridge::Outcome;
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use rmcp::ErrorData as McpError;
 use rmcp::model::{InputRequiredResult, InputResponses};
@@ -24,7 +25,6 @@ use serde_json::Value;
 
 use crate::audit::Record;
 use crate::dispatch::Running;
-use crate::job::Ending;
 use crate::question::Ask;
 
 /// The key of the one question in each round.
@@ -61,7 +61,7 @@ impl RoundTrips {
         running: Running,
         record: Record,
         ask: Ask,
-        audit: impl FnOnce(Record, Ending) + Send + 'static,
+        audit: impl FnOnce(Record, Outcome) + Send + 'static,
     ) -> InputRequiredResult {
         let handle = crate::auth::random_token();
         let parked = Parked {
@@ -75,8 +75,8 @@ impl RoundTrips {
             tokio::time::sleep(ask.timeout + GRACE).await;
             let abandoned = round_trips.parked.lock().remove(&expiring);
             if let Some(parked) = abandoned {
-                parked.running.abandon();
-                audit(parked.record, Ending::Cancelled);
+                let outcome = parked.running.abandon();
+                audit(parked.record, outcome);
             }
         });
         let questions = BTreeMap::from([(QUESTION.to_owned(), ask.request)]);

@@ -1,6 +1,7 @@
 """A call has one verdict, and every reader sees it: a tool whose result
 breaks its own return type is an error for the client, for the panel and
-in the audit log alike (the panel once showed it done)."""
+in the audit log alike (the panel once showed it done), and
+``dcclink.stats()`` counts it failed."""
 
 from __future__ import annotations
 
@@ -47,4 +48,8 @@ def test_a_result_that_breaks_its_return_type_is_an_error_for_every_reader(
     assert answered["is_error"] is True
     assert "does not match its return type" in answered["text"]
 
-    assert audit_outcomes(http_server) == [("wrong_type", "error")]
+    assert audit_outcomes(http_server)[0] == ("wrong_type", "error")
+
+    (counted,) = call_tools({"url": http_server.url, "token": http_server.token}, ("host_stats", {}))
+    stats = counted.structured_content
+    assert (stats["failed"], stats["done"]) == (1, 0), stats
