@@ -15,7 +15,7 @@ use crate::call::{CallHandle, CancelReason};
 use crate::events::{EventBus, EventKind, Outcome};
 use crate::lifecycle::{Lifecycle, LifecycleState};
 use crate::message::{Message, TaskFate};
-use crate::prompts::Prompts;
+use crate::panel_questions::PanelQuestions;
 use crate::stats::{Stats, StatsSnapshot};
 use crate::wake_fd::WakeFd;
 
@@ -88,7 +88,7 @@ pub struct Bridge {
     running: OrderedMutex<Option<Arc<CallHandle>>>,
     live: OrderedMutex<HashMap<u64, Arc<CallHandle>>>,
     wake_fd: OnceLock<WakeFd>,
-    prompts: Prompts,
+    questions: PanelQuestions,
 }
 
 impl std::fmt::Debug for Bridge {
@@ -118,7 +118,7 @@ impl Bridge {
             running: OrderedMutex::new(LockLevel::Running, None),
             live: OrderedMutex::new(LockLevel::Live, HashMap::new()),
             wake_fd: OnceLock::new(),
-            prompts: Prompts::default(),
+            questions: PanelQuestions::default(),
         };
         // A fresh lifecycle is in Creating, so this cannot fail.
         let _ = bridge.lifecycle.activate();
@@ -141,8 +141,8 @@ impl Bridge {
     }
 
     /// The questions tools ask the person at the panel.
-    pub fn prompts(&self) -> &Prompts {
-        &self.prompts
+    pub fn panel_questions(&self) -> &PanelQuestions {
+        &self.questions
     }
 
     /// A copy of the counters.

@@ -13,7 +13,7 @@ use crate::call::CallHandle;
 use crate::client_requests::ClientRequestError;
 use crate::events::EventKind;
 use crate::outbox::{LogLevel, LogRecord, Progress};
-use crate::prompts::{FormReply, PromptError};
+use crate::panel_questions::{FormReply, QuestionError};
 
 /// A running tool's view of its call.
 #[derive(Debug, Clone)]
@@ -78,10 +78,10 @@ impl CallContext {
         question: &str,
         detail: &str,
         timeout: Duration,
-    ) -> Result<bool, PromptError> {
+    ) -> Result<bool, QuestionError> {
         let call = Some(self.call.info().id);
-        let prompts = self.bridge.prompts();
-        prompts.ask(
+        let questions = self.bridge.panel_questions();
+        questions.confirm(
             self.bridge.events(),
             call,
             question,
@@ -99,13 +99,16 @@ impl CallContext {
         message: &str,
         schema: Value,
         timeout: Duration,
-    ) -> Result<FormReply, PromptError> {
+    ) -> Result<FormReply, QuestionError> {
         let call = Some(self.call.info().id);
-        self.bridge
-            .prompts()
-            .ask_form(self.bridge.events(), call, message, schema, timeout, || {
-                self.call.is_cancelled()
-            })
+        self.bridge.panel_questions().fill_in(
+            self.bridge.events(),
+            call,
+            message,
+            schema,
+            timeout,
+            || self.call.is_cancelled(),
+        )
     }
 
     /// Sends `method` with `params` to the client that made this call and

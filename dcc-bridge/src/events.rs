@@ -119,13 +119,13 @@ pub enum EventKind {
     },
     /// A tool asks the person at the panel a yes-or-no question, or to fill
     /// in a form.
-    PromptOpened {
+    QuestionOpened {
         /// The question's number.
-        prompt: u64,
+        question: u64,
         /// The call that asks, if any.
         call: Option<u64>,
         /// The question, in a line.
-        question: String,
+        text: String,
         /// What it is about (code to run, say), shown in full.
         detail: String,
         /// For a form, the JSON Schema of its fields (an object of plain
@@ -133,9 +133,9 @@ pub enum EventKind {
         form: Option<Value>,
     },
     /// A question was answered, or stopped waiting.
-    PromptClosed {
+    QuestionClosed {
         /// The question's number.
-        prompt: u64,
+        question: u64,
         /// `allowed` or `denied`; `accepted`, `declined` or `dismissed`
         /// for a form; else `timed out` or `cancelled`.
         outcome: String,

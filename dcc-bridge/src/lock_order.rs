@@ -43,7 +43,7 @@ pub enum LockLevel {
     /// The host-pumped panel's route to its thread (the bridge to post to).
     PanelRoute = 10,
     /// The questions waiting for an answer from the panel.
-    Prompts = 11,
+    PanelQuestions = 11,
     /// `dcclink connect`'s link to its instance, and its map of progress
     /// tokens (never held together).
     Relay = 12,

@@ -1,6 +1,6 @@
 //! `dcclink.Context`: what a running tool sees of its call.
 
-use dcclink_bridge::{CallContext, ClientRequestError, FormReply, LogLevel, PromptError};
+use dcclink_bridge::{CallContext, ClientRequestError, FormReply, LogLevel, QuestionError};
 use pyo3::exceptions::{PyRuntimeError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 
@@ -48,11 +48,11 @@ fn client_error(py: Python<'_>, error: ClientRequestError) -> PyErr {
 }
 
 /// The Python exception for a question the panel did not answer.
-fn prompt_error(py: Python<'_>, error: PromptError) -> PyErr {
+fn question_error(py: Python<'_>, error: QuestionError) -> PyErr {
     match error {
-        PromptError::TimedOut(_) => PyTimeoutError::new_err(error.to_string()),
-        PromptError::Cancelled => cancelled(py),
-        PromptError::NoPanel => PyRuntimeError::new_err(error.to_string()),
+        QuestionError::TimedOut(_) => PyTimeoutError::new_err(error.to_string()),
+        QuestionError::Cancelled => cancelled(py),
+        QuestionError::NoPanel => PyRuntimeError::new_err(error.to_string()),
     }
 }
 
@@ -140,7 +140,7 @@ impl Context {
     ) -> PyResult<bool> {
         let bound = seconds(timeout, "timeout")?;
         py.detach(|| self.inner.confirm(question, &detail, bound))
-            .map_err(|error| prompt_error(py, error))
+            .map_err(|error| question_error(py, error))
     }
 
     /// Asks the user for values: `message`, and a form described by
@@ -186,14 +186,14 @@ impl Context {
                 check_client_form(&schema, &answer)?;
                 answer
             }
-            Err((why, Err(PromptError::NoPanel))) => {
+            Err((why, Err(QuestionError::NoPanel))) => {
                 return Err(PyRuntimeError::new_err(format!(
                     "{why}, and no dcclink panel is open to ask in instead: open the panel \
                      (dcclink.open_panel(), or your DCC's dcclink button), then try again"
                 )));
             }
             Err((_, by_panel)) => {
-                let reply = by_panel.map_err(|error| prompt_error(py, error))?;
+                let reply = by_panel.map_err(|error| question_error(py, error))?;
                 serde_json::to_value(reply)
                     .map_err(|error| PyRuntimeError::new_err(error.to_string()))?
             }

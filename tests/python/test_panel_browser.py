@@ -359,7 +359,7 @@ def test_the_panel_asks_the_form_a_client_cannot(browser: Browser, http_server: 
 
     number = int(prompt.get_attribute("data-prompt") or "0")
     sent = httpx2.post(
-        http_server.url.removesuffix("/mcp") + f"/panel/api/prompt/{number}",
+        http_server.url.removesuffix("/mcp") + f"/panel/api/question/{number}",
         headers={"Authorization": f"Bearer {http_server.token}"},
         json={"action": "accept", "content": {"take": 99, "camera": "persp"}},
     )

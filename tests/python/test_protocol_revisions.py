@@ -157,9 +157,9 @@ def answer_from_the_panel(server: HttpServer, content: dict[str, Any]) -> thread
                     continue
                 payload = json.loads(line.removeprefix("data:"))
                 for event in payload.get("events", [payload]):
-                    if event.get("type") == "prompt_opened" and event.get("form"):
+                    if event.get("type") == "question_opened" and event.get("form"):
                         answer = {"action": "accept", "content": content}
-                        url = f"{base}/panel/api/prompt/{event['prompt']}"
+                        url = f"{base}/panel/api/question/{event['question']}"
                         httpx2.post(url, headers=headers, json=answer, timeout=10)
                         return
 

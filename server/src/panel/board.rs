@@ -33,7 +33,7 @@ struct State {
     calls: BTreeMap<u64, CallEvents>,
     logs: VecDeque<Arc<Event>>,
     clients: BTreeMap<u64, Arc<Event>>,
-    prompts: BTreeMap<u64, Arc<Event>>,
+    questions: BTreeMap<u64, Arc<Event>>,
 }
 
 /// The host's state as the panel shows it.
@@ -110,11 +110,11 @@ impl Board {
             EventKind::ClientDisconnected { client } => {
                 state.clients.remove(client);
             }
-            EventKind::PromptOpened { prompt, .. } => {
-                state.prompts.insert(*prompt, event.clone());
+            EventKind::QuestionOpened { question, .. } => {
+                state.questions.insert(*question, event.clone());
             }
-            EventKind::PromptClosed { prompt, .. } => {
-                state.prompts.remove(prompt);
+            EventKind::QuestionClosed { question, .. } => {
+                state.questions.remove(question);
             }
             EventKind::Log { .. } | EventKind::Emit { .. } => {
                 if state.logs.len() == LOGS_KEPT {
@@ -137,7 +137,7 @@ impl Board {
             .flat_map(|call| call.lifecycle.iter().chain(call.progress.iter()).cloned())
             .chain(state.logs.iter().cloned())
             .chain(state.clients.values().cloned())
-            .chain(state.prompts.values().cloned())
+            .chain(state.questions.values().cloned())
             .collect();
         events.sort_by_key(|event| event.seq);
         (events, self.live.subscribe())

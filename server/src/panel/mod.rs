@@ -75,7 +75,7 @@ pub fn router(panel: Panel) -> Router {
         .route("/panel/events", get(events))
         .route("/panel/api/cancel/{call}", post(cancel))
         .route("/panel/api/call/{name}", post(call_back))
-        .route("/panel/api/prompt/{prompt}", post(answer_prompt))
+        .route("/panel/api/question/{question}", post(answer_question))
         .layer(middleware::from_fn_with_state(panel.clone(), guard))
         .with_state(panel)
 }
@@ -150,7 +150,7 @@ async fn cancel(State(panel): State<Panel>, Path(call): Path<u64>) -> StatusCode
 /// The panel's answer to a tool's question: yes or no, or a form's values.
 #[derive(Debug, serde::Deserialize)]
 #[serde(untagged)]
-enum PromptAnswer {
+enum QuestionAnswer {
     YesNo {
         allow: bool,
         #[serde(default)]
@@ -159,25 +159,25 @@ enum PromptAnswer {
     Form(FormReply),
 }
 
-/// Answers question `prompt`: 204 when taken; 404 when it no longer waits
+/// Answers question `question`: 204 when taken; 404 when it no longer waits
 /// (answered from another panel, timed out, or cancelled); 422, with what
 /// to correct, for form values that do not fit the form's schema.
-async fn answer_prompt(
+async fn answer_question(
     State(panel): State<Panel>,
-    Path(prompt): Path<u64>,
-    axum::Json(answer): axum::Json<PromptAnswer>,
+    Path(question): Path<u64>,
+    axum::Json(answer): axum::Json<QuestionAnswer>,
 ) -> Response {
-    let prompts = panel.board.bridge().prompts();
+    let questions = panel.board.bridge().panel_questions();
     let taken = match answer {
-        PromptAnswer::YesNo { allow, trust } => prompts.answer(prompt, allow, trust),
-        PromptAnswer::Form(reply) => {
-            if let Some(problem) = prompts
-                .form(prompt)
+        QuestionAnswer::YesNo { allow, trust } => questions.answer(question, allow, trust),
+        QuestionAnswer::Form(reply) => {
+            if let Some(problem) = questions
+                .form(question)
                 .and_then(|s| crate::forms::misfit(&s, &reply))
             {
                 return (StatusCode::UNPROCESSABLE_ENTITY, problem).into_response();
             }
-            prompts.answer_form(prompt, reply)
+            questions.answer_form(question, reply)
         }
     };
     match taken {
@@ -196,14 +196,14 @@ struct Watching(Arc<dcclink_bridge::Bridge>);
 
 impl Watching {
     fn new(bridge: &Arc<dcclink_bridge::Bridge>) -> Self {
-        bridge.prompts().watch();
+        bridge.panel_questions().watch();
         Self(bridge.clone())
     }
 }
 
 impl Drop for Watching {
     fn drop(&mut self) {
-        self.0.prompts().unwatch();
+        self.0.panel_questions().unwatch();
     }
 }
 

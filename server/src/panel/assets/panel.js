@@ -61,8 +61,8 @@ function apply(event, live = true) {
         c.state = event.outcome; c.endedAt = event.time_ms; c.duration = event.duration_ms;
       });
     }
-    case "prompt_opened": return drawPrompt(event);
-    case "prompt_closed": return removePrompt(event.prompt);
+    case "question_opened": return drawPrompt(event);
+    case "question_closed": return removePrompt(event.question);
     case "log": return log(event.time_ms, event.level, event.message, event.call);
     case "emit":
       if (live) for (const handler of handlers.get(event.name) ?? []) handler(event.data, event);
@@ -165,12 +165,12 @@ function drawPrompt(event) {
   const call = calls.get(event.call);
   const who = call ? `Call #${call.id} ${call.tool}` : "A tool";
   const node = el("div", "prompt");
-  node.dataset.prompt = event.prompt;
-  node.append(el("div", "question", `${who} asks: ${event.question}`));
+  node.dataset.prompt = event.question;
+  node.append(el("div", "question", `${who} asks: ${event.text}`));
   if (event.detail) node.append(el("pre", "", event.detail));
-  node.append(event.form ? drawForm(event.prompt, event.form, node) : drawYesNo(event.prompt, node));
+  node.append(event.form ? drawForm(event.question, event.form, node) : drawYesNo(event.question, node));
   node.append(el("div", "problem"));
-  prompts.set(event.prompt, node);
+  prompts.set(event.question, node);
   $("prompt-list").append(node);
   $("prompts").hidden = false;
 }
@@ -283,7 +283,7 @@ async function answerPrompt(id, answer, node) {
   const problem = node.querySelector(".problem");
   for (const button of node.querySelectorAll("button")) button.disabled = true;
   try {
-    const response = await fetch(`/panel/api/prompt/${id}`, {
+    const response = await fetch(`/panel/api/question/${id}`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(answer),

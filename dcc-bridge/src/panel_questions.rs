@@ -3,7 +3,7 @@
 //! form to fill in when the tool needs values and its client cannot ask
 //! the user itself.
 //!
-//! A question is an event on the bus ([`EventKind::PromptOpened`]); every
+//! A question is an event on the bus ([`EventKind::QuestionOpened`]); every
 //! open panel shows it, and the first answer counts. The asking thread
 //! waits, bounded, and stops waiting when its call is cancelled. With no
 //! panel watching, asking fails at once rather than waiting for nobody.
@@ -26,7 +26,7 @@ const CANCEL_CHECK: Duration = Duration::from_millis(20);
 
 /// Why a question got no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PromptError {
+pub enum QuestionError {
     /// No panel is open to ask in.
     #[error(
         "this needs your answer in the dcclink panel, and no panel is open: open it (dcclink.open_panel(), or your DCC's dcclink button), then try again"
@@ -87,18 +87,18 @@ enum Waiting {
 
 /// The bridge's open questions.
 #[derive(Debug)]
-pub struct Prompts {
+pub struct PanelQuestions {
     next: AtomicU64,
     pending: OrderedMutex<HashMap<u64, Waiting>>,
     trusted: AtomicBool,
     watchers: AtomicUsize,
 }
 
-impl Default for Prompts {
+impl Default for PanelQuestions {
     fn default() -> Self {
         Self {
             next: AtomicU64::new(1),
-            pending: OrderedMutex::new(LockLevel::Prompts, HashMap::new()),
+            pending: OrderedMutex::new(LockLevel::PanelQuestions, HashMap::new()),
             trusted: AtomicBool::new(false),
             watchers: AtomicUsize::new(0),
         }
@@ -108,19 +108,19 @@ impl Default for Prompts {
 /// A question as the panel shows it.
 struct Question<'a> {
     call: Option<u64>,
-    question: &'a str,
+    text: &'a str,
     detail: &'a str,
     form: Option<Value>,
 }
 
-impl Prompts {
-    /// Counts an open panel that can answer; [`Prompts::unwatch`] when it
+impl PanelQuestions {
+    /// Counts an open panel that can answer; [`PanelQuestions::unwatch`] when it
     /// closes.
     pub fn watch(&self) {
         self.watchers.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// Stops counting a panel counted by [`Prompts::watch`].
+    /// Stops counting a panel counted by [`PanelQuestions::watch`].
     pub fn unwatch(&self) {
         self.watchers.fetch_sub(1, Ordering::AcqRel);
     }
@@ -138,7 +138,7 @@ impl Prompts {
     /// Asks `question` (about `detail`) for `call`, and waits up to `timeout`
     /// for the answer, or until `cancelled()` is true. Yes at once when the
     /// session is trusted.
-    pub fn ask(
+    pub fn confirm(
         &self,
         events: &EventBus,
         call: Option<u64>,
@@ -146,13 +146,13 @@ impl Prompts {
         detail: &str,
         timeout: Duration,
         cancelled: impl Fn() -> bool,
-    ) -> Result<bool, PromptError> {
+    ) -> Result<bool, QuestionError> {
         if self.is_trusted() {
             return Ok(true);
         }
         let question = Question {
             call,
-            question,
+            text: question,
             detail,
             form: None,
         };
@@ -168,9 +168,9 @@ impl Prompts {
     }
 
     /// Asks the person to fill in a form: `message`, with the fields that
-    /// `schema` (a JSON Schema object) describes. Waits as [`Prompts::ask`]
+    /// `schema` (a JSON Schema object) describes. Waits as [`PanelQuestions::confirm`]
     /// does, and returns what the person did and the values they sent.
-    pub fn ask_form(
+    pub fn fill_in(
         &self,
         events: &EventBus,
         call: Option<u64>,
@@ -178,10 +178,10 @@ impl Prompts {
         schema: Value,
         timeout: Duration,
         cancelled: impl Fn() -> bool,
-    ) -> Result<FormReply, PromptError> {
+    ) -> Result<FormReply, QuestionError> {
         let question = Question {
             call,
-            question: message,
+            text: message,
             detail: "",
             form: Some(schema.clone()),
         };
@@ -204,80 +204,80 @@ impl Prompts {
         outcome: impl Fn(&T) -> &'static str,
         timeout: Duration,
         cancelled: impl Fn() -> bool,
-    ) -> Result<T, PromptError> {
+    ) -> Result<T, QuestionError> {
         if !self.is_watched() {
-            return Err(PromptError::NoPanel);
+            return Err(QuestionError::NoPanel);
         }
-        let prompt = self.next.fetch_add(1, Ordering::Relaxed);
+        let number = self.next.fetch_add(1, Ordering::Relaxed);
         let (answer, answered) = bounded(1);
-        self.pending.lock().insert(prompt, waiting(answer));
-        events.publish(EventKind::PromptOpened {
-            prompt,
+        self.pending.lock().insert(number, waiting(answer));
+        events.publish(EventKind::QuestionOpened {
+            question: number,
             call: question.call,
-            question: question.question.to_owned(),
+            text: question.text.to_owned(),
             detail: question.detail.to_owned(),
             form: question.form,
         });
         let result = receive(&answered, timeout, cancelled);
-        self.pending.lock().remove(&prompt);
+        self.pending.lock().remove(&number);
         let outcome = match &result {
             Ok(answer) => outcome(answer),
-            Err(PromptError::TimedOut(_)) => "timed out",
+            Err(QuestionError::TimedOut(_)) => "timed out",
             Err(_) => "cancelled",
         };
-        events.publish(EventKind::PromptClosed {
-            prompt,
+        events.publish(EventKind::QuestionClosed {
+            question: number,
             outcome: outcome.to_owned(),
         });
         result
     }
 
-    /// The JSON Schema of form question `prompt`, while it waits.
-    pub fn form(&self, prompt: u64) -> Option<Value> {
-        match self.pending.lock().get(&prompt) {
+    /// The JSON Schema of form question `number`, while it waits.
+    pub fn form(&self, number: u64) -> Option<Value> {
+        match self.pending.lock().get(&number) {
             Some(Waiting::Form { schema, .. }) => Some(schema.clone()),
             _ => None,
         }
     }
 
-    /// Answers yes-or-no question `prompt`; with `trust`, a yes also
+    /// Answers yes-or-no question `number`; with `trust`, a yes also
     /// answers every later question yes.
-    pub fn answer(&self, prompt: u64, allow: bool, trust: bool) -> Result<(), AnswerError> {
-        match self.take(prompt)? {
+    pub fn answer(&self, number: u64, allow: bool, trust: bool) -> Result<(), AnswerError> {
+        match self.take(number)? {
             Waiting::YesNo(answer) => {
                 if allow && trust {
                     self.trusted.store(true, Ordering::Release);
                 }
                 answer
                     .send(allow)
-                    .map_err(|_| AnswerError::NotWaiting(prompt))
+                    .map_err(|_| AnswerError::NotWaiting(number))
             }
-            form => Err(self.put_back(prompt, form, "a form")),
+            form => Err(self.put_back(number, form, "a form")),
         }
     }
 
-    /// Answers form question `prompt`. The caller checks the values
-    /// against [`Prompts::form`]'s schema first.
-    pub fn answer_form(&self, prompt: u64, reply: FormReply) -> Result<(), AnswerError> {
-        match self.take(prompt)? {
+    /// Answers form question `number`. The caller checks the values
+    /// against [`PanelQuestions::form`]'s schema first.
+    pub fn answer_form(&self, number: u64, reply: FormReply) -> Result<(), AnswerError> {
+        match self.take(number)? {
             Waiting::Form { answer, .. } => answer
                 .send(reply)
-                .map_err(|_| AnswerError::NotWaiting(prompt)),
-            yes_no => Err(self.put_back(prompt, yes_no, "yes or no")),
+                .map_err(|_| AnswerError::NotWaiting(number)),
+            yes_no => Err(self.put_back(number, yes_no, "yes or no")),
         }
     }
 
-    /// Removes question `prompt`, if it waits.
-    fn take(&self, prompt: u64) -> Result<Waiting, AnswerError> {
-        let waiting = self.pending.lock().remove(&prompt);
-        waiting.ok_or(AnswerError::NotWaiting(prompt))
+    /// Removes question `number`, if it waits.
+    fn take(&self, number: u64) -> Result<Waiting, AnswerError> {
+        let waiting = self.pending.lock().remove(&number);
+        waiting.ok_or(AnswerError::NotWaiting(number))
     }
 
-    /// Puts back question `prompt`, which an answer did not fit: it asks
+    /// Puts back question `number`, which an answer did not fit: it asks
     /// for `expected`.
-    fn put_back(&self, prompt: u64, waiting: Waiting, expected: &'static str) -> AnswerError {
-        self.pending.lock().insert(prompt, waiting);
-        AnswerError::WrongKind(prompt, expected)
+    fn put_back(&self, number: u64, waiting: Waiting, expected: &'static str) -> AnswerError {
+        self.pending.lock().insert(number, waiting);
+        AnswerError::WrongKind(number, expected)
     }
 }
 
@@ -287,20 +287,20 @@ fn receive<T>(
     answered: &Receiver<T>,
     timeout: Duration,
     cancelled: impl Fn() -> bool,
-) -> Result<T, PromptError> {
+) -> Result<T, QuestionError> {
     let deadline = Instant::now() + timeout;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match answered.recv_timeout(left.min(CANCEL_CHECK)) {
             Ok(answer) => return Ok(answer),
-            Err(RecvTimeoutError::Timeout) if cancelled() => return Err(PromptError::Cancelled),
+            Err(RecvTimeoutError::Timeout) if cancelled() => return Err(QuestionError::Cancelled),
             Err(RecvTimeoutError::Timeout) if left.is_zero() => {
-                return Err(PromptError::TimedOut(timeout));
+                return Err(QuestionError::TimedOut(timeout));
             }
             Err(RecvTimeoutError::Timeout) => {}
             // Unreachable: the sender lives in `pending` until the asker
             // removes it.
-            Err(RecvTimeoutError::Disconnected) => return Err(PromptError::Cancelled),
+            Err(RecvTimeoutError::Disconnected) => return Err(QuestionError::Cancelled),
         }
     }
 }
@@ -312,12 +312,12 @@ mod tests {
     use std::sync::Arc;
 
     fn asked(
-        prompts: &Arc<Prompts>,
+        questions: &Arc<PanelQuestions>,
         bus: &Arc<EventBus>,
-    ) -> std::thread::JoinHandle<Result<bool, PromptError>> {
-        let (prompts, bus) = (prompts.clone(), bus.clone());
+    ) -> std::thread::JoinHandle<Result<bool, QuestionError>> {
+        let (questions, bus) = (questions.clone(), bus.clone());
         std::thread::spawn(move || {
-            prompts.ask(
+            questions.confirm(
                 &bus,
                 Some(7),
                 "Run this?",
@@ -332,12 +332,15 @@ mod tests {
     fn opened(events: &crossbeam_channel::Receiver<Arc<crate::Event>>) -> (u64, Option<Value>) {
         loop {
             let event = events.recv_timeout(Duration::from_secs(10)).unwrap();
-            if let EventKind::PromptOpened {
-                prompt, call, form, ..
+            if let EventKind::QuestionOpened {
+                question: number,
+                call,
+                form,
+                ..
             } = &event.kind
             {
                 assert_eq!(*call, Some(7));
-                return (*prompt, form.clone());
+                return (*number, form.clone());
             }
         }
     }
@@ -346,7 +349,7 @@ mod tests {
     fn closed(events: &crossbeam_channel::Receiver<Arc<crate::Event>>) -> String {
         loop {
             let event = events.recv_timeout(Duration::from_secs(10)).unwrap();
-            if let EventKind::PromptClosed { outcome, .. } = &event.kind {
+            if let EventKind::QuestionClosed { outcome, .. } = &event.kind {
                 return outcome.clone();
             }
         }
@@ -354,49 +357,55 @@ mod tests {
 
     #[test]
     fn an_answer_from_the_panel_reaches_the_asker() {
-        let (prompts, bus) = (Arc::new(Prompts::default()), Arc::new(EventBus::new(64)));
+        let (questions, bus) = (
+            Arc::new(PanelQuestions::default()),
+            Arc::new(EventBus::new(64)),
+        );
         let events = bus.subscribe(64);
-        prompts.watch();
-        let waiting = asked(&prompts, &bus);
-        let (prompt, form) = opened(&events);
+        questions.watch();
+        let waiting = asked(&questions, &bus);
+        let (number, form) = opened(&events);
         assert_eq!(form, None, "a yes-or-no question has no form");
-        assert_eq!(prompts.answer(prompt, false, false), Ok(()));
+        assert_eq!(questions.answer(number, false, false), Ok(()));
         assert_eq!(waiting.join().unwrap(), Ok(false));
         assert_eq!(closed(&events), "denied");
         assert_eq!(
-            prompts.answer(prompt, true, false),
-            Err(AnswerError::NotWaiting(prompt)),
+            questions.answer(number, true, false),
+            Err(AnswerError::NotWaiting(number)),
             "answered once"
         );
 
-        let waiting = asked(&prompts, &bus);
-        assert_eq!(prompts.answer(opened(&events).0, true, true), Ok(()));
+        let waiting = asked(&questions, &bus);
+        assert_eq!(questions.answer(opened(&events).0, true, true), Ok(()));
         assert_eq!(waiting.join().unwrap(), Ok(true));
-        assert!(prompts.is_trusted());
-        let trusted = prompts.ask(&bus, None, "Again?", "", Duration::ZERO, || false);
+        assert!(questions.is_trusted());
+        let trusted = questions.confirm(&bus, None, "Again?", "", Duration::ZERO, || false);
         assert_eq!(trusted, Ok(true), "a trusted session is not asked again");
     }
 
     #[test]
     fn a_form_gets_the_values_the_panel_sent() {
-        let (prompts, bus) = (Arc::new(Prompts::default()), Arc::new(EventBus::new(64)));
+        let (questions, bus) = (
+            Arc::new(PanelQuestions::default()),
+            Arc::new(EventBus::new(64)),
+        );
         let events = bus.subscribe(64);
-        prompts.watch();
-        prompts.trusted.store(true, Ordering::Release);
+        questions.watch();
+        questions.trusted.store(true, Ordering::Release);
         let schema = json!({"type": "object", "properties": {"take": {"type": "integer"}}});
         let waiting = {
-            let (prompts, bus, schema) = (prompts.clone(), bus.clone(), schema.clone());
+            let (questions, bus, schema) = (questions.clone(), bus.clone(), schema.clone());
             std::thread::spawn(move || {
                 let long = Duration::from_secs(10);
-                prompts.ask_form(&bus, Some(7), "Which take?", schema, long, || false)
+                questions.fill_in(&bus, Some(7), "Which take?", schema, long, || false)
             })
         };
-        let (prompt, form) = opened(&events);
+        let (number, form) = opened(&events);
         assert_eq!(form.as_ref(), Some(&schema), "trust does not skip a form");
-        assert_eq!(prompts.form(prompt), Some(schema));
+        assert_eq!(questions.form(number), Some(schema));
         assert_eq!(
-            prompts.answer(prompt, true, false),
-            Err(AnswerError::WrongKind(prompt, "a form")),
+            questions.answer(number, true, false),
+            Err(AnswerError::WrongKind(number, "a form")),
             "a yes is no answer to a form"
         );
         let values = Map::from_iter([("take".to_owned(), json!(3))]);
@@ -404,29 +413,32 @@ mod tests {
             action: FormAction::Accept,
             content: Some(values),
         };
-        assert_eq!(prompts.answer_form(prompt, reply.clone()), Ok(()));
+        assert_eq!(questions.answer_form(number, reply.clone()), Ok(()));
         assert_eq!(waiting.join().unwrap(), Ok(reply));
         assert_eq!(closed(&events), "accepted");
-        assert_eq!(prompts.form(prompt), None);
+        assert_eq!(questions.form(number), None);
     }
 
     #[test]
     fn form_values_are_no_answer_to_a_yes_or_no_question() {
-        let (prompts, bus) = (Arc::new(Prompts::default()), Arc::new(EventBus::new(64)));
+        let (questions, bus) = (
+            Arc::new(PanelQuestions::default()),
+            Arc::new(EventBus::new(64)),
+        );
         let events = bus.subscribe(64);
-        prompts.watch();
-        let waiting = asked(&prompts, &bus);
-        let (prompt, _) = opened(&events);
+        questions.watch();
+        let waiting = asked(&questions, &bus);
+        let (number, _) = opened(&events);
         let declined = FormReply {
             action: FormAction::Decline,
             content: None,
         };
         assert_eq!(
-            prompts.answer_form(prompt, declined),
-            Err(AnswerError::WrongKind(prompt, "yes or no"))
+            questions.answer_form(number, declined),
+            Err(AnswerError::WrongKind(number, "yes or no"))
         );
         assert_eq!(
-            prompts.answer(prompt, true, false),
+            questions.answer(number, true, false),
             Ok(()),
             "it still waits"
         );
@@ -435,27 +447,27 @@ mod tests {
 
     #[test]
     fn no_panel_timeout_and_cancel_each_end_the_wait() {
-        let (prompts, bus) = (Prompts::default(), EventBus::new(64));
+        let (questions, bus) = (PanelQuestions::default(), EventBus::new(64));
         let never = || false;
         assert_eq!(
-            prompts.ask(&bus, None, "?", "", Duration::from_secs(60), never),
-            Err(PromptError::NoPanel)
+            questions.confirm(&bus, None, "?", "", Duration::from_secs(60), never),
+            Err(QuestionError::NoPanel)
         );
         let schema = json!({"type": "object"});
         assert_eq!(
-            prompts.ask_form(&bus, None, "?", schema, Duration::from_secs(60), never),
-            Err(PromptError::NoPanel)
+            questions.fill_in(&bus, None, "?", schema, Duration::from_secs(60), never),
+            Err(QuestionError::NoPanel)
         );
-        prompts.watch();
+        questions.watch();
         let short = Duration::from_millis(50);
         assert_eq!(
-            prompts.ask(&bus, None, "?", "", short, never),
-            Err(PromptError::TimedOut(short))
+            questions.confirm(&bus, None, "?", "", short, never),
+            Err(QuestionError::TimedOut(short))
         );
         let long = Duration::from_secs(60);
         assert_eq!(
-            prompts.ask(&bus, None, "?", "", long, || true),
-            Err(PromptError::Cancelled)
+            questions.confirm(&bus, None, "?", "", long, || true),
+            Err(QuestionError::Cancelled)
         );
     }
 }
