@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use dcclink_bridge::{
     Bridge, BridgeConfig, CallHandle, CallInfo, CancelReason, Message, Outbox, Outcome, Pump,
-    ToolCall,
+    QueuedCall,
 };
 
 const SAMPLES: usize = 20_000;
@@ -72,7 +72,7 @@ fn main() {
             let _ = seen_tx.send(Instant::now());
             Outcome::Cancelled
         });
-        let message = Message::McpToolCall(ToolCall {
+        let message = Message::McpToolCall(QueuedCall {
             handle: handle.clone(),
             run,
         });

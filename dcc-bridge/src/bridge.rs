@@ -14,7 +14,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use crate::call::{CallHandle, CancelReason};
 use crate::events::{EventBus, EventKind, Outcome};
 use crate::lifecycle::{Lifecycle, LifecycleState};
-use crate::message::{Message, TaskFate};
+use crate::message::{Message, TaskFate, Work};
 use crate::panel_questions::PanelQuestions;
 use crate::stats::{Stats, StatsSnapshot};
 use crate::wake_fd::WakeFd;
@@ -206,8 +206,8 @@ impl Bridge {
         }
         // Published before the send so that `CallQueued` always precedes the
         // pump's `CallStarted` on the bus.
-        let queued = match &message {
-            Message::McpToolCall(call) => {
+        let queued = match message.call() {
+            Some(call) => {
                 let info = call.handle.info();
                 self.live.lock().insert(info.id, call.handle.clone());
                 self.events.publish(EventKind::CallQueued {
@@ -218,7 +218,7 @@ impl Bridge {
                 });
                 Some(call.handle.clone())
             }
-            Message::MainThreadTask(_) | Message::PythonCallbackDeferred(_) => None,
+            None => None,
         };
         let refused = match self.tx.try_send(message) {
             Ok(()) => {
@@ -329,13 +329,11 @@ impl Bridge {
         let mut drained = 0;
         while let Ok(message) = self.rx.try_recv() {
             drained += 1;
-            match message {
-                Message::McpToolCall(call) => {
+            match message.into_work() {
+                Work::Call(call) => {
                     self.cancel(&call.handle, CancelReason::ShuttingDown);
                 }
-                Message::MainThreadTask(task) | Message::PythonCallbackDeferred(task) => {
-                    task(TaskFate::Refused);
-                }
+                Work::Task(task) => task(TaskFate::Refused),
             }
         }
         drained

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use crate::call::CallHandle;
 use crate::events::Outcome;
 
-/// Runs a tool on the main thread and says whether it returned or raised.
+/// Runs a call on the main thread and proposes its verdict: whether it
+/// returned or raised.
 pub type RunTool = Box<dyn FnOnce(&Arc<CallHandle>) -> Outcome + Send>;
 
-/// A tool call waiting for the host's main thread.
-pub struct ToolCall {
+/// A call waiting for the host's main thread: a tool call, a resource read,
+/// a prompt or a completion ([`Message`] says which).
+pub struct QueuedCall {
     /// State shared with the server task that waits for the answer.
     pub handle: Arc<CallHandle>,
     /// Runs the tool and sends the answer. Dropped unrun when the call is
@@ -33,23 +35,54 @@ pub type MainThreadTask = Box<dyn FnOnce(TaskFate) + Send>;
 
 /// One entry of the FIFO.
 pub enum Message {
-    /// An MCP `tools/call` to run on the main thread.
-    McpToolCall(ToolCall),
-    /// Code posted from another thread to run on the main thread.
+    /// An MCP `tools/call`.
+    McpToolCall(QueuedCall),
+    /// An MCP `resources/read`.
+    McpResourceRead(QueuedCall),
+    /// An MCP `prompts/get`.
+    McpPromptGet(QueuedCall),
+    /// An MCP `completion/complete`.
+    McpCompletion(QueuedCall),
+    /// Code posted from another thread to run on the main thread: a
+    /// binding's `run_on_main_thread`, or a Python callback the panel's page
+    /// asked for (`window.dcclink.call`).
     MainThreadTask(MainThreadTask),
-    /// A Python callback the panel's page asked for (`window.dcclink.call`).
-    PythonCallbackDeferred(MainThreadTask),
+}
+
+/// What the pump does with a [`Message`]: run a call, or run a task.
+pub(crate) enum Work {
+    Call(QueuedCall),
+    Task(MainThreadTask),
+}
+
+impl Message {
+    /// The call this message carries; `None` for a task.
+    pub fn call(&self) -> Option<&QueuedCall> {
+        match self {
+            Self::McpToolCall(call)
+            | Self::McpResourceRead(call)
+            | Self::McpPromptGet(call)
+            | Self::McpCompletion(call) => Some(call),
+            Self::MainThreadTask(_) => None,
+        }
+    }
+
+    pub(crate) fn into_work(self) -> Work {
+        match self {
+            Self::McpToolCall(call)
+            | Self::McpResourceRead(call)
+            | Self::McpPromptGet(call)
+            | Self::McpCompletion(call) => Work::Call(call),
+            Self::MainThreadTask(task) => Work::Task(task),
+        }
+    }
 }
 
 impl std::fmt::Debug for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::McpToolCall(call) => f
-                .debug_tuple("McpToolCall")
-                .field(&call.handle.info().id)
-                .finish(),
-            Self::MainThreadTask(_) => f.write_str("MainThreadTask"),
-            Self::PythonCallbackDeferred(_) => f.write_str("PythonCallbackDeferred"),
+        match self.call() {
+            Some(call) => f.debug_tuple("Call").field(&call.handle.info().id).finish(),
+            None => f.write_str("MainThreadTask"),
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::bridge::Bridge;
 use crate::call::CancelReason;
 use crate::events::{EventKind, Outcome};
 use crate::lock_order::{LockLevel, OrderedMutex, assert_none_held};
-use crate::message::{Message, TaskFate, ToolCall};
+use crate::message::{Message, QueuedCall, TaskFate, Work};
 use crate::stats::Stats;
 
 /// The main-thread side of a [`Bridge`]. Create one per bridge and call it
@@ -38,7 +38,7 @@ use crate::stats::Stats;
 pub struct Pump {
     bridge: Arc<Bridge>,
     depth: AtomicUsize,
-    stash: OrderedMutex<Option<ToolCall>>,
+    stash: OrderedMutex<Option<Message>>,
 }
 
 impl std::fmt::Debug for Pump {
@@ -120,7 +120,7 @@ impl Pump {
         if self.is_running() {
             return None;
         }
-        self.stash.lock().take().map(Message::McpToolCall)
+        self.stash.lock().take()
     }
 
     fn next_ready(&self) -> Option<Message> {
@@ -138,16 +138,16 @@ impl Pump {
     /// Runs one message. Returns false when a nested pump set a tool call
     /// aside instead of running it.
     fn dispatch(&self, message: Message) -> bool {
-        match message {
-            Message::McpToolCall(call) if self.is_running() => {
-                *self.stash.lock() = Some(call);
-                false
-            }
-            Message::McpToolCall(call) => {
+        if message.call().is_some() && self.is_running() {
+            *self.stash.lock() = Some(message);
+            return false;
+        }
+        match message.into_work() {
+            Work::Call(call) => {
                 self.run_call(call);
                 true
             }
-            Message::MainThreadTask(task) | Message::PythonCallbackDeferred(task) => {
+            Work::Task(task) => {
                 self.guarded("running a main-thread task", || task(TaskFate::Run));
                 Stats::bump(&self.bridge.stats.tasks_run);
                 true
@@ -155,8 +155,8 @@ impl Pump {
         }
     }
 
-    fn run_call(&self, call: ToolCall) {
-        let ToolCall { handle, run } = call;
+    fn run_call(&self, call: QueuedCall) {
+        let QueuedCall { handle, run } = call;
         if Instant::now() > handle.expires_at() {
             self.bridge.cancel(&handle, CancelReason::Expired);
         }

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use dcclink_bridge::{
-    Bridge, CallContext, CallHandle, CallInfo, CancelReason, EventKind, Message, Outbox, Outcome,
-    Pending, ToolCall,
+    Bridge, CallContext, CallHandle, CallInfo, CancelReason, EventKind, Outbox, Outcome, Pending,
+    QueuedCall,
 };
 use rmcp::model::{
     CallToolResult, ClientCapabilities, ContentBlock, JsonObject, LoggingMessageNotificationParam,
@@ -88,7 +88,7 @@ impl Running {
         default_timeout: Duration,
         caller: &Caller,
     ) -> Result<Self, (ToolOutput, Outcome)> {
-        let label = job.label();
+        let (label, kind) = (job.label(), job.kind);
         let decorator = job.decorator();
         let notify = Arc::new(Notify::new());
         let outbox = {
@@ -136,7 +136,7 @@ impl Running {
             let _ = done_tx.send(output);
             outcome
         });
-        if let Err(refused) = bridge.submit(Message::McpToolCall(ToolCall {
+        if let Err(refused) = bridge.submit(kind.message(QueuedCall {
             handle: call.clone(),
             run,
         })) {

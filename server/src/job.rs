@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dcclink_bridge::CallContext;
+use dcclink_bridge::{CallContext, Message, QueuedCall};
 use rmcp::model::JsonObject;
 
 use crate::output::ToolOutput;
@@ -19,10 +19,10 @@ pub trait ToolHandler: Send + Sync + 'static {
     fn call(&self, arguments: JsonObject, ctx: &CallContext) -> ToolOutput;
 }
 
-/// What a call runs on the host's main thread: a tool, or the reader of a
-/// resource.
+/// What a request runs on the host's main thread: a tool, a resource's
+/// reader, a prompt or a completer.
 pub struct Job {
-    /// Which of the two it is.
+    /// Which of the four it is.
     pub kind: JobKind,
     /// The tool's name, or the URI read.
     pub name: String,
@@ -32,7 +32,7 @@ pub struct Job {
     pub handler: Arc<dyn ToolHandler>,
 }
 
-/// A tool call or a resource read.
+/// What kind of request a job answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
     /// `tools/call`.
@@ -43,6 +43,18 @@ pub enum JobKind {
     Prompt,
     /// `completion/complete`.
     Completion,
+}
+
+impl JobKind {
+    /// The FIFO message that carries a call of this kind.
+    pub(crate) fn message(self, call: QueuedCall) -> Message {
+        match self {
+            Self::Tool => Message::McpToolCall(call),
+            Self::Resource => Message::McpResourceRead(call),
+            Self::Prompt => Message::McpPromptGet(call),
+            Self::Completion => Message::McpCompletion(call),
+        }
+    }
 }
 
 impl Job {

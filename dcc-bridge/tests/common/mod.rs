@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dcclink_bridge::{
-    Bridge, BridgeConfig, CallHandle, CallInfo, Message, Outbox, Outcome, TaskFate, ToolCall,
+    Bridge, BridgeConfig, CallHandle, CallInfo, Message, Outbox, Outcome, QueuedCall, TaskFate,
 };
 
 pub fn bridge_with(capacity: usize, queue_timeout: Duration) -> Arc<Bridge> {
@@ -37,7 +37,7 @@ pub fn call(
     run: impl FnOnce(&Arc<CallHandle>) -> Outcome + Send + 'static,
 ) -> (Arc<CallHandle>, Message) {
     let handle = handle(bridge);
-    let message = Message::McpToolCall(ToolCall {
+    let message = Message::McpToolCall(QueuedCall {
         handle: handle.clone(),
         run: Box::new(run),
     });

@@ -1,6 +1,6 @@
 //! Python callbacks the panel's page can call: `window.dcclink.call(name,
 //! args)` posts to `/panel/api/call/{name}`, and the callback runs on the
-//! host's main thread through the FIFO (a `PythonCallbackDeferred` message),
+//! host's main thread through the FIFO (a `MainThreadTask` message),
 //! in order with tool calls.
 
 use std::collections::BTreeMap;
@@ -82,7 +82,7 @@ impl Callbacks {
             let _ = tx.send(result);
         });
         bridge
-            .submit(Message::PythonCallbackDeferred(task))
+            .submit(Message::MainThreadTask(task))
             .map_err(|e| CallbackError::Refused(e.to_string()))?;
         match tokio::time::timeout(bound, rx).await {
             Ok(Ok(result)) => result,
