@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use dcclink_server::connections::HttpLimits;
+use dcclink_server::HttpLimits;
 use dcclink_server::{ServerConfig, ServerHandle};
 use dcclink_tests::{HANG, TestHost};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use dcclink_server::ToolOutput;
+use dcclink_server::JobOutput;
 use dcclink_tests::{HANG, TestHost, is_error, schema, text};
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
@@ -18,7 +18,7 @@ fn add_host() -> TestHost {
         None,
         |args, _| {
             let sum = args["a"].as_i64().unwrap_or(0) + args["b"].as_i64().unwrap_or(0);
-            ToolOutput::Structured(json!({ "result": sum }))
+            JobOutput::Structured(json!({ "result": sum }))
         },
     );
     host
@@ -53,7 +53,7 @@ async fn progress_reaches_only_a_client_that_asked_and_only_increases() {
             ctx.progress(f64::from(i), Some(2000.0), Some(format!("step {i}")));
             ctx.progress(f64::from(i) - 0.5, None, None); // going back is ignored
         }
-        ToolOutput::Text("counted".into())
+        JobOutput::Text("counted".into())
     });
     let mut client = host.raw();
     client.initialize().await;
@@ -100,7 +100,7 @@ async fn progress_is_coalesced_for_a_slow_reader_and_the_final_value_arrives() {
         for i in 1..=20_000 {
             ctx.progress(f64::from(i), Some(20_000.0), None);
         }
-        ToolOutput::Text("flooded".into())
+        JobOutput::Text("flooded".into())
     });
     // A 512-byte pipe that the client does not read until the answer: the
     // server's sends block, so reports must be coalesced, not queued.
@@ -133,7 +133,7 @@ async fn tool_logs_become_mcp_logging_notifications() {
     host.tool("talk", schema(json!({})), None, |_, ctx| {
         ctx.log(dcclink_bridge::LogLevel::Debug, "too quiet".into());
         ctx.log(dcclink_bridge::LogLevel::Warning, "careful".into());
-        ToolOutput::Empty
+        JobOutput::Empty
     });
     let mut client = host.raw();
     client.initialize().await;
@@ -152,7 +152,7 @@ async fn tool_logs_become_mcp_logging_notifications() {
 #[tokio::test]
 async fn errors_are_clear_and_the_next_call_still_runs() {
     let host = add_host();
-    host.tool("boom", schema(json!({})), None, |_, _| ToolOutput::Error {
+    host.tool("boom", schema(json!({})), None, |_, _| JobOutput::Error {
         message: "RuntimeError: the scene is locked".into(),
         traceback: Some("Traceback (most recent call last): ...".into()),
     });
@@ -268,7 +268,7 @@ async fn a_huge_request_does_not_harm_a_call_in_flight() {
         while !gate.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
-        ToolOutput::Text("finished".into())
+        JobOutput::Text("finished".into())
     });
     let (read, write) = tokio::io::split(host.pipe(4096));
     let mut client = dcclink_tests::RawClient::new(read, write);
@@ -285,12 +285,12 @@ async fn a_huge_request_does_not_harm_a_call_in_flight() {
 #[tokio::test]
 async fn return_values_map_onto_mcp_content() {
     let host = TestHost::new();
-    host.tool("image", schema(json!({})), None, |_, _| ToolOutput::Image {
+    host.tool("image", schema(json!({})), None, |_, _| JobOutput::Image {
         data: vec![0x89, b'P', b'N', b'G'],
         mime: "image/png".into(),
     });
     host.tool("text", schema(json!({})), None, |_, _| {
-        ToolOutput::Text("hello".into())
+        JobOutput::Text("hello".into())
     });
     let mut client = host.raw();
     client.initialize().await;

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dcclink_bridge::{BridgeConfig, CancelReason, EventKind};
-use dcclink_server::ToolOutput;
+use dcclink_server::JobOutput;
 use dcclink_tests::{HANG, RawClient, TestHost, is_error, schema, text};
 use serde_json::json;
 
@@ -46,13 +46,13 @@ async fn blocking_host(config: BridgeConfig) -> Blocking {
     let g = gate.clone();
     host.tool("block", schema(json!({})), None, move |_, _| {
         g.wait();
-        ToolOutput::Text("unblocked".into())
+        JobOutput::Text("unblocked".into())
     });
     let marks = Arc::new(AtomicUsize::new(0));
     let m = marks.clone();
     host.tool("mark", schema(json!({})), None, move |_, _| {
         m.fetch_add(1, Ordering::SeqCst);
-        ToolOutput::Text("marked".into())
+        JobOutput::Text("marked".into())
     });
     let mut client = host.raw();
     client.initialize().await;
@@ -109,7 +109,7 @@ async fn calls_from_eight_pipelining_clients_run_on_the_main_thread_in_arrival_o
                 args["seq"].as_i64().unwrap_or(-1),
             );
             locked(&record).push(entry);
-            ToolOutput::Empty
+            JobOutput::Empty
         },
     );
     let mut clients: Vec<RawClient> = (0..8).map(|_| host.raw()).collect();
@@ -183,7 +183,7 @@ async fn calls_from_stdio_and_http_clients_run_in_the_one_order_they_reached_the
         None,
         move |args, _| {
             locked(&record).push(args["seq"].as_i64().unwrap_or(-1));
-            ToolOutput::Empty
+            JobOutput::Empty
         },
     );
     let mut other = host.raw();
@@ -300,7 +300,7 @@ async fn cancelling_a_running_call_sets_ctx_cancelled_at_once() {
             std::hint::spin_loop();
         }
         *locked(&record) = Some(Instant::now());
-        ToolOutput::Text("stopped".into())
+        JobOutput::Text("stopped".into())
     });
     let mut client = host.raw();
     client.initialize().await;
@@ -328,7 +328,7 @@ async fn a_client_that_disconnects_cancels_its_calls_at_once() {
         if ctx.is_cancelled() {
             *locked(&record) = Some(Instant::now());
         }
-        ToolOutput::Empty
+        JobOutput::Empty
     });
     let mut client = host.raw();
     client.initialize().await;
@@ -396,11 +396,11 @@ async fn a_tool_past_its_timeout_is_answered_at_once_even_when_it_ignores_cancel
         move |_, ctx| {
             held.wait(); // ignores ctx.cancelled until the test opens the gate
             flag.store(ctx.is_cancelled(), Ordering::SeqCst);
-            ToolOutput::Text("too late".into())
+            JobOutput::Text("too late".into())
         },
     );
     host.tool("after", schema(json!({})), None, |_, _| {
-        ToolOutput::Text("after".into())
+        JobOutput::Text("after".into())
     });
     let mut client = host.raw();
     client.initialize().await;
@@ -525,12 +525,12 @@ async fn tools_can_pump_report_and_emit_from_inside_without_nesting_calls() {
             assert_eq!(ran, 0, "a nested pump must not start the queued tool");
         }
         locked(&log).push("outer end".into());
-        ToolOutput::Text("outer".into())
+        JobOutput::Text("outer".into())
     });
     let log = order.clone();
     host.tool("inner", schema(json!({})), None, move |_, _| {
         locked(&log).push("inner".into());
-        ToolOutput::Text("inner".into())
+        JobOutput::Text("inner".into())
     });
     let events = host.bridge().events().subscribe(10_000);
     let mut client = host.raw();

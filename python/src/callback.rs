@@ -1,6 +1,6 @@
 //! A Python callable as a panel callback.
 
-use dcclink_server::panel::PanelCallback;
+use dcclink_server::PanelCallback;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use serde_json::Value;

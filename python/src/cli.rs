@@ -81,7 +81,7 @@ pub fn init_logging(verbose: u8) {
 /// so prints from tools cannot corrupt the protocol.
 #[pyfunction]
 pub fn protect_stdout() -> PyResult<()> {
-    dcclink_server::stdio::protect_stdout().map_err(|e| PyOSError::new_err(e.to_string()))
+    dcclink_server::protect_stdout().map_err(|e| PyOSError::new_err(e.to_string()))
 }
 
 /// Runs `dcclink connect`: the relay on stdin and stdout, until the IDE

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump};
-use dcclink_server::instances::HostInfo;
+use dcclink_server::HostInfo;
 use dcclink_server::{
     ArgumentSpec, PromptSpec, ResourceSpec, ServerConfig, ServerHandle, Shared, ToolHints, ToolSpec,
 };
@@ -21,7 +21,7 @@ use crate::callback::PyCallback;
 use crate::convert::{from_py, to_py};
 use crate::main_thread::{self, MainThreadCall};
 use crate::seconds::seconds;
-use crate::tool::PyTool;
+use crate::tool::PyJob;
 
 /// What `Host.start` returns: `(url, token, panel_url, instance_id)`.
 type Started = (Option<String>, String, Option<String>, Option<String>);
@@ -100,15 +100,15 @@ impl Host {
             timeout: timeout.map(|t| seconds(t, "timeout")).transpose()?,
         };
         self.shared
-            .registry
-            .register(spec, Arc::new(PyTool::new(invoke)))
+            .tools
+            .register(spec, Arc::new(PyJob::new(invoke)))
             .map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     /// Removes the tool called `name`; false if there was none. Clients are
     /// told the list changed.
     fn unregister_tool(&self, name: &str) -> bool {
-        self.shared.registry.remove(name)
+        self.shared.tools.remove(name)
     }
 
     /// Says the contents at `uri` changed: clients subscribed to it are told.
@@ -149,7 +149,7 @@ impl Host {
         };
         self.shared
             .prompts
-            .register(spec, Arc::new(PyTool::new(invoke)))
+            .register(spec, Arc::new(PyJob::new(invoke)))
             .map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
@@ -169,7 +169,7 @@ impl Host {
         invoke: Py<PyAny>,
     ) -> PyResult<()> {
         self.shared
-            .register_completer(kind, name, argument, Arc::new(PyTool::new(invoke)))
+            .register_completer(kind, name, argument, Arc::new(PyJob::new(invoke)))
             .map_err(PyValueError::new_err)
     }
 
@@ -195,7 +195,7 @@ impl Host {
         };
         self.shared
             .resources
-            .register(spec, Arc::new(PyTool::new(invoke)))
+            .register(spec, Arc::new(PyJob::new(invoke)))
             .map_err(|e| PyValueError::new_err(e.to_string()))
     }
 

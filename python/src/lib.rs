@@ -50,7 +50,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// may have (checked when the decorator runs, not when dcclink starts).
 #[pyfunction]
 fn check_resource_uri(uri: &str) -> PyResult<()> {
-    dcclink_server::resources::check_uri(uri)
+    dcclink_server::check_resource_uri(uri)
         .map(drop)
         .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
 }

@@ -1,7 +1,7 @@
 //! A Python callable as a dcclink tool handler.
 
 use dcclink_bridge::CallContext;
-use dcclink_server::{ToolHandler, ToolOutput};
+use dcclink_server::{JobHandler, JobOutput};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use serde_json::{Map, Value};
@@ -12,19 +12,19 @@ use crate::convert::{dict_to_py, from_py, type_name};
 
 /// Runs a Python `invoke(arguments: dict, ctx: Context)` callable, built by
 /// the `dcclink` package around the user's function.
-pub struct PyTool {
+pub struct PyJob {
     invoke: Py<PyAny>,
 }
 
-impl PyTool {
+impl PyJob {
     /// A handler that calls `invoke`.
     pub fn new(invoke: Py<PyAny>) -> Self {
         Self { invoke }
     }
 }
 
-impl ToolHandler for PyTool {
-    fn call(&self, arguments: Map<String, Value>, ctx: &CallContext) -> ToolOutput {
+impl JobHandler for PyJob {
+    fn call(&self, arguments: Map<String, Value>, ctx: &CallContext) -> JobOutput {
         Python::attach(|py| {
             let called = dict_to_py(py, &arguments).and_then(|args| {
                 let ctx = Py::new(py, Context::new(ctx.clone()))?;
@@ -39,35 +39,35 @@ impl ToolHandler for PyTool {
 }
 
 /// Maps a tool's return value onto MCP content.
-fn output_of(value: &Bound<'_, PyAny>) -> ToolOutput {
+fn output_of(value: &Bound<'_, PyAny>) -> JobOutput {
     if value.is_none() {
-        return ToolOutput::Empty;
+        return JobOutput::Empty;
     }
     if let Ok(text) = value.cast::<PyString>() {
         return match text.to_cow() {
-            Ok(text) => ToolOutput::Text(text.into_owned()),
+            Ok(text) => JobOutput::Text(text.into_owned()),
             Err(error) => error_output(value.py(), &error),
         };
     }
     if let Ok(image) = value.cast::<Image>() {
         let image = image.get();
-        return ToolOutput::Image {
+        return JobOutput::Image {
             data: image.data.clone(),
             mime: image.mime.clone(),
         };
     }
     if let Ok(content) = value.cast::<Content>() {
-        return ToolOutput::Content(content.get().blocks());
+        return JobOutput::Content(content.get().blocks());
     }
     if let Ok(Some(block)) = block_of(value) {
-        return ToolOutput::Content(vec![block]); // audio, or an embedded resource
+        return JobOutput::Content(vec![block]); // audio, or an embedded resource
     }
     let is_json_like = value.is_instance_of::<PyDict>()
         || value.is_instance_of::<PyList>()
         || value.is_instance_of::<PyTuple>()
         || value.extract::<f64>().is_ok();
     if !is_json_like {
-        return ToolOutput::Error {
+        return JobOutput::Error {
             message: format!(
                 "the tool returned a {}, which dcclink cannot send: return str, int, float, \
                  bool, list, dict, None, dcclink.Image, dcclink.Audio, \
@@ -78,9 +78,9 @@ fn output_of(value: &Bound<'_, PyAny>) -> ToolOutput {
         };
     }
     match from_py(value) {
-        Ok(Value::Object(map)) => ToolOutput::Structured(Value::Object(map)),
-        Ok(other) => ToolOutput::Structured(serde_json::json!({ "result": other })),
-        Err(error) => ToolOutput::Error {
+        Ok(Value::Object(map)) => JobOutput::Structured(Value::Object(map)),
+        Ok(other) => JobOutput::Structured(serde_json::json!({ "result": other })),
+        Err(error) => JobOutput::Error {
             message: format!("the tool's result is not JSON: {error}"),
             traceback: None,
         },
@@ -88,7 +88,7 @@ fn output_of(value: &Bound<'_, PyAny>) -> ToolOutput {
 }
 
 /// The exception as `Type: message`, with its formatted traceback.
-pub fn error_output(py: Python<'_>, error: &PyErr) -> ToolOutput {
+pub fn error_output(py: Python<'_>, error: &PyErr) -> JobOutput {
     let message = format!(
         "{}: {}",
         type_name(error.value(py).as_any()),
@@ -105,5 +105,5 @@ pub fn error_output(py: Python<'_>, error: &PyErr) -> ToolOutput {
         .and_then(|lines| lines.extract::<Vec<String>>())
         .map(|lines| lines.concat())
         .ok();
-    ToolOutput::Error { message, traceback }
+    JobOutput::Error { message, traceback }
 }

@@ -1,52 +1,47 @@
 //! # dcclink-server
 //!
-//! The MCP side of dcclink: a hand-written rmcp [`ServerHandler`](rmcp::ServerHandler)
-//! over a run-time tool [`Registry`] and [`Resources`], served on stdio and on Streamable HTTP
-//! (axum), plus the `dcclink` command line.
+//! The MCP side of dcclink: one rmcp session per client ([`DccServer`]) over
+//! run-time registries of tools, resources, prompts and completers, served
+//! on stdio and on Streamable HTTP, plus the `dcclink` command line and the
+//! relay it starts for IDEs (`dcclink connect`).
 //!
-//! A `tools/call` never runs here: [`dispatch`] queues it on the
-//! [`Bridge`](dcclink_bridge::Bridge) and waits, without blocking a thread,
-//! for the host's main thread to run it. The server runs on one thread of its
-//! own with a current-thread tokio runtime, so requests are handled in the
-//! order they arrive and nothing here ever waits on the GIL.
+//! A request never runs here: its job is queued on the
+//! [`Bridge`](dcclink_bridge::Bridge) and the session waits, without
+//! blocking a thread, for the host's main thread to run it. The server runs
+//! on one thread of its own with a current-thread tokio runtime, so requests
+//! are handled in the order they arrive and nothing here ever waits on the
+//! GIL.
+//!
+//! The modules follow a request: [`transports`] take it in, a [`session`]
+//! answers it, the [`registries`] say what runs, a [`job`] runs it on the
+//! main thread and the [`audit`] log records it. The [`panel`] watches it
+//! all; the [`relay`] passes it on from an IDE to a running instance.
+//! Only what the Python binding, the CLI and the tests use is public.
 
-pub mod answering;
-pub mod audit;
-pub mod auth;
+mod audit;
 pub mod cli;
-pub mod client_requests;
-pub mod completions;
-pub mod connections;
-pub mod dispatch;
 pub mod forms;
-pub mod handler;
-pub mod http;
 pub mod instances;
-pub mod job;
+mod job;
 mod log_levels;
-pub mod output;
-pub mod pagination;
-pub mod panel;
-pub mod prompts;
-mod question;
+mod panel;
+mod registries;
 pub mod relay;
-pub mod resources;
-pub mod round_trips;
-pub mod runtime;
-pub mod runtime_dir;
-pub mod shared;
-pub mod stdio;
-pub mod tools;
-pub mod uri_template;
-pub mod watched_list;
-pub mod wire_errors;
+mod runtime;
+mod runtime_dir;
+mod session;
+mod shared;
+mod transports;
 
-pub use handler::DccServer;
-pub use job::ToolHandler;
-pub use output::{Block, ResourceBody, ToolOutput};
-pub use prompts::{ArgumentSpec, PromptRegistry, PromptSpec};
-pub use resources::{ResourceSpec, Resources};
+pub use instances::{HostInfo, Instance};
+pub use job::JobHandler;
+pub use job::output::{Block, JobOutput, ResourceBody};
+pub use panel::PanelCallback;
+pub use registries::prompts::{ArgumentSpec, PromptSpec};
+pub use registries::resources::{ResourceSpec, check_resource_uri};
+pub use registries::tools::{RegisterError, ToolHints, ToolSpec};
 pub use runtime::{ServerConfig, ServerHandle, StartError};
+pub use session::DccServer;
 pub use shared::Shared;
-pub use tools::{RegisterError, RegisteredTool, Registry, ToolHints, ToolSpec};
-pub use uri_template::UriTemplate;
+pub use transports::connections::HttpLimits;
+pub use transports::stdio::{StdioTransport, protect_stdout};

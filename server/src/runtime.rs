@@ -16,13 +16,13 @@ use rmcp::ServiceExt;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::answering::Answering;
-use crate::connections::HttpLimits;
-use crate::handler::DccServer;
 use crate::instances::{HostInfo, Instance, Registration};
 use crate::panel::{Board, Panel};
+use crate::session::DccServer;
 use crate::shared::Shared;
-use crate::stdio::{StdioTransport, take_process_stdio};
+use crate::transports::answering::Answering;
+use crate::transports::connections::HttpLimits;
+use crate::transports::stdio::{StdioTransport, take_process_stdio};
 
 /// How long shutdown waits for answers already computed to reach clients.
 const ANSWER_BOUND: Duration = Duration::from_secs(2);
@@ -149,7 +149,7 @@ impl ServerHandle {
         let token = config
             .token
             .clone()
-            .unwrap_or_else(crate::auth::random_token);
+            .unwrap_or_else(crate::transports::auth::random_token);
         let register = config.register.clone();
         crate::panel::server_log::attach(&shared.bridge);
         let stopping = CancellationToken::new();
@@ -340,7 +340,7 @@ impl Serve {
                 port: listener.local_addr()?.port(),
                 stop: self.cancel.child_token(),
             };
-            let app = crate::http::router(
+            let app = crate::transports::http::router(
                 self.shared.clone(),
                 self.token.clone(),
                 self.config.max_request_bytes,
@@ -351,7 +351,9 @@ impl Serve {
             );
             let stop = self.cancel.clone();
             let limits = self.config.http_limits;
-            tasks.spawn(crate::connections::serve(listener, app, limits, stop));
+            tasks.spawn(crate::transports::connections::serve(
+                listener, app, limits, stop,
+            ));
         }
         if self.config.stdio {
             let (reader, writer) = take_process_stdio()?;

@@ -10,25 +10,22 @@ use std::time::Duration;
 use dcclink_bridge::Bridge;
 
 use crate::audit::AuditLog;
-use crate::completions::Completions;
-use crate::job::ToolHandler;
-use crate::prompts::PromptRegistry;
-use crate::resources::Resources;
-use crate::round_trips::RoundTrips;
-use crate::tools::Registry;
+use crate::job::JobHandler;
+use crate::job::round_trips::RoundTrips;
+use crate::registries::{CompletionRegistry, PromptRegistry, ResourceRegistry, ToolRegistry};
 
 /// What every session shares: the bridge to the host and the tools.
 pub struct Shared {
     /// The FIFO to the host's main thread.
     pub bridge: Arc<Bridge>,
     /// The tools.
-    pub registry: Arc<Registry>,
+    pub tools: Arc<ToolRegistry>,
     /// The resources.
-    pub resources: Arc<Resources>,
+    pub resources: Arc<ResourceRegistry>,
     /// The prompts.
     pub prompts: Arc<PromptRegistry>,
     /// The completers of prompt arguments and template variables.
-    pub completions: Arc<Completions>,
+    pub completions: Arc<CompletionRegistry>,
     /// The timeout of tools that set none.
     pub default_timeout: Duration,
     /// The Python callbacks the panel's page may call.
@@ -47,7 +44,7 @@ impl Shared {
     pub fn new(bridge: Arc<Bridge>, default_timeout: Duration) -> Self {
         Self {
             bridge,
-            registry: Arc::default(),
+            tools: Arc::default(),
             resources: Arc::default(),
             prompts: Arc::default(),
             completions: Arc::default(),
@@ -80,7 +77,7 @@ impl Shared {
         kind: &str,
         name: String,
         argument: String,
-        handler: Arc<dyn ToolHandler>,
+        handler: Arc<dyn JobHandler>,
     ) -> Result<(), String> {
         let kind = match kind {
             "prompt" => "prompt",
@@ -91,7 +88,7 @@ impl Shared {
                 ));
             }
         };
-        let target = crate::completions::Target {
+        let target = crate::registries::completions::Target {
             kind,
             name,
             argument,
@@ -104,8 +101,8 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::completions::Target;
-    use crate::tools::tests::Noop;
+    use crate::registries::completions::Target;
+    use crate::registries::tools::tests::Noop;
 
     #[test]
     fn removing_a_prompt_or_resource_removes_its_completers() {

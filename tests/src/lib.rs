@@ -8,9 +8,9 @@ use std::thread::{JoinHandle, ThreadId};
 use std::time::Duration;
 
 use dcclink_bridge::{Bridge, BridgeConfig, CallContext, Pump};
-use dcclink_server::stdio::StdioTransport;
+use dcclink_server::StdioTransport;
 use dcclink_server::{
-    DccServer, ServerConfig, ServerHandle, Shared, ToolHandler, ToolOutput, ToolSpec,
+    DccServer, JobHandler, JobOutput, ServerConfig, ServerHandle, Shared, ToolSpec,
 };
 use rmcp::ServiceExt;
 use rmcp::model::JsonObject;
@@ -27,11 +27,11 @@ pub const HANG: Duration = Duration::from_secs(20);
 /// A Rust closure as a tool.
 pub struct FnTool<F>(pub F);
 
-impl<F> ToolHandler for FnTool<F>
+impl<F> JobHandler for FnTool<F>
 where
-    F: Fn(JsonObject, &CallContext) -> ToolOutput + Send + Sync + 'static,
+    F: Fn(JsonObject, &CallContext) -> JobOutput + Send + Sync + 'static,
 {
-    fn call(&self, arguments: JsonObject, ctx: &CallContext) -> ToolOutput {
+    fn call(&self, arguments: JsonObject, ctx: &CallContext) -> JobOutput {
         (self.0)(arguments, ctx)
     }
 }
@@ -89,7 +89,7 @@ impl TestHost {
         name: &str,
         schema: Value,
         timeout: Option<Duration>,
-        run: impl Fn(JsonObject, &CallContext) -> ToolOutput + Send + Sync + 'static,
+        run: impl Fn(JsonObject, &CallContext) -> JobOutput + Send + Sync + 'static,
     ) {
         let Value::Object(input_schema) = schema else {
             panic!("a tool schema must be an object");
@@ -102,7 +102,7 @@ impl TestHost {
             ..ToolSpec::default()
         };
         self.shared
-            .registry
+            .tools
             .register(spec, Arc::new(FnTool(run)))
             .expect("register a test tool");
     }

@@ -25,8 +25,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use dcclink_bridge::{AnswerError, CancelReason, FormReply};
 
-use crate::auth;
-use crate::connections::ConnectionTrust;
+use crate::transports::auth;
+use crate::transports::connections::ConnectionTrust;
 use futures::{Stream, StreamExt as _};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;

@@ -45,7 +45,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::instances::{self, Instance};
-use crate::stdio::{StdioTransport, take_process_stdio};
+use crate::transports::stdio::{StdioTransport, take_process_stdio};
 use link::{Downstream, Link};
 
 /// The longest line the IDE may send.
@@ -480,7 +480,7 @@ fn unexpected(result: ServerResult) -> McpError {
 
 impl ServerHandler for Relay {
     fn get_info(&self) -> ServerConfig {
-        InitializeResult::new(crate::handler::capabilities())
+        InitializeResult::new(crate::session::capabilities())
             .with_server_info(Implementation::new("dcclink", env!("CARGO_PKG_VERSION")))
             .with_instructions(
                 "dcclink connect relays to a DCC application (Blender, Maya, Houdini, …) where \
@@ -679,7 +679,9 @@ impl ServerHandler for Relay {
         request: rmcp::model::CustomRequest,
         _context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::CustomResult, McpError> {
-        Err(crate::wire_errors::custom_request_error(&request.method))
+        Err(crate::transports::wire_errors::custom_request_error(
+            &request.method,
+        ))
     }
 
     async fn set_level(

@@ -10,8 +10,8 @@ use rmcp::ErrorData as McpError;
 use rmcp::model::{CompletionInfo, JsonObject, Reference};
 use serde_json::Value;
 
-use crate::job::{Job, JobKind, ToolHandler};
-use crate::output::ToolOutput;
+use crate::job::output::JobOutput;
+use crate::job::{Job, JobHandler, JobKind};
 
 /// What is being completed: a prompt's argument, or a template's variable.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -42,11 +42,11 @@ impl Target {
 }
 
 /// The completers, by what they complete.
-pub struct Completions {
-    completers: OrderedMutex<BTreeMap<Target, Arc<dyn ToolHandler>>>,
+pub struct CompletionRegistry {
+    completers: OrderedMutex<BTreeMap<Target, Arc<dyn JobHandler>>>,
 }
 
-impl Default for Completions {
+impl Default for CompletionRegistry {
     fn default() -> Self {
         Self {
             completers: OrderedMutex::new(LockLevel::Registry, BTreeMap::new()),
@@ -54,10 +54,10 @@ impl Default for Completions {
     }
 }
 
-impl Completions {
+impl CompletionRegistry {
     /// Adds (or replaces) the completer of `target`. It is called with
     /// `{"value": …, "context": {…}}` and returns a list of strings.
-    pub fn register(&self, target: Target, handler: Arc<dyn ToolHandler>) {
+    pub fn register(&self, target: Target, handler: Arc<dyn JobHandler>) {
         self.completers.lock().insert(target, handler);
     }
 
@@ -94,11 +94,11 @@ pub fn arguments(value: &str, context: BTreeMap<String, String>) -> JsonObject {
 
 /// What a completer returned, as MCP's completion (the first 100 values,
 /// with the total).
-pub fn completion(output: ToolOutput) -> Result<CompletionInfo, McpError> {
+pub fn completion(output: JobOutput) -> Result<CompletionInfo, McpError> {
     let values = match output {
-        ToolOutput::Structured(Value::Object(mut map)) => map.remove("result"),
-        ToolOutput::Empty => Some(Value::Array(Vec::new())),
-        ToolOutput::Error { message, .. } => {
+        JobOutput::Structured(Value::Object(mut map)) => map.remove("result"),
+        JobOutput::Empty => Some(Value::Array(Vec::new())),
+        JobOutput::Error { message, .. } => {
             return Err(McpError::internal_error(
                 format!("completion failed: {message}"),
                 None,

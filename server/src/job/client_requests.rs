@@ -5,7 +5,7 @@
 //! The tool waits on the main thread; the request goes out on the server's
 //! runtime, and the wait is bounded and ends when the call is cancelled.
 //! On MCP 2026-07-28 the same requests travel in rounds instead
-//! ([`crate::round_trips`]); the checks and the wait here serve both.
+//! ([`crate::job::round_trips`]); the checks and the wait here serve both.
 // Sampling and roots are deprecated from protocol 2026-07-28 (SEP-2577), but
 // every client of the 2025 revisions still uses them.
 #![allow(deprecated)]

@@ -2,8 +2,19 @@
 //! host's main thread (a tool call, a resource read, a prompt, a
 //! completion) and the handler that runs it. The audit log, the registries
 //! and the running job all speak of these; how a job ended is its verdict,
-//! [`dcclink_bridge::Outcome`], decided once on its call. A leaf beside
-//! [`crate::output`]: it needs nothing else of the server.
+//! [`dcclink_bridge::Outcome`], decided once on its call.
+//!
+//! The folder follows one job: [`output`] is what it returns, [`running`]
+//! queues it and waits for its answer, and a tool's requests to its client
+//! go out through [`client_requests`] (MCP 2025) or, on MCP 2026-07-28, as a
+//! [`question`] that [`round_trips`] parks between rounds. This file needs
+//! nothing else of the server.
+
+pub(crate) mod client_requests;
+pub(crate) mod output;
+pub(crate) mod question;
+pub(crate) mod round_trips;
+pub(crate) mod running;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,12 +22,12 @@ use std::time::Duration;
 use dcclink_bridge::{CallContext, Message, QueuedCall};
 use rmcp::model::JsonObject;
 
-use crate::output::ToolOutput;
+use output::JobOutput;
 
 /// Runs one tool. Called on the host's main thread, never under a lock.
-pub trait ToolHandler: Send + Sync + 'static {
+pub trait JobHandler: Send + Sync + 'static {
     /// Runs the tool with already validated `arguments`.
-    fn call(&self, arguments: JsonObject, ctx: &CallContext) -> ToolOutput;
+    fn call(&self, arguments: JsonObject, ctx: &CallContext) -> JobOutput;
 }
 
 /// What a request runs on the host's main thread: a tool, a resource's
@@ -29,7 +40,7 @@ pub struct Job {
     /// How long it may run; the server's default when `None`.
     pub timeout: Option<Duration>,
     /// What runs.
-    pub handler: Arc<dyn ToolHandler>,
+    pub handler: Arc<dyn JobHandler>,
 }
 
 /// What kind of request a job answers.

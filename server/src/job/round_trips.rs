@@ -24,8 +24,8 @@ use rmcp::model::{InputRequiredResult, InputResponses};
 use serde_json::Value;
 
 use crate::audit::Record;
-use crate::dispatch::Running;
-use crate::question::Ask;
+use crate::job::question::Ask;
+use crate::job::running::Running;
 
 /// The key of the one question in each round.
 const QUESTION: &str = "dcclink";
@@ -63,7 +63,7 @@ impl RoundTrips {
         ask: Ask,
         audit: impl FnOnce(Record, Outcome) + Send + 'static,
     ) -> InputRequiredResult {
-        let handle = crate::auth::random_token();
+        let handle = crate::transports::auth::random_token();
         let parked = Parked {
             running,
             record,

@@ -1,5 +1,5 @@
 //! The MCP server: a hand-written rmcp [`ServerHandler`] over the run-time
-//! [`Registry`]. One instance serves one client session.
+//! [`ToolRegistry`]. One instance serves one client session.
 // MCP logging is deprecated from protocol 2026-07-28 (SEP-2577), but every
 // client of the 2025 revisions still uses it.
 #![allow(deprecated)]
@@ -27,12 +27,12 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::Record;
-use crate::completions::{self, Target};
-use crate::dispatch::{self, Caller, Running, Step};
 use crate::job::Job;
+use crate::job::output::JobOutput;
+use crate::job::running::{self, Caller, Running, Step};
 use crate::log_levels;
-use crate::output::ToolOutput;
-use crate::pagination;
+use crate::registries::completions::{self, Target};
+use crate::registries::pagination;
 use crate::shared::Shared;
 
 /// `level`'s rank, as a session stores it.
@@ -189,13 +189,13 @@ impl DccServer {
 /// What one round of a job answers: its output, or (MCP 2026-07-28) the
 /// question its tool asks the client first.
 enum Reply {
-    Output(ToolOutput),
+    Output(JobOutput),
     InputRequired(InputRequiredResult),
 }
 
 impl Reply {
     /// The output of a job that cannot ask its client (a completion).
-    fn output(self) -> Result<ToolOutput, McpError> {
+    fn output(self) -> Result<JobOutput, McpError> {
         match self {
             Self::Output(output) => Ok(output),
             Self::InputRequired(_) => Err(McpError::internal_error(
@@ -279,7 +279,7 @@ impl ServerHandler for DccServer {
         request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let (tools, next) = pagination::page(self.shared.registry.list(), request.as_ref())?;
+        let (tools, next) = pagination::page(self.shared.tools.list(), request.as_ref())?;
         let mut result = ListToolsResult::with_all_items(tools);
         result.next_cursor = next;
         Ok(result)
@@ -290,12 +290,12 @@ impl ServerHandler for DccServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let Some(tool) = self.shared.registry.get(&request.name) else {
+        let Some(tool) = self.shared.tools.get(&request.name) else {
             return Err(McpError::invalid_params(
                 format!(
                     "unknown tool '{}'; call tools/list for the tools this host offers ({})",
                     request.name,
-                    self.shared.registry.names().join(", ")
+                    self.shared.tools.names().join(", ")
                 ),
                 None,
             ));
@@ -304,7 +304,7 @@ impl ServerHandler for DccServer {
         if let Err(problem) = tool.validate(&arguments) {
             let record = Record::begin(self.client_label(&context), &tool.job(), &arguments);
             record.end(&self.shared.audit, Outcome::Failed);
-            return Ok(dispatch::error_result(problem).into());
+            return Ok(running::error_result(problem).into());
         }
         let retry = Retry {
             request_state: request.request_state,
@@ -314,7 +314,7 @@ impl ServerHandler for DccServer {
             .run_recorded(tool.job(), arguments, retry, context)
             .await?
         {
-            Reply::Output(output) => Ok(dispatch::tool_result(output).into()),
+            Reply::Output(output) => Ok(running::tool_result(output).into()),
             Reply::InputRequired(asked) => Ok(asked.into()),
         }
     }
@@ -459,7 +459,9 @@ impl ServerHandler for DccServer {
         request: rmcp::model::CustomRequest,
         _context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::CustomResult, McpError> {
-        Err(crate::wire_errors::custom_request_error(&request.method))
+        Err(crate::transports::wire_errors::custom_request_error(
+            &request.method,
+        ))
     }
 
     async fn set_level(
@@ -482,7 +484,7 @@ async fn watch_lists(
     subscriptions: Arc<OrderedMutex<BTreeSet<String>>>,
     [ended, disconnected]: [CancellationToken; 2],
 ) {
-    let mut tools = shared.registry.changes();
+    let mut tools = shared.tools.changes();
     let mut resources = shared.resources.changes();
     let mut prompts = shared.prompts.changes();
     let mut updates = shared.resources.updates();

@@ -11,11 +11,11 @@ use rmcp::model::{JsonObject, Resource, ResourceContents, ResourceTemplate};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
-use crate::job::{Job, JobKind, ToolHandler};
-use crate::output::ToolOutput;
-use crate::tools::RegisterError;
-use crate::uri_template::UriTemplate;
-use crate::watched_list::WatchedList;
+use crate::job::output::JobOutput;
+use crate::job::{Job, JobHandler, JobKind};
+use crate::registries::tools::RegisterError;
+use crate::registries::uri_template::UriTemplate;
+use crate::registries::watched_list::WatchedList;
 
 /// How a resource presents itself.
 #[derive(Debug, Clone)]
@@ -38,7 +38,7 @@ pub struct ResourceSpec {
 pub struct RegisteredResource {
     spec: ResourceSpec,
     template: UriTemplate,
-    handler: Arc<dyn ToolHandler>,
+    handler: Arc<dyn JobHandler>,
 }
 
 impl RegisteredResource {
@@ -54,20 +54,20 @@ impl RegisteredResource {
 
     /// What a read of `uri` answered, as MCP resource contents; a failed
     /// read is an error that says what went wrong.
-    pub fn contents(&self, uri: &str, output: ToolOutput) -> Result<ResourceContents, McpError> {
+    pub fn contents(&self, uri: &str, output: JobOutput) -> Result<ResourceContents, McpError> {
         let mime = |default: &str| self.spec.mime_type.clone().unwrap_or(default.to_owned());
         Ok(match output {
-            ToolOutput::Text(text) => {
+            JobOutput::Text(text) => {
                 ResourceContents::text(text, uri).with_mime_type(mime("text/plain"))
             }
-            ToolOutput::Structured(value) => ResourceContents::text(value.to_string(), uri)
+            JobOutput::Structured(value) => ResourceContents::text(value.to_string(), uri)
                 .with_mime_type(mime("application/json")),
-            ToolOutput::Image { data, mime: own } => {
+            JobOutput::Image { data, mime: own } => {
                 let encoded = base64::engine::general_purpose::STANDARD.encode(data);
                 ResourceContents::blob(encoded, uri).with_mime_type(own)
             }
-            ToolOutput::Empty => ResourceContents::text("", uri).with_mime_type(mime("text/plain")),
-            ToolOutput::Content(_) => {
+            JobOutput::Empty => ResourceContents::text("", uri).with_mime_type(mime("text/plain")),
+            JobOutput::Content(_) => {
                 return Err(McpError::internal_error(
                     format!(
                         "reading '{uri}' failed: a resource returns text, JSON, bytes or an \
@@ -76,7 +76,7 @@ impl RegisteredResource {
                     None,
                 ));
             }
-            ToolOutput::Error { message, traceback } => {
+            JobOutput::Error { message, traceback } => {
                 let data = traceback.map(|t| serde_json::json!({ "traceback": t }));
                 return Err(McpError::internal_error(
                     format!("reading '{uri}' failed: {message}"),
@@ -88,7 +88,7 @@ impl RegisteredResource {
 }
 
 /// Parses a resource's URI or URI template, or says what is wrong with it.
-pub fn check_uri(uri: &str) -> Result<UriTemplate, RegisterError> {
+pub fn check_resource_uri(uri: &str) -> Result<UriTemplate, RegisterError> {
     if !uri.contains(':') {
         return Err(RegisterError::BadUri(uri.to_owned()));
     }
@@ -96,7 +96,7 @@ pub fn check_uri(uri: &str) -> Result<UriTemplate, RegisterError> {
 }
 
 /// The resources this server offers, by URI or template.
-pub struct Resources {
+pub struct ResourceRegistry {
     entries: WatchedList<RegisteredResource>,
     updates: broadcast::Sender<String>,
 }
@@ -105,7 +105,7 @@ pub struct Resources {
 /// misses some.
 const UPDATES_BACKLOG: usize = 256;
 
-impl Default for Resources {
+impl Default for ResourceRegistry {
     fn default() -> Self {
         Self {
             entries: WatchedList::default(),
@@ -114,14 +114,14 @@ impl Default for Resources {
     }
 }
 
-impl Resources {
+impl ResourceRegistry {
     /// Adds a resource, replacing one with the same URI or template.
     pub fn register(
         &self,
         spec: ResourceSpec,
-        handler: Arc<dyn ToolHandler>,
+        handler: Arc<dyn JobHandler>,
     ) -> Result<(), RegisterError> {
-        let template = check_uri(&spec.uri)?;
+        let template = check_resource_uri(&spec.uri)?;
         let entry = RegisteredResource {
             spec,
             template,
@@ -209,7 +209,7 @@ impl Resources {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tools::tests::Noop;
+    use crate::registries::tools::tests::Noop;
 
     fn spec(uri: &str) -> ResourceSpec {
         ResourceSpec {
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn fixed_uris_win_over_templates_and_are_listed_apart() {
-        let resources = Resources::default();
+        let resources = ResourceRegistry::default();
         for uri in ["dcc://objects/{name}", "dcc://objects/camera"] {
             resources.register(spec(uri), Arc::new(Noop)).unwrap();
         }
@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn a_uri_needs_a_scheme() {
-        let error = Resources::default()
+        let error = ResourceRegistry::default()
             .register(spec("scene"), Arc::new(Noop))
             .unwrap_err();
         assert!(matches!(error, RegisterError::BadUri(_)), "{error}");
@@ -248,12 +248,12 @@ mod tests {
 
     #[test]
     fn a_failed_read_is_an_error_with_its_traceback() {
-        let resources = Resources::default();
+        let resources = ResourceRegistry::default();
         resources
             .register(spec("dcc://scene"), Arc::new(Noop))
             .unwrap();
         let (resource, _) = resources.find("dcc://scene").unwrap();
-        let failed = ToolOutput::Error {
+        let failed = JobOutput::Error {
             message: "KeyError: 'x'".into(),
             traceback: Some("Traceback …".into()),
         };
@@ -263,7 +263,7 @@ mod tests {
             error.data,
             Some(serde_json::json!({"traceback": "Traceback …"}))
         );
-        let json = ToolOutput::Structured(serde_json::json!({"a": 1}));
+        let json = JobOutput::Structured(serde_json::json!({"a": 1}));
         let contents = resource.contents("dcc://scene", json).unwrap();
         assert_eq!(
             contents,

@@ -25,10 +25,10 @@ use rmcp::service::{Peer, RoleServer};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::client_requests::SessionRequests;
+use crate::job::client_requests::SessionRequests;
+use crate::job::output::{Block, JobOutput, ResourceBody};
+use crate::job::question::{Ask, RoundTrip};
 use crate::job::{Job, JobKind};
-use crate::output::{Block, ResourceBody, ToolOutput};
-use crate::question::{Ask, RoundTrip};
 
 /// Where a call comes from and where its notifications go.
 pub struct Caller {
@@ -55,14 +55,14 @@ pub struct Caller {
 /// A job is answered in one round, except on MCP 2026-07-28 when its tool
 /// asks the client something: [`Running::next`] then returns the question,
 /// and a later call of it, with the next round's caller, carries on where
-/// the wait stood (see [`crate::round_trips`]).
+/// the wait stood (see [`crate::job::round_trips`]).
 pub struct Running {
     bridge: Arc<Bridge>,
     call: Arc<CallHandle>,
     notify: Arc<Notify>,
     /// Until the host starts the job.
     started: Option<oneshot::Receiver<()>>,
-    done: oneshot::Receiver<ToolOutput>,
+    done: oneshot::Receiver<JobOutput>,
     /// The tool's questions for the client, on MCP 2026-07-28.
     asks: Option<mpsc::UnboundedReceiver<Ask>>,
     label: String,
@@ -74,7 +74,7 @@ pub enum Step {
     /// The tool asks the client something, and waits for the answer.
     Asked(Box<Ask>),
     /// The job's output, and its verdict.
-    Done(ToolOutput, Outcome),
+    Done(JobOutput, Outcome),
 }
 
 impl Running {
@@ -87,7 +87,7 @@ impl Running {
         arguments: JsonObject,
         default_timeout: Duration,
         caller: &Caller,
-    ) -> Result<Self, (ToolOutput, Outcome)> {
+    ) -> Result<Self, (JobOutput, Outcome)> {
         let (label, kind) = (job.label(), job.kind);
         let decorator = job.decorator();
         let notify = Arc::new(Notify::new());
@@ -125,7 +125,7 @@ impl Running {
         };
 
         let (started_tx, started_rx) = oneshot::channel::<()>();
-        let (done_tx, done_rx) = oneshot::channel::<ToolOutput>();
+        let (done_tx, done_rx) = oneshot::channel::<JobOutput>();
         let run_bridge = bridge.clone();
         let handler = job.handler;
         let run = Box::new(move |call: &Arc<CallHandle>| {
@@ -190,7 +190,7 @@ impl Running {
 
     /// What the client is answered, given the call's verdict: the tool's own
     /// output when it returned (or raised), else why it did not.
-    fn reply(&mut self, answer: Answer, outcome: Outcome) -> ToolOutput {
+    fn reply(&mut self, answer: Answer, outcome: Outcome) -> JobOutput {
         let call = &self.call;
         match (outcome, answer) {
             (Outcome::Done | Outcome::Failed, Answer::Output(output)) => output,
@@ -243,10 +243,10 @@ fn proposed_outcome(answer: &Answer, call: &CallHandle) -> Outcome {
 }
 
 /// Tells the panel what the client was answered.
-fn publish_result(bridge: &Bridge, call: &CallHandle, output: &ToolOutput) {
+fn publish_result(bridge: &Bridge, call: &CallHandle, output: &JobOutput) {
     bridge.events().publish(EventKind::CallResult {
         call: call.info().id,
-        is_error: matches!(output, ToolOutput::Error { .. }),
+        is_error: matches!(output, JobOutput::Error { .. }),
         text: shorten(output_text(output)),
     });
 }
@@ -268,12 +268,12 @@ fn shorten(mut text: String) -> String {
 }
 
 /// The output as text, for the panel.
-fn output_text(output: &ToolOutput) -> String {
+fn output_text(output: &JobOutput) -> String {
     match output {
-        ToolOutput::Text(text) => text.clone(),
-        ToolOutput::Structured(value) => value.to_string(),
-        ToolOutput::Image { .. } => "[image]".to_owned(),
-        ToolOutput::Content(blocks) => blocks
+        JobOutput::Text(text) => text.clone(),
+        JobOutput::Structured(value) => value.to_string(),
+        JobOutput::Image { .. } => "[image]".to_owned(),
+        JobOutput::Content(blocks) => blocks
             .iter()
             .map(|block| match block {
                 Block::Text(text) => text.clone(),
@@ -283,21 +283,21 @@ fn output_text(output: &ToolOutput) -> String {
             })
             .collect::<Vec<_>>()
             .join("\n"),
-        ToolOutput::Empty => String::new(),
-        ToolOutput::Error { message, .. } => message.clone(),
+        JobOutput::Empty => String::new(),
+        JobOutput::Error { message, .. } => message.clone(),
     }
 }
 
 /// An error output with no traceback.
-fn failure(message: String) -> ToolOutput {
-    ToolOutput::Error {
+fn failure(message: String) -> JobOutput {
+    JobOutput::Error {
         message,
         traceback: None,
     }
 }
 
 enum Answer {
-    Output(ToolOutput),
+    Output(JobOutput),
     Withdrawn,
     TimedOut,
     Asked(Box<Ask>),
@@ -307,7 +307,7 @@ async fn wait_for_answer(
     bridge: &Bridge,
     call: &CallHandle,
     started: &mut Option<oneshot::Receiver<()>>,
-    done: &mut oneshot::Receiver<ToolOutput>,
+    done: &mut oneshot::Receiver<JobOutput>,
     asks: &mut Option<mpsc::UnboundedReceiver<Ask>>,
     caller: &Caller,
 ) -> Answer {
@@ -437,18 +437,18 @@ pub fn error_result(message: String) -> CallToolResult {
 }
 
 /// A tool's output as the `tools/call` result.
-pub fn tool_result(output: ToolOutput) -> CallToolResult {
+pub fn tool_result(output: JobOutput) -> CallToolResult {
     match output {
-        ToolOutput::Text(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
-        ToolOutput::Structured(value) => CallToolResult::structured(value),
-        ToolOutput::Image { data, mime } => {
+        JobOutput::Text(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
+        JobOutput::Structured(value) => CallToolResult::structured(value),
+        JobOutput::Image { data, mime } => {
             CallToolResult::success(vec![ContentBlock::image(base64(&data), mime)])
         }
-        ToolOutput::Content(blocks) => {
+        JobOutput::Content(blocks) => {
             CallToolResult::success(blocks.into_iter().map(content_block).collect())
         }
-        ToolOutput::Empty => CallToolResult::success(Vec::new()),
-        ToolOutput::Error { message, traceback } => error_result(match traceback {
+        JobOutput::Empty => CallToolResult::success(Vec::new()),
+        JobOutput::Error { message, traceback } => error_result(match traceback {
             Some(traceback) => format!("{message}\n\n{traceback}"),
             None => message,
         }),

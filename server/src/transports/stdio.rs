@@ -5,7 +5,7 @@
 //! * a malformed line is answered with a JSON-RPC parse error (-32700), an
 //!   unusable message or a batch with -32600, and an oversized line with
 //!   -32600 carrying the request's id when its start names one
-//!   ([`crate::wire_errors`]), and the connection stays usable;
+//!   ([`crate::transports::wire_errors`]), and the connection stays usable;
 //! * stdout belongs to the protocol alone: [`protect_stdout`] moves it to a
 //!   private descriptor and points fd 1 at stderr, so a `print()` in a tool
 //!   or a chatty DCC library cannot corrupt the stream.
@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::wire_errors;
+use crate::transports::wire_errors;
 
 /// A boxed reader for [`StdioTransport`].
 pub type BoxReader = Pin<Box<dyn AsyncRead + Send>>;

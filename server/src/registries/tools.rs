@@ -9,9 +9,9 @@ use dcclink_bridge::CallContext;
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::Value;
 
-use crate::job::{Job, JobKind, ToolHandler};
-use crate::output::ToolOutput;
-use crate::watched_list::WatchedList;
+use crate::job::output::JobOutput;
+use crate::job::{Job, JobHandler, JobKind};
+use crate::registries::watched_list::WatchedList;
 
 /// A tool with an output schema: its result is checked before the call
 /// ends, and one that does not fit becomes an error for the tool's author
@@ -19,15 +19,15 @@ use crate::watched_list::WatchedList;
 struct CheckedOutput {
     tool: String,
     validator: jsonschema::Validator,
-    inner: Arc<dyn ToolHandler>,
+    inner: Arc<dyn JobHandler>,
 }
 
-impl ToolHandler for CheckedOutput {
-    fn call(&self, arguments: JsonObject, ctx: &CallContext) -> ToolOutput {
+impl JobHandler for CheckedOutput {
+    fn call(&self, arguments: JsonObject, ctx: &CallContext) -> JobOutput {
         let output = self.inner.call(arguments, ctx);
         let problem = match &output {
-            ToolOutput::Error { .. } => None,
-            ToolOutput::Structured(value) => self
+            JobOutput::Error { .. } => None,
+            JobOutput::Structured(value) => self
                 .validator
                 .iter_errors(value)
                 .next()
@@ -36,7 +36,7 @@ impl ToolHandler for CheckedOutput {
         };
         match problem {
             None => output,
-            Some(problem) => ToolOutput::Error {
+            Some(problem) => JobOutput::Error {
                 message: format!(
                     "tool '{}' returned a result that does not match its return type: \
                      {problem}. Fix the tool, or its return annotation",
@@ -112,7 +112,7 @@ pub enum RegisterError {
     BadUri(String),
     /// A resource's URI template does not parse.
     #[error(transparent)]
-    BadTemplate(#[from] crate::uri_template::TemplateError),
+    BadTemplate(#[from] crate::registries::uri_template::TemplateError),
     /// The input schema is not a valid JSON Schema.
     #[error("tool {name:?} has an invalid input schema: {reason}")]
     BadSchema {
@@ -131,7 +131,7 @@ pub struct RegisteredTool {
     /// The tool's handler, wrapped in [`CheckedOutput`] when it declares an
     /// output schema: the check runs as part of the call, so the call's one
     /// verdict (client, panel, audit log, stats) already includes it.
-    handler: Arc<dyn ToolHandler>,
+    handler: Arc<dyn JobHandler>,
 }
 
 impl RegisteredTool {
@@ -186,16 +186,16 @@ pub fn valid_name(name: &str) -> bool {
 
 /// The tools this server offers, by name.
 #[derive(Default)]
-pub struct Registry {
+pub struct ToolRegistry {
     tools: WatchedList<RegisteredTool>,
 }
 
-impl Registry {
+impl ToolRegistry {
     /// Adds a tool, replacing one of the same name.
     pub fn register(
         &self,
         spec: ToolSpec,
-        handler: Arc<dyn ToolHandler>,
+        handler: Arc<dyn JobHandler>,
     ) -> Result<(), RegisterError> {
         if !valid_name(&spec.name) {
             return Err(RegisterError::BadName(spec.name));
@@ -281,9 +281,9 @@ pub(crate) mod tests {
 
     /// A handler that does nothing, for registry tests.
     pub(crate) struct Noop;
-    impl ToolHandler for Noop {
-        fn call(&self, _: JsonObject, _: &CallContext) -> ToolOutput {
-            ToolOutput::Empty
+    impl JobHandler for Noop {
+        fn call(&self, _: JsonObject, _: &CallContext) -> JobOutput {
+            JobOutput::Empty
         }
     }
 
@@ -294,8 +294,8 @@ pub(crate) mod tests {
         }
     }
 
-    fn registry_with_add() -> Registry {
-        let registry = Registry::default();
+    fn registry_with_add() -> ToolRegistry {
+        let registry = ToolRegistry::default();
         let spec = ToolSpec {
             name: "add".into(),
             description: "Add two integers.".into(),
@@ -326,7 +326,7 @@ pub(crate) mod tests {
 
     #[test]
     fn bad_names_and_schemas_are_refused() {
-        let registry = Registry::default();
+        let registry = ToolRegistry::default();
         let spec = |name: &str, schema: Value| ToolSpec {
             name: name.into(),
             input_schema: object(schema),

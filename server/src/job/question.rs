@@ -2,7 +2,7 @@
 //! sends its client no request while a call runs: `ctx.ask`, `ctx.sample`
 //! and `ctx.roots()` become an [`Ask`] that the call's dispatcher turns
 //! into an `InputRequiredResult`, and the tool waits for the reply the
-//! client's retry brings ([`crate::round_trips`] keeps the call meanwhile).
+//! client's retry brings ([`crate::job::round_trips`] keeps the call meanwhile).
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use rmcp::model::{ClientCapabilities, InputRequest};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::client_requests::{check_capability, wait_for_reply};
+use crate::job::client_requests::{check_capability, wait_for_reply};
 
 /// A tool's question for its client, on its way to the call's dispatcher.
 #[derive(Debug)]

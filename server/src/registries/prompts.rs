@@ -8,11 +8,11 @@ use std::time::Duration;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{JsonObject, Prompt, PromptArgument, PromptMessage, Role};
 
-use crate::dispatch::content_block;
-use crate::job::{Job, JobKind, ToolHandler};
-use crate::output::{Block, ToolOutput};
-use crate::tools::{RegisterError, valid_name};
-use crate::watched_list::WatchedList;
+use crate::job::output::{Block, JobOutput};
+use crate::job::running::content_block;
+use crate::job::{Job, JobHandler, JobKind};
+use crate::registries::tools::{RegisterError, valid_name};
+use crate::registries::watched_list::WatchedList;
 
 /// One argument of a prompt (always a string, as MCP has it).
 #[derive(Debug, Clone)]
@@ -42,7 +42,7 @@ pub struct PromptSpec {
 pub struct RegisteredPrompt {
     prompt: Prompt,
     spec: PromptSpec,
-    handler: Arc<dyn ToolHandler>,
+    handler: Arc<dyn JobHandler>,
 }
 
 impl RegisteredPrompt {
@@ -101,13 +101,13 @@ impl RegisteredPrompt {
 
     /// What the prompt function returned, as messages from the user: one
     /// per block.
-    pub fn messages(&self, output: ToolOutput) -> Result<Vec<PromptMessage>, McpError> {
+    pub fn messages(&self, output: JobOutput) -> Result<Vec<PromptMessage>, McpError> {
         let blocks = match output {
-            ToolOutput::Text(text) => vec![Block::Text(text)],
-            ToolOutput::Image { data, mime } => vec![Block::Image { data, mime }],
-            ToolOutput::Content(blocks) => blocks,
-            ToolOutput::Empty => Vec::new(),
-            ToolOutput::Structured(_) => {
+            JobOutput::Text(text) => vec![Block::Text(text)],
+            JobOutput::Image { data, mime } => vec![Block::Image { data, mime }],
+            JobOutput::Content(blocks) => blocks,
+            JobOutput::Empty => Vec::new(),
+            JobOutput::Structured(_) => {
                 return Err(McpError::internal_error(
                     format!(
                         "prompt '{}' returned JSON: a prompt returns str, dcclink.Image, \
@@ -117,7 +117,7 @@ impl RegisteredPrompt {
                     None,
                 ));
             }
-            ToolOutput::Error { message, traceback } => {
+            JobOutput::Error { message, traceback } => {
                 let data = traceback.map(|t| serde_json::json!({ "traceback": t }));
                 return Err(McpError::internal_error(
                     format!("prompt '{}' failed: {message}", self.spec.name),
@@ -148,7 +148,7 @@ impl PromptRegistry {
     pub fn register(
         &self,
         spec: PromptSpec,
-        handler: Arc<dyn ToolHandler>,
+        handler: Arc<dyn JobHandler>,
     ) -> Result<(), RegisterError> {
         if !valid_name(&spec.name) {
             return Err(RegisterError::BadName(spec.name));

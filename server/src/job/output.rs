@@ -9,7 +9,7 @@ use serde_json::Value;
 
 /// What a tool returned, in the shapes MCP can carry.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ToolOutput {
+pub enum JobOutput {
     /// Plain text.
     Text(String),
     /// A JSON object, sent as structured content and as its JSON text.
@@ -35,7 +35,7 @@ pub enum ToolOutput {
     },
 }
 
-impl ToolOutput {
+impl JobOutput {
     /// The verdict this output proposes for its job: failed when it is an
     /// error, done otherwise (a cancellation or a timeout overrides it).
     pub fn proposed_outcome(&self) -> Outcome {
@@ -46,7 +46,7 @@ impl ToolOutput {
     }
 }
 
-/// One block of a tool's answer ([`ToolOutput::Content`]).
+/// One block of a tool's answer ([`JobOutput::Content`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Block {
     /// Text.

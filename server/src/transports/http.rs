@@ -26,13 +26,13 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
-use crate::answering::Answering;
-use crate::auth;
-use crate::connections::ConnectionTrust;
-use crate::handler::DccServer;
 use crate::panel::Panel;
+use crate::session::DccServer;
 use crate::shared::Shared;
-use crate::wire_errors;
+use crate::transports::answering::Answering;
+use crate::transports::auth;
+use crate::transports::connections::ConnectionTrust;
+use crate::transports::wire_errors;
 
 /// The loopback names a `Host` header may carry.
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];

@@ -1,0 +1,11 @@
+//! How clients reach the server: newline-delimited JSON-RPC on stdio, and
+//! Streamable HTTP on axum behind a bearer token ([`auth`]) with bounded
+//! connections ([`connections`]). Both answer what rmcp cannot route the
+//! same way ([`wire_errors`]).
+
+pub(crate) mod answering;
+pub(crate) mod auth;
+pub(crate) mod connections;
+pub(crate) mod http;
+pub(crate) mod stdio;
+pub(crate) mod wire_errors;
