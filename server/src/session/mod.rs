@@ -19,11 +19,10 @@ use rmcp::model::{
     InitializeRequestParams, InitializeResult, InputRequiredResult, InputResponses, JsonObject,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
     PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, ResourceUpdatedNotificationParam, ServerCapabilities, ServerConfig,
-    SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams,
+    ReadResourceResult, ServerCapabilities, ServerConfig, SetLevelRequestParams,
+    SubscribeRequestParams, UnsubscribeRequestParams,
 };
-use rmcp::service::{NotificationContext, Peer, RequestContext, RoleServer};
-use tokio::sync::broadcast;
+use rmcp::service::{NotificationContext, RequestContext, RoleServer};
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::Record;
@@ -34,6 +33,10 @@ use crate::log_levels;
 use crate::registries::completions::{self, Target};
 use crate::registries::pagination;
 use crate::shared::Shared;
+
+mod list_changes;
+
+use list_changes::watch_lists;
 
 /// `level`'s rank, as a session stores it.
 fn rank_of(level: LogLevel) -> u8 {
@@ -472,50 +475,5 @@ impl ServerHandler for DccServer {
         let level = log_levels::from_mcp(request.level);
         self.min_log_level.store(rank_of(level), Ordering::Relaxed);
         Ok(())
-    }
-}
-
-/// Tells the client each time the tools, the resources or the prompts
-/// change, and when a resource it subscribed to is updated, until its
-/// session ends or its connection goes.
-async fn watch_lists(
-    peer: Peer<RoleServer>,
-    shared: Arc<Shared>,
-    subscriptions: Arc<OrderedMutex<BTreeSet<String>>>,
-    [ended, disconnected]: [CancellationToken; 2],
-) {
-    let mut tools = shared.tools.changes();
-    let mut resources = shared.resources.changes();
-    let mut prompts = shared.prompts.changes();
-    let mut updates = shared.resources.updates();
-    drop(shared);
-    loop {
-        let sent = tokio::select! {
-            () = ended.cancelled() => return,
-            () = disconnected.cancelled() => return,
-            update = updates.recv() => match update {
-                Ok(uri) if subscriptions.lock().contains(&uri) => {
-                    peer.notify_resource_updated(ResourceUpdatedNotificationParam::new(uri))
-                        .await
-                }
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => Ok(()),
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
-            changed = tools.changed() => match changed {
-                Ok(()) => peer.notify_tool_list_changed().await,
-                Err(_) => return, // the server is stopping
-            },
-            changed = resources.changed() => match changed {
-                Ok(()) => peer.notify_resource_list_changed().await,
-                Err(_) => return,
-            },
-            changed = prompts.changed() => match changed {
-                Ok(()) => peer.notify_prompt_list_changed().await,
-                Err(_) => return,
-            },
-        };
-        if sent.is_err() {
-            return; // the client is gone
-        }
     }
 }
