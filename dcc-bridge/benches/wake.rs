@@ -3,6 +3,10 @@
 //! `Pump::run`. Also how soon a running call sees a cancel.
 //!
 //! `cargo bench -p dcclink-bridge --bench wake`
+#![allow(
+    clippy::print_stdout,
+    reason = "a benchmark prints its table for BENCHMARKS.md"
+)]
 
 use std::sync::Arc;
 use std::thread;

@@ -9,13 +9,13 @@ use crate::convert::{from_py, to_py, type_name};
 
 /// Calls a Python function with the page's arguments: an object becomes
 /// keyword arguments, an array positional ones, `null` none at all.
-pub struct PyCallback {
+pub(crate) struct PyCallback {
     function: Py<PyAny>,
 }
 
 impl PyCallback {
     /// A callback that calls `function`.
-    pub fn new(function: Py<PyAny>) -> Self {
+    pub(crate) fn new(function: Py<PyAny>) -> Self {
         Self { function }
     }
 }

@@ -11,7 +11,7 @@ use pyo3::types::PyDict;
 /// a dict, or an exit code when clap has already answered (help, version,
 /// or a usage error it printed).
 #[pyfunction]
-pub fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
     let cli = match Cli::try_parse_from(std::iter::once("dcclink".to_owned()).chain(argv)) {
         Ok(cli) => cli,
         Err(error) => {
@@ -73,14 +73,14 @@ pub fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bound<'py
 /// Sends dcclink's logs to stderr (`DCCLINK_LOG` overrides the level).
 #[pyfunction]
 #[pyo3(signature = (verbose = 0))]
-pub fn init_logging(verbose: u8) {
+pub(crate) fn init_logging(verbose: u8) {
     dcclink_server::cli::init_logging(verbose);
 }
 
 /// Reserves stdout for the MCP stdio transport: from now on fd 1 is stderr,
 /// so prints from tools cannot corrupt the protocol.
 #[pyfunction]
-pub fn protect_stdout() -> PyResult<()> {
+pub(crate) fn protect_stdout() -> PyResult<()> {
     dcclink_server::protect_stdout().map_err(|e| PyOSError::new_err(e.to_string()))
 }
 
@@ -88,7 +88,11 @@ pub fn protect_stdout() -> PyResult<()> {
 /// closes stdin. Holds no Python lock meanwhile.
 #[pyfunction]
 #[pyo3(signature = (instance = None, dcc = None))]
-pub fn connect(py: Python<'_>, instance: Option<String>, dcc: Option<String>) -> PyResult<()> {
+pub(crate) fn connect(
+    py: Python<'_>,
+    instance: Option<String>,
+    dcc: Option<String>,
+) -> PyResult<()> {
     let choice = dcclink_server::relay::Choice { instance, dcc };
     py.detach(|| dcclink_server::relay::run_stdio(choice))
         .map_err(|e| PyOSError::new_err(e.to_string()))

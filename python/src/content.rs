@@ -165,7 +165,7 @@ impl Content {
 }
 
 /// `value` as one block, if it is one of the block types.
-pub fn block_of(value: &Bound<'_, PyAny>) -> PyResult<Option<Block>> {
+pub(crate) fn block_of(value: &Bound<'_, PyAny>) -> PyResult<Option<Block>> {
     if let Ok(text) = value.cast::<PyString>() {
         return Ok(Some(Block::Text(text.to_cow()?.into_owned())));
     }

@@ -8,7 +8,7 @@ use pyo3::{BoundObject, IntoPyObjectExt};
 use serde_json::{Map, Number, Value};
 
 /// Converts a JSON value into the matching Python object.
-pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match value {
         Value::Null => py.None().into_bound(py),
         Value::Bool(b) => PyBool::new(py, *b).into_bound().into_any(),
@@ -34,7 +34,10 @@ pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
 }
 
 /// Converts a JSON object into a Python dict.
-pub fn dict_to_py<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn dict_to_py<'py>(
+    py: Python<'py>,
+    map: &Map<String, Value>,
+) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     for (key, value) in map {
         dict.set_item(key, to_py(py, value)?)?;
@@ -45,7 +48,7 @@ pub fn dict_to_py<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bo
 /// Converts a Python object made of `None`, `bool`, `int`, `float`, `str`,
 /// lists, tuples and str-keyed dicts into JSON. Anything else is a
 /// `TypeError` that names the type.
-pub fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+pub(crate) fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -116,7 +119,7 @@ fn big_int(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
 }
 
 /// The Python type name of `obj`, for messages.
-pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
+pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
         .map_or_else(|_| "object".to_owned(), |n| n.to_string())

@@ -17,7 +17,7 @@ fn to_dict<'py>(py: Python<'py>, instance: &Instance) -> PyResult<Bound<'py, PyA
 /// The running instances, oldest first, as dicts (`id`, `pid`, `dcc`,
 /// `dcc_version`, `scene`, `url`, `token`, `started`, `panel`).
 #[pyfunction]
-pub fn instances(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyAny>>> {
+pub(crate) fn instances(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyAny>>> {
     running()
         .map_err(|e| PyPermissionError::new_err(e.to_string()))?
         .iter()
@@ -29,7 +29,7 @@ pub fn instances(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyAny>>> {
 /// else the only one; raises `LookupError` saying what to do otherwise.
 #[pyfunction]
 #[pyo3(signature = (instance = None, dcc = None))]
-pub fn select_instance<'py>(
+pub(crate) fn select_instance<'py>(
     py: Python<'py>,
     instance: Option<&str>,
     dcc: Option<&str>,

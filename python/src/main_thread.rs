@@ -31,7 +31,7 @@ pub struct MainThreadCall {
 /// Builds the FIFO task that runs `func(*args, **kwargs)` on the main thread,
 /// and the handle that waits for it. A task refused at shutdown never touches
 /// Python: the thread that drains the queue must not wait on the GIL.
-pub fn post(
+pub(crate) fn post(
     func: Py<PyAny>,
     args: Py<PyTuple>,
     kwargs: Option<Py<PyDict>>,

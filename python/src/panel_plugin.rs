@@ -24,7 +24,7 @@ static FOLDER: OnceLock<PathBuf> = OnceLock::new();
 static PLUGIN: OnceLock<&'static PluginApi> = OnceLock::new();
 
 /// Records where the plugin is; nothing is loaded yet.
-pub fn set_folder(folder: PathBuf) {
+pub(crate) fn set_folder(folder: PathBuf) {
     let _ = FOLDER.set(folder);
 }
 
@@ -104,7 +104,7 @@ fn closed() -> PyErr {
 /// Opens the panel window on `url` in `mode` ("auto", "thread" or "host"),
 /// or focuses it. `bridge` carries a host-pumped window's operations from
 /// other threads; only a running host has one.
-pub fn open(url: &str, mode: &str, bridge: Option<Arc<Bridge>>) -> PyResult<()> {
+pub(crate) fn open(url: &str, mode: &str, bridge: Option<Arc<Bridge>>) -> PyResult<()> {
     let mode = match mode {
         "auto" => abi::mode::AUTO,
         "thread" => abi::mode::THREAD,
@@ -129,7 +129,7 @@ pub fn open(url: &str, mode: &str, bridge: Option<Arc<Bridge>>) -> PyResult<()> 
 }
 
 /// Closes the panel window, if open.
-pub fn close() -> PyResult<()> {
+pub(crate) fn close() -> PyResult<()> {
     match PLUGIN.get() {
         // SAFETY: a plain call.
         Some(api) => take(api, unsafe { (api.close)() }).map(drop),
@@ -138,13 +138,13 @@ pub fn close() -> PyResult<()> {
 }
 
 /// True while the panel window is open.
-pub fn is_open() -> bool {
+pub(crate) fn is_open() -> bool {
     // SAFETY: a plain call.
     PLUGIN.get().is_some_and(|api| unsafe { (api.is_open)() })
 }
 
 /// Runs `script` in the panel without waiting.
-pub fn eval_js(script: &str) -> PyResult<()> {
+pub(crate) fn eval_js(script: &str) -> PyResult<()> {
     let api = PLUGIN.get().ok_or_else(closed)?;
     let script = c_string(script)?;
     // SAFETY: a valid string.
@@ -152,7 +152,7 @@ pub fn eval_js(script: &str) -> PyResult<()> {
 }
 
 /// Runs `script` in the panel and returns its value as JSON.
-pub fn eval_js_sync(script: &str, timeout: Duration) -> PyResult<String> {
+pub(crate) fn eval_js_sync(script: &str, timeout: Duration) -> PyResult<String> {
     let api = PLUGIN.get().ok_or_else(closed)?;
     let script = c_string(script)?;
     // SAFETY: a valid string.
@@ -163,7 +163,7 @@ pub fn eval_js_sync(script: &str, timeout: Duration) -> PyResult<String> {
 }
 
 /// Waits up to `timeout` for a window on its own thread to close.
-pub fn wait_closed(timeout: Duration) -> bool {
+pub(crate) fn wait_closed(timeout: Duration) -> bool {
     // SAFETY: a plain call.
     PLUGIN
         .get()
@@ -171,7 +171,7 @@ pub fn wait_closed(timeout: Duration) -> bool {
 }
 
 /// After a pump: serves a host-pumped window on this thread.
-pub fn serve(budget: Duration) {
+pub(crate) fn serve(budget: Duration) {
     if let Some(api) = PLUGIN.get() {
         // SAFETY: a plain call.
         unsafe { (api.serve)(budget.as_secs_f64()) }
@@ -179,7 +179,7 @@ pub fn serve(budget: Duration) {
 }
 
 /// From a tool's progress: lets a host-pumped window repaint.
-pub fn repaint() {
+pub(crate) fn repaint() {
     if let Some(api) = PLUGIN.get() {
         // SAFETY: a plain call.
         unsafe { (api.repaint)() }

@@ -9,7 +9,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 /// `seconds` as a duration, or a `ValueError` naming `what`.
-pub fn seconds(seconds: f64, what: &str) -> PyResult<Duration> {
+pub(crate) fn seconds(seconds: f64, what: &str) -> PyResult<Duration> {
     Duration::try_from_secs_f64(seconds).map_err(|_| {
         PyValueError::new_err(format!(
             "{what} must be a number of seconds ≥ 0, not {seconds}"

@@ -12,13 +12,13 @@ use crate::convert::{dict_to_py, from_py, type_name};
 
 /// Runs a Python `invoke(arguments: dict, ctx: Context)` callable, built by
 /// the `dcclink` package around the user's function.
-pub struct PyJob {
+pub(crate) struct PyJob {
     invoke: Py<PyAny>,
 }
 
 impl PyJob {
     /// A handler that calls `invoke`.
-    pub fn new(invoke: Py<PyAny>) -> Self {
+    pub(crate) fn new(invoke: Py<PyAny>) -> Self {
         Self { invoke }
     }
 }
@@ -88,7 +88,7 @@ fn output_of(value: &Bound<'_, PyAny>) -> JobOutput {
 }
 
 /// The exception as `Type: message`, with its formatted traceback.
-pub fn error_output(py: Python<'_>, error: &PyErr) -> JobOutput {
+pub(crate) fn error_output(py: Python<'_>, error: &PyErr) -> JobOutput {
     let message = format!(
         "{}: {}",
         type_name(error.value(py).as_any()),

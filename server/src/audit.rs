@@ -82,13 +82,13 @@ fn serialize_sorted<S: Serializer>(map: &JsonObject, serializer: S) -> Result<S:
 
 /// The audit log's file for the instance `id`, in the private `audit/`
 /// folder (made when missing; refused when another user could reach it).
-pub fn path_for(id: &str) -> Result<PathBuf, RuntimeDirError> {
+pub(crate) fn path_for(id: &str) -> Result<PathBuf, RuntimeDirError> {
     Ok(runtime_dir::private_folder("audit")?.join(format!("{id}.jsonl")))
 }
 
 /// The SHA-256 of the arguments' JSON with its keys sorted (so the same
 /// arguments give the same digest in any order), in hex.
-pub fn digest(arguments: &JsonObject) -> String {
+pub(crate) fn digest(arguments: &JsonObject) -> String {
     let mut hasher = Sha256::new();
     // Written straight into the hash; writing to it cannot fail.
     let _ = serialize_sorted(arguments, &mut serde_json::Serializer::new(&mut hasher));

@@ -22,12 +22,12 @@ const LEVELS: [(LogLevel, LoggingLevel); 8] = [
 ];
 
 /// MCP's name for `level`.
-pub fn to_mcp(level: LogLevel) -> LoggingLevel {
+pub(crate) fn to_mcp(level: LogLevel) -> LoggingLevel {
     LEVELS[rank(level)].1
 }
 
 /// The bridge's level for MCP's `level`.
-pub fn from_mcp(level: LoggingLevel) -> LogLevel {
+pub(crate) fn from_mcp(level: LoggingLevel) -> LogLevel {
     LEVELS
         .iter()
         .find(|(_, mcp)| *mcp == level)
@@ -35,7 +35,7 @@ pub fn from_mcp(level: LoggingLevel) -> LogLevel {
 }
 
 /// `level`'s place, least severe first: what a session stores.
-pub fn rank(level: LogLevel) -> usize {
+pub(crate) fn rank(level: LogLevel) -> usize {
     LEVELS
         .iter()
         .position(|(ours, _)| *ours == level)
@@ -43,7 +43,7 @@ pub fn rank(level: LogLevel) -> usize {
 }
 
 /// The level at `rank`; `Info` for a rank no level has.
-pub fn at_rank(rank: usize) -> LogLevel {
+pub(crate) fn at_rank(rank: usize) -> LogLevel {
     LEVELS.get(rank).map_or(LogLevel::Info, |(ours, _)| *ours)
 }
 

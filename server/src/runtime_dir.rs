@@ -63,13 +63,13 @@ pub enum RuntimeDirError {
 }
 
 /// This process's user id.
-pub fn my_uid() -> u32 {
+pub(crate) fn my_uid() -> u32 {
     // SAFETY: getuid has no preconditions and cannot fail.
     unsafe { libc::getuid() }
 }
 
 /// Where dcclink's folder is, before any check.
-pub fn location() -> PathBuf {
+pub(crate) fn location() -> PathBuf {
     match std::env::var_os("DCCLINK_RUNTIME_DIR") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
         _ => match std::env::var_os("XDG_RUNTIME_DIR") {
@@ -81,7 +81,7 @@ pub fn location() -> PathBuf {
 
 /// The folder `name` inside dcclink's folder (`""` for the folder itself),
 /// made private when missing and checked when present.
-pub fn private_folder(name: &str) -> Result<PathBuf, RuntimeDirError> {
+pub(crate) fn private_folder(name: &str) -> Result<PathBuf, RuntimeDirError> {
     let root = location();
     if let Some(parent) = root.parent().filter(|p| !p.exists()) {
         std::fs::create_dir_all(parent).map_err(|source| RuntimeDirError::Io {
@@ -145,7 +145,7 @@ fn check_private(path: &Path) -> Result<(), RuntimeDirError> {
 
 /// Why a file in dcclink's folder was not read.
 #[derive(Debug, thiserror::Error)]
-pub enum UntrustedFileError {
+pub(crate) enum UntrustedFileError {
     /// Not a regular file: a symlink, a FIFO, a device or a folder.
     #[error(
         "{0} is not a regular file (dcclink never follows a symlink, or reads a FIFO or a device)"
@@ -210,7 +210,7 @@ fn open_untrusted(
 
 /// Reads the file at `path` if it is a regular file of this user's of at
 /// most `max` bytes. Never follows a symlink and never blocks on a FIFO.
-pub fn read_untrusted(path: &Path, max: u64) -> Result<Vec<u8>, UntrustedFileError> {
+pub(crate) fn read_untrusted(path: &Path, max: u64) -> Result<Vec<u8>, UntrustedFileError> {
     let (file, meta) = open_untrusted(OpenOptions::new().read(true), path)?;
     let too_large = || UntrustedFileError::TooLarge {
         path: path.to_owned(),
@@ -235,7 +235,7 @@ pub fn read_untrusted(path: &Path, max: u64) -> Result<Vec<u8>, UntrustedFileErr
 
 /// Opens `path` to append to, creating it 0600; refuses a symlink or any
 /// file that is not a regular file of this user's.
-pub fn append_private(path: &Path) -> io::Result<File> {
+pub(crate) fn append_private(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.create(true).append(true).mode(0o600);
     match open_untrusted(&mut options, path) {

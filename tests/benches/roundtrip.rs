@@ -5,6 +5,10 @@
 //! memory.
 //!
 //! Run with `cargo xtask bench` (it installs a release build first).
+#![allow(
+    clippy::print_stdout,
+    reason = "a benchmark prints its table for BENCHMARKS.md"
+)]
 
 use std::path::PathBuf;
 use std::process::Stdio;

@@ -28,7 +28,7 @@ static API: PluginApi = PluginApi {
 
 /// The plugin's entry point ([`abi::ENTRY`]).
 #[unsafe(no_mangle)]
-pub extern "C" fn dcclink_panel_api() -> *const PluginApi {
+pub(crate) extern "C" fn dcclink_panel_api() -> *const PluginApi {
     &API
 }
 

@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use crate::setup;
 use crate::sh;
 
-pub fn run(args: &[String]) -> Result<()> {
+pub(crate) fn run(args: &[String]) -> Result<()> {
     if !args.is_empty() {
         bail!("usage: cargo xtask bench");
     }

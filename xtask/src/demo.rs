@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use crate::setup;
 use crate::sh;
 
-pub fn run(args: &[String]) -> Result<()> {
+pub(crate) fn run(args: &[String]) -> Result<()> {
     let port = match args {
         [] => "8765".to_owned(),
         [flag, port] if flag == "--port" => port.clone(),
@@ -60,6 +60,10 @@ fn parse_announcement(line: &str) -> Option<(String, String)> {
     Some((field("url")?, field("token")?))
 }
 
+#[allow(
+    clippy::print_stdout,
+    reason = "the demo prints its setup for the developer"
+)]
 fn print_config(url: &str, token: &str, dcclink: &str, tools: &str) {
     let panel = format!("{}/panel?token={token}", url.trim_end_matches("/mcp"));
     println!(

@@ -8,7 +8,7 @@ use crate::sh::{self, Env};
 
 /// Which build of the Python extension to install.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
+pub(crate) enum Profile {
     /// Debug build: quick to compile, for tests.
     Dev,
     /// Optimised build, for benchmarks.
@@ -49,7 +49,7 @@ const APT: &[(&str, &[&str], &str)] = &[
 ];
 
 /// Installs what is missing; returns the environment for later commands.
-pub fn run(profile: Profile) -> Result<Env> {
+pub(crate) fn run(profile: Profile) -> Result<Env> {
     let root = sh::root();
     let python = root.join(".venv/bin/python");
     let env = Env {

@@ -7,7 +7,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 /// Where things are, and the environment every command gets.
-pub struct Env {
+pub(crate) struct Env {
     /// The workspace root.
     pub root: PathBuf,
     /// Extra environment variables.
@@ -16,7 +16,7 @@ pub struct Env {
 
 impl Env {
     /// The same environment with more variables.
-    pub fn with_vars(&self, extra: &[(&str, &str)]) -> Env {
+    pub(crate) fn with_vars(&self, extra: &[(&str, &str)]) -> Env {
         let mut vars = self.vars.clone();
         vars.extend(
             extra
@@ -30,13 +30,13 @@ impl Env {
     }
 
     /// A program in the project's `.venv`.
-    pub fn venv_bin(&self, name: &str) -> PathBuf {
+    pub(crate) fn venv_bin(&self, name: &str) -> PathBuf {
         self.root.join(".venv/bin").join(name)
     }
 }
 
 /// The workspace root (xtask lives one level below it).
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(Path::to_path_buf)
@@ -44,7 +44,7 @@ pub fn root() -> PathBuf {
 }
 
 /// Prints a step heading on stderr.
-pub fn step(what: &str) {
+pub(crate) fn step(what: &str) {
     eprintln!("\n==> {what}");
 }
 
@@ -58,7 +58,7 @@ fn command(program: &OsStr, args: &[&str], env: &Env) -> Command {
 }
 
 /// Runs a command in the workspace root; fails when it fails.
-pub fn run(program: &OsStr, args: &[&str], env: &Env) -> Result<()> {
+pub(crate) fn run(program: &OsStr, args: &[&str], env: &Env) -> Result<()> {
     eprintln!("$ {} {}", program.to_string_lossy(), args.join(" "));
     let status = command(program, args, env)
         .status()
@@ -74,20 +74,20 @@ pub fn run(program: &OsStr, args: &[&str], env: &Env) -> Result<()> {
 }
 
 /// Runs a command under a virtual X display (for the WebView).
-pub fn run_under_xvfb(program: &str, args: &[&str], env: &Env) -> Result<()> {
+pub(crate) fn run_under_xvfb(program: &str, args: &[&str], env: &Env) -> Result<()> {
     let mut all = vec!["-a", "-s", "-screen 0 1280x800x24", program];
     all.extend_from_slice(args);
     run("xvfb-run".as_ref(), &all, env)
 }
 
 /// Runs `cargo` with the project's environment.
-pub fn cargo(env: &Env, args: &[&str]) -> Result<()> {
+pub(crate) fn cargo(env: &Env, args: &[&str]) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     run(&cargo, args, env)
 }
 
 /// True when the command runs and succeeds (output hidden).
-pub fn succeeds(program: &str, args: &[&str]) -> bool {
+pub(crate) fn succeeds(program: &str, args: &[&str]) -> bool {
     Command::new(program)
         .args(args)
         .stdout(std::process::Stdio::null())

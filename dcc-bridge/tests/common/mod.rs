@@ -8,7 +8,7 @@ use dcclink_bridge::{
     Bridge, BridgeConfig, CallHandle, CallInfo, Message, Outbox, Outcome, QueuedCall, TaskFate,
 };
 
-pub fn bridge_with(capacity: usize, queue_timeout: Duration) -> Arc<Bridge> {
+pub(crate) fn bridge_with(capacity: usize, queue_timeout: Duration) -> Arc<Bridge> {
     Bridge::new(BridgeConfig {
         queue_capacity: capacity,
         queue_timeout,
@@ -17,7 +17,7 @@ pub fn bridge_with(capacity: usize, queue_timeout: Duration) -> Arc<Bridge> {
     })
 }
 
-pub fn handle(bridge: &Bridge) -> Arc<CallHandle> {
+pub(crate) fn handle(bridge: &Bridge) -> Arc<CallHandle> {
     let id = bridge.next_call_id();
     Arc::new(CallHandle::new(
         CallInfo {
@@ -32,7 +32,7 @@ pub fn handle(bridge: &Bridge) -> Arc<CallHandle> {
     ))
 }
 
-pub fn call(
+pub(crate) fn call(
     bridge: &Bridge,
     run: impl FnOnce(&Arc<CallHandle>) -> Outcome + Send + 'static,
 ) -> (Arc<CallHandle>, Message) {
@@ -44,6 +44,6 @@ pub fn call(
     (handle, message)
 }
 
-pub fn task(run: impl FnOnce(TaskFate) + Send + 'static) -> Message {
+pub(crate) fn task(run: impl FnOnce(TaskFate) + Send + 'static) -> Message {
     Message::MainThreadTask(Box::new(run))
 }

@@ -25,14 +25,14 @@ const CHECK_EVERY: Duration = Duration::from_millis(50);
 
 /// Requests to the client of one session.
 #[derive(Debug)]
-pub struct SessionRequests {
+pub(crate) struct SessionRequests {
     peer: Peer<RoleServer>,
     runtime: tokio::runtime::Handle,
 }
 
 impl SessionRequests {
     /// Requests to `peer`, sent on the current runtime.
-    pub fn new(peer: Peer<RoleServer>) -> Self {
+    pub(crate) fn new(peer: Peer<RoleServer>) -> Self {
         Self {
             peer,
             runtime: tokio::runtime::Handle::current(),
@@ -42,7 +42,7 @@ impl SessionRequests {
 
 /// Whether a client with `capabilities` (none known: `None`), called
 /// `client`, takes `method`.
-pub fn check_capability(
+pub(crate) fn check_capability(
     capabilities: Option<&ClientCapabilities>,
     client: &str,
     method: &str,
@@ -77,7 +77,7 @@ pub fn check_capability(
 
 /// Waits for the client's answer on `answer`, at most `timeout`, checking
 /// `cancelled()` as it goes.
-pub fn wait_for_reply(
+pub(crate) fn wait_for_reply(
     answer: &Receiver<Result<Value, String>>,
     timeout: Duration,
     cancelled: &dyn Fn() -> bool,

@@ -25,7 +25,7 @@ pub struct Ask {
 /// The tool's side: each request becomes an [`Ask`] for the dispatcher,
 /// and the tool waits for the reply that the client's retry brings.
 #[derive(Debug)]
-pub struct RoundTrip {
+pub(crate) struct RoundTrip {
     asks: mpsc::UnboundedSender<Ask>,
     capabilities: ClientCapabilities,
     client: String,
@@ -34,7 +34,7 @@ pub struct RoundTrip {
 impl RoundTrip {
     /// Questions go to `asks`; the client (named `client`) said it can
     /// answer what `capabilities` lists.
-    pub fn new(
+    pub(crate) fn new(
         asks: mpsc::UnboundedSender<Ask>,
         capabilities: ClientCapabilities,
         client: String,

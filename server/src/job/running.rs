@@ -432,12 +432,12 @@ async fn send_pending(pending: Pending, caller: &Caller) {
 }
 
 /// A tool-level error result: the client shows `message` to the model.
-pub fn error_result(message: String) -> CallToolResult {
+pub(crate) fn error_result(message: String) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message)])
 }
 
 /// A tool's output as the `tools/call` result.
-pub fn tool_result(output: JobOutput) -> CallToolResult {
+pub(crate) fn tool_result(output: JobOutput) -> CallToolResult {
     match output {
         JobOutput::Text(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
         JobOutput::Structured(value) => CallToolResult::structured(value),
@@ -460,7 +460,7 @@ fn base64(data: &[u8]) -> String {
 }
 
 /// One block as MCP content.
-pub fn content_block(block: Block) -> ContentBlock {
+pub(crate) fn content_block(block: Block) -> ContentBlock {
     match block {
         Block::Text(text) => ContentBlock::text(text),
         Block::Image { data, mime } => ContentBlock::image(base64(&data), mime),

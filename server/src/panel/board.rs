@@ -38,7 +38,7 @@ struct State {
 
 /// The host's state as the panel shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HostStatus {
+pub(crate) struct HostStatus {
     /// `idle`, `busy` or `stalled`.
     pub state: &'static str,
     /// The running call, when busy.
@@ -50,7 +50,7 @@ pub struct HostStatus {
 }
 
 /// Recent events for new panels and a live feed for open ones.
-pub struct Board {
+pub(crate) struct Board {
     bridge: Arc<Bridge>,
     state: OrderedMutex<State>,
     live: broadcast::Sender<Arc<str>>,
@@ -59,7 +59,7 @@ pub struct Board {
 impl Board {
     /// A board fed by `bridge`'s event bus from a thread of its own (it
     /// sleeps in the bus's channel until something happens).
-    pub fn start(bridge: Arc<Bridge>) -> std::io::Result<Arc<Self>> {
+    pub(crate) fn start(bridge: Arc<Bridge>) -> std::io::Result<Arc<Self>> {
         let events = bridge.events().subscribe(65_536);
         let (live, _) = broadcast::channel(FANOUT);
         let board = Arc::new(Self {
@@ -129,7 +129,7 @@ impl Board {
     }
 
     /// The recent events, oldest first, and a receiver for what follows.
-    pub fn subscribe(&self) -> (Vec<Arc<Event>>, broadcast::Receiver<Arc<str>>) {
+    pub(crate) fn subscribe(&self) -> (Vec<Arc<Event>>, broadcast::Receiver<Arc<str>>) {
         let state = self.state.lock();
         let mut events: Vec<Arc<Event>> = state
             .calls
@@ -144,7 +144,7 @@ impl Board {
     }
 
     /// The host's state now.
-    pub fn status(&self) -> HostStatus {
+    pub(crate) fn status(&self) -> HostStatus {
         let stats = self.bridge.stats();
         let call = self.bridge.running_call();
         let state = if call.is_some() {
@@ -163,7 +163,7 @@ impl Board {
     }
 
     /// The bridge, for the panel's actions.
-    pub fn bridge(&self) -> &Arc<Bridge> {
+    pub(crate) fn bridge(&self) -> &Arc<Bridge> {
         &self.bridge
     }
 }

@@ -10,7 +10,7 @@
 
 mod board;
 mod callbacks;
-pub mod server_log;
+pub(crate) mod server_log;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -32,8 +32,9 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-pub use board::{Board, HostStatus};
-pub use callbacks::{CallbackError, Callbacks, PanelCallback};
+pub(crate) use board::{Board, HostStatus};
+pub use callbacks::PanelCallback;
+pub(crate) use callbacks::{CallbackError, Callbacks};
 
 const PAGE: &str = include_str!("assets/index.html");
 const SCRIPT: &str = include_str!("assets/panel.js");
@@ -44,7 +45,7 @@ const SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 
 
 /// What the panel routes share.
 #[derive(Clone)]
-pub struct Panel {
+pub(crate) struct Panel {
     /// The board.
     pub board: Arc<Board>,
     /// The page's Python callbacks.
@@ -61,7 +62,7 @@ pub struct Panel {
 }
 
 /// The `/panel` routes.
-pub fn router(panel: Panel) -> Router {
+pub(crate) fn router(panel: Panel) -> Router {
     Router::new()
         .route("/panel", get(page))
         .route(

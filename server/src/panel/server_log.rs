@@ -16,12 +16,12 @@ use tracing_subscriber::layer::Context;
 static SINK: OrderedMutex<Weak<Bridge>> = OrderedMutex::new(LockLevel::LogSink, Weak::new());
 
 /// Sends the server's warnings and errors to `bridge`'s panel from now on.
-pub fn attach(bridge: &Arc<Bridge>) {
+pub(crate) fn attach(bridge: &Arc<Bridge>) {
     *SINK.lock() = Arc::downgrade(bridge);
 }
 
 /// The tracing layer that forwards warnings and errors to the panel.
-pub struct PanelLogLayer;
+pub(crate) struct PanelLogLayer;
 
 struct Message<'a>(&'a mut String);
 

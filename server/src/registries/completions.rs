@@ -81,7 +81,7 @@ impl CompletionRegistry {
 }
 
 /// The arguments a completer receives.
-pub fn arguments(value: &str, context: BTreeMap<String, String>) -> JsonObject {
+pub(crate) fn arguments(value: &str, context: BTreeMap<String, String>) -> JsonObject {
     let context = context
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
@@ -94,7 +94,7 @@ pub fn arguments(value: &str, context: BTreeMap<String, String>) -> JsonObject {
 
 /// What a completer returned, as MCP's completion (the first 100 values,
 /// with the total).
-pub fn completion(output: JobOutput) -> Result<CompletionInfo, McpError> {
+pub(crate) fn completion(output: JobOutput) -> Result<CompletionInfo, McpError> {
     let values = match output {
         JobOutput::Structured(Value::Object(mut map)) => map.remove("result"),
         JobOutput::Empty => Some(Value::Array(Vec::new())),

@@ -7,11 +7,11 @@ use rmcp::ErrorData as McpError;
 use rmcp::model::PaginatedRequestParams;
 
 /// The most items one page holds.
-pub const PAGE_SIZE: usize = 100;
+pub(crate) const PAGE_SIZE: usize = 100;
 
 /// The page of `items` that `request`'s cursor points to, and the cursor
 /// of the page after it, if any.
-pub fn page<T>(
+pub(crate) fn page<T>(
     mut items: Vec<T>,
     request: Option<&PaginatedRequestParams>,
 ) -> Result<(Vec<T>, Option<String>), McpError> {

@@ -177,7 +177,7 @@ impl RegisteredTool {
 }
 
 /// True for a valid MCP tool or prompt name.
-pub fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     (1..=128).contains(&name.len())
         && name
             .chars()

@@ -10,7 +10,7 @@ use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use tokio::sync::watch;
 
 /// Entries by name, sorted, and the version sessions watch.
-pub struct WatchedList<T> {
+pub(crate) struct WatchedList<T> {
     entries: OrderedMutex<BTreeMap<String, Arc<T>>>,
     version: watch::Sender<u64>,
 }
@@ -26,13 +26,13 @@ impl<T> Default for WatchedList<T> {
 
 impl<T> WatchedList<T> {
     /// Adds `entry` as `key`, replacing one of that key.
-    pub fn insert(&self, key: String, entry: T) {
+    pub(crate) fn insert(&self, key: String, entry: T) {
         self.entries.lock().insert(key, Arc::new(entry));
         self.bump();
     }
 
     /// Removes `key`; false if there was none.
-    pub fn remove(&self, key: &str) -> bool {
+    pub(crate) fn remove(&self, key: &str) -> bool {
         let removed = self.entries.lock().remove(key).is_some();
         if removed {
             self.bump();
@@ -41,22 +41,22 @@ impl<T> WatchedList<T> {
     }
 
     /// The entry of `key`.
-    pub fn get(&self, key: &str) -> Option<Arc<T>> {
+    pub(crate) fn get(&self, key: &str) -> Option<Arc<T>> {
         self.entries.lock().get(key).cloned()
     }
 
     /// Reads the entries, sorted by key, under the list's lock.
-    pub fn read<R>(&self, read: impl FnOnce(&BTreeMap<String, Arc<T>>) -> R) -> R {
+    pub(crate) fn read<R>(&self, read: impl FnOnce(&BTreeMap<String, Arc<T>>) -> R) -> R {
         read(&self.entries.lock())
     }
 
     /// Every key, sorted.
-    pub fn keys(&self) -> Vec<String> {
+    pub(crate) fn keys(&self) -> Vec<String> {
         self.read(|entries| entries.keys().cloned().collect())
     }
 
     /// A receiver that sees the changes from now on.
-    pub fn changes(&self) -> watch::Receiver<u64> {
+    pub(crate) fn changes(&self) -> watch::Receiver<u64> {
         self.version.subscribe()
     }
 

@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::instances::Instance;
 
 /// The IDE's side, which upstream notifications go to.
-pub struct Downstream {
+pub(super) struct Downstream {
     /// The IDE's connection, once it has initialized.
     pub ide: OnceLock<Peer<RoleServer>>,
     /// The IDE's name, for the instance's panel.
@@ -39,7 +39,7 @@ pub struct Downstream {
 
 impl Downstream {
     /// Nothing known yet.
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             ide: OnceLock::new(),
             ide_name: OnceLock::new(),
@@ -48,12 +48,12 @@ impl Downstream {
     }
 
     /// Routes the progress of the upstream call `ours` to the IDE's `theirs`.
-    pub fn route_progress(&self, ours: ProgressToken, theirs: ProgressToken) {
+    pub(super) fn route_progress(&self, ours: ProgressToken, theirs: ProgressToken) {
         self.progress.lock().insert(ours, theirs);
     }
 
     /// Stops routing `ours`.
-    pub fn forget_progress(&self, ours: &ProgressToken) {
+    pub(super) fn forget_progress(&self, ours: &ProgressToken) {
         self.progress.lock().remove(ours);
     }
 
@@ -97,7 +97,7 @@ async fn relay_answer<T>(
 
 /// Receives what the instance sends, and passes it on to the IDE.
 #[derive(Clone)]
-pub struct UpstreamHandler {
+pub(super) struct UpstreamHandler {
     downstream: Arc<Downstream>,
 }
 
@@ -200,7 +200,7 @@ impl ClientHandler for UpstreamHandler {
 }
 
 /// A live session with one instance.
-pub struct Link {
+pub(super) struct Link {
     /// The instance, as the registry listed it.
     pub instance: Instance,
     /// Fires when the instance's process is found dead: HTTP alone may
@@ -212,7 +212,10 @@ pub struct Link {
 
 impl Link {
     /// Connects to `instance` and initializes a session.
-    pub async fn open(instance: Instance, downstream: Arc<Downstream>) -> Result<Self, String> {
+    pub(super) async fn open(
+        instance: Instance,
+        downstream: Arc<Downstream>,
+    ) -> Result<Self, String> {
         let config = StreamableHttpClientTransportConfig::with_uri(instance.url.clone())
             .auth_header(instance.token.clone());
         // One kept-alive connection, where rmcp's default client opens one
@@ -239,14 +242,14 @@ impl Link {
     }
 
     /// Fires [`Link::lost`] if the instance's process has exited.
-    pub fn check_alive(&self) {
+    pub(super) fn check_alive(&self) {
         if !crate::instances::is_alive(self.instance.pid) {
             self.lost.cancel();
         }
     }
 
     /// What a call in flight is told when the instance died under it.
-    pub fn lost_while_running(&self) -> String {
+    pub(super) fn lost_while_running(&self) -> String {
         format!(
             "the {} instance {} stopped while this call was running (its process {} exited), so \
              it has no answer; it may have done part of its work — check the scene, and when \
@@ -256,17 +259,17 @@ impl Link {
     }
 
     /// Ends the session (rmcp then tells the instance).
-    pub fn close(&self) {
+    pub(super) fn close(&self) {
         self.service.cancellation_token().cancel();
     }
 
     /// The session's connection, for requests.
-    pub fn peer(&self) -> Peer<RoleClient> {
+    pub(super) fn peer(&self) -> Peer<RoleClient> {
         self.service.peer().clone()
     }
 
     /// True once the session has ended.
-    pub fn is_closed(&self) -> bool {
+    pub(super) fn is_closed(&self) -> bool {
         self.service.is_closed()
     }
 }

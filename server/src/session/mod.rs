@@ -45,7 +45,7 @@ fn rank_of(level: LogLevel) -> u8 {
 
 /// What dcclink serves: tools, resources (with subscriptions) and prompts,
 /// each with list changes, and logging. `dcclink connect` says the same.
-pub fn capabilities() -> ServerCapabilities {
+pub(crate) fn capabilities() -> ServerCapabilities {
     ServerCapabilities::builder()
         .enable_tools()
         .enable_tool_list_changed()

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 /// Counts the POST responses on their way to clients.
 #[derive(Debug, Clone)]
-pub struct Answering(Arc<watch::Sender<usize>>);
+pub(crate) struct Answering(Arc<watch::Sender<usize>>);
 
 impl Default for Answering {
     fn default() -> Self {
@@ -19,14 +19,14 @@ impl Default for Answering {
 
 impl Answering {
     /// Counts one more response until the returned guard drops.
-    pub fn begin(&self) -> AnswerGuard {
+    pub(crate) fn begin(&self) -> AnswerGuard {
         self.0.send_modify(|open| *open += 1);
         AnswerGuard(self.0.clone())
     }
 
     /// Waits until no response is being written, at most `bound`; true when
     /// none is.
-    pub async fn settled(&self, bound: Duration) -> bool {
+    pub(crate) async fn settled(&self, bound: Duration) -> bool {
         let mut open = self.0.subscribe();
         tokio::time::timeout(bound, open.wait_for(|open| *open == 0))
             .await
@@ -36,7 +36,7 @@ impl Answering {
 
 /// One response being written; dropped with the response's body.
 #[derive(Debug)]
-pub struct AnswerGuard(Arc<watch::Sender<usize>>);
+pub(crate) struct AnswerGuard(Arc<watch::Sender<usize>>);
 
 impl Drop for AnswerGuard {
     fn drop(&mut self) {

@@ -14,10 +14,10 @@ use rand::distr::Alphanumeric;
 use subtle::ConstantTimeEq;
 
 /// The cookie that carries the token.
-pub const COOKIE: &str = "dcclink_token";
+pub(crate) const COOKIE: &str = "dcclink_token";
 
 /// A random token of 32 letters and digits.
-pub fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     rand::rng()
         .sample_iter(Alphanumeric)
         .take(32)
@@ -26,12 +26,12 @@ pub fn random_token() -> String {
 }
 
 /// True when `given` is the token (constant time).
-pub fn matches(given: &str, token: &str) -> bool {
+pub(crate) fn matches(given: &str, token: &str) -> bool {
     bool::from(given.as_bytes().ct_eq(token.as_bytes()))
 }
 
 /// The token in an `Authorization: Bearer` header.
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -39,7 +39,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The token presented by a bearer header or the panel cookie.
-pub fn presented(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn presented(headers: &HeaderMap) -> Option<&str> {
     bearer(headers).or_else(|| {
         headers
             .get_all(header::COOKIE)
@@ -51,7 +51,7 @@ pub fn presented(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The `?token=` query parameter, if any.
-pub fn from_query(query: Option<&str>) -> Option<&str> {
+pub(crate) fn from_query(query: Option<&str>) -> Option<&str> {
     query?
         .split('&')
         .find_map(|pair| pair.strip_prefix("token="))
@@ -70,7 +70,7 @@ fn is_loopback_host(host: &str) -> bool {
 /// same origin. A page on another local port is another site to the
 /// browser, yet it would carry the panel's cookie (cookies ignore ports),
 /// so a loopback origin alone is not enough.
-pub fn own_origin_request(headers: &HeaderMap, port: u16) -> bool {
+pub(crate) fn own_origin_request(headers: &HeaderMap, port: u16) -> bool {
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
         return false;
     };

@@ -81,11 +81,11 @@ impl HttpLimits {
 /// Whether a connection has presented the token. Every request carries its
 /// connection's flag as an extension; the token checks grant it.
 #[derive(Clone, Default)]
-pub struct ConnectionTrust(Arc<AtomicBool>);
+pub(crate) struct ConnectionTrust(Arc<AtomicBool>);
 
 impl ConnectionTrust {
     /// Marks the request's connection as one that knows the token.
-    pub fn grant(request: &Request) {
+    pub(crate) fn grant(request: &Request) {
         if let Some(trust) = request.extensions().get::<Self>() {
             trust.0.store(true, Ordering::Relaxed);
         }
@@ -104,7 +104,7 @@ struct Open {
 
 /// Serves `app` on `listener` within `limits` until `stop` fires, then
 /// lets each connection finish its requests (the caller bounds the wait).
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: HttpLimits,

@@ -41,7 +41,7 @@ const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*",
 
 /// The axum app: `/mcp` behind the token, and the panel. `answering`
 /// counts the answers on their way out; `cancel` closes every session.
-pub fn router(
+pub(crate) fn router(
     shared: Arc<Shared>,
     token: Arc<str>,
     max_body_bytes: usize,

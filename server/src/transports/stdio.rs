@@ -24,9 +24,9 @@ use tokio_util::sync::CancellationToken;
 use crate::transports::wire_errors;
 
 /// A boxed reader for [`StdioTransport`].
-pub type BoxReader = Pin<Box<dyn AsyncRead + Send>>;
+pub(crate) type BoxReader = Pin<Box<dyn AsyncRead + Send>>;
 /// A boxed writer for [`StdioTransport`].
-pub type BoxWriter = Pin<Box<dyn AsyncWrite + Send>>;
+pub(crate) type BoxWriter = Pin<Box<dyn AsyncWrite + Send>>;
 
 /// Newline-delimited JSON-RPC over any reader and writer.
 pub struct StdioTransport<R> {
@@ -299,7 +299,7 @@ pub fn protect_stdout() -> io::Result<()> {
 /// which is what IDEs use, are driven by tokio's non-blocking pipe driver;
 /// anything else falls back to tokio's blocking stdio handles. Must be called
 /// inside a tokio runtime.
-pub fn take_process_stdio() -> io::Result<(BoxReader, BoxWriter)> {
+pub(crate) fn take_process_stdio() -> io::Result<(BoxReader, BoxWriter)> {
     use std::os::fd::AsRawFd;
     protect_stdout()?;
     let stdout = PROTOCOL_STDOUT

@@ -19,18 +19,18 @@ use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::{Value, json};
 
 /// How much of an oversized line is kept to find its id in.
-pub const ID_SEARCH_BYTES: usize = 4096;
+pub(crate) const ID_SEARCH_BYTES: usize = 4096;
 
 /// A JSON-RPC error response, as one line's worth of JSON (no newline),
 /// with `"id": null` when `id` is unknown.
-pub fn error_json(error: &ErrorData, id: Option<&RequestId>) -> Value {
+pub(crate) fn error_json(error: &ErrorData, id: Option<&RequestId>) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": error})
 }
 
 /// What to answer a message that is not one rmcp can take (it failed to
 /// parse as a JSON-RPC message), and the id to answer it with. `None` for
 /// a notification, which is never answered.
-pub fn diagnose(bytes: &[u8]) -> Option<(ErrorData, Option<RequestId>)> {
+pub(crate) fn diagnose(bytes: &[u8]) -> Option<(ErrorData, Option<RequestId>)> {
     let value: Value = match serde_json::from_slice(bytes) {
         Ok(value) => value,
         Err(error) => {
@@ -71,7 +71,7 @@ pub fn diagnose(bytes: &[u8]) -> Option<(ErrorData, Option<RequestId>)> {
 }
 
 /// The error for a message larger than `max` bytes, refused unread.
-pub fn too_large(max: usize) -> ErrorData {
+pub(crate) fn too_large(max: usize) -> ErrorData {
     ErrorData::new(
         ErrorCode::INVALID_REQUEST,
         format!(
@@ -84,7 +84,7 @@ pub fn too_large(max: usize) -> ErrorData {
 
 /// The id of the message whose first bytes are `prefix`, if the top-level
 /// `"id"` member comes before the cut (it does in what the SDKs send).
-pub fn leading_id(prefix: &[u8]) -> Option<RequestId> {
+pub(crate) fn leading_id(prefix: &[u8]) -> Option<RequestId> {
     let found = RefCell::new(None);
     // The cut makes the document incomplete: the error is expected, and
     // whatever was found before it is kept.
@@ -139,7 +139,7 @@ const CLIENT_METHODS: &[&str] = &[
 
 /// The error for a request rmcp handed over as a custom one: invalid params
 /// (-32602) for a known MCP method, method not found (-32601) otherwise.
-pub fn custom_request_error(method: &str) -> ErrorData {
+pub(crate) fn custom_request_error(method: &str) -> ErrorData {
     if CLIENT_METHODS.contains(&method) {
         ErrorData::invalid_params(
             format!(
