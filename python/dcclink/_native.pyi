@@ -2,13 +2,40 @@
 
 from typing import Any, Callable, Literal, Optional, Union
 
+from typing_extensions import final
+
 #: The levels ``Context.log`` takes (MCP's, and ``warn`` for ``warning``).
 LogLevel = Literal[
     "debug", "info", "notice", "warning", "warn", "error", "critical", "alert", "emergency"
 ]
 
 __version__: str
+__all__ = [
+    "Audio",
+    "Content",
+    "Context",
+    "EmbeddedResource",
+    "Host",
+    "Image",
+    "MainThreadCall",
+    "__version__",
+    "check_resource_uri",
+    "close_panel",
+    "connect",
+    "eval_js",
+    "eval_js_sync",
+    "init_logging",
+    "instances",
+    "open_panel_at",
+    "panel_is_open",
+    "parse_args",
+    "protect_stdout",
+    "select_instance",
+    "set_panel_plugin_dir",
+    "wait_panel_closed",
+]
 
+@final
 class Context:
     """The context of one running tool call: pass a parameter hinted
     ``dcclink.Context`` and dcclink fills it in (it never appears in the
@@ -37,9 +64,9 @@ class Context:
     def emit(self, event: str, data: Any = None) -> None:
         """Publishes ``event`` with JSON ``data`` for the panel; kept until a
         panel listens."""
-    def confirm(self, question: str, detail: str = "", timeout: float = 120.0) -> bool:
+    def confirm(self, question: str, detail: str = ..., timeout: float = 120.0) -> bool:
         """Asks the person at the dcclink panel a yes-or-no ``question``
-        about ``detail`` and waits, with the GIL released: True for yes.
+        about ``detail`` (none unless given) and waits, with the GIL released: True for yes.
         Raises ``RuntimeError`` when no panel is open, ``TimeoutError`` after
         ``timeout`` seconds, ``dcclink.Cancelled`` when the call is
         cancelled."""
@@ -66,20 +93,25 @@ class Context:
         """The IDE's workspace folders (MCP roots): ``{"uri", "name"}``
         dicts. Raises as ``ask`` does."""
 
+@final
 class Image:
     """Image bytes returned as MCP image content."""
 
     data: bytes
     mime: str
-    def __init__(self, data: bytes, mime: str = "image/png") -> None: ...
+    def __new__(cls, data: bytes, mime: str = ...) -> Image:
+        """``mime`` is ``"image/png"`` unless given."""
 
+@final
 class Audio:
     """Audio bytes returned as MCP audio content."""
 
     data: bytes
     mime: str
-    def __init__(self, data: bytes, mime: str = "audio/wav") -> None: ...
+    def __new__(cls, data: bytes, mime: str = ...) -> Audio:
+        """``mime`` is ``"audio/wav"`` unless given."""
 
+@final
 class EmbeddedResource:
     """A resource's contents embedded in a tool's answer."""
 
@@ -87,32 +119,35 @@ class EmbeddedResource:
     text: Optional[str]
     blob: Optional[bytes]
     mime_type: Optional[str]
-    def __init__(
-        self,
+    def __new__(
+        cls,
         uri: str,
         *,
         text: Optional[str] = None,
         blob: Optional[bytes] = None,
         mime_type: Optional[str] = None,
-    ) -> None: ...
+    ) -> EmbeddedResource: ...
 
+@final
 class Content:
     """Several content blocks in one tool answer."""
 
-    def __init__(self, *blocks: Union[str, Image, Audio, EmbeddedResource]) -> None: ...
+    def __new__(cls, *blocks: Union[str, Image, Audio, EmbeddedResource]) -> Content: ...
     def __len__(self) -> int: ...
 
+@final
 class MainThreadCall:
     """A callable posted to the main thread."""
 
     def wait(self, timeout: float = 30.0) -> Any: ...
 
+@final
 class Host:
     """One dcclink instance."""
 
-    def __init__(
-        self, *, queue_capacity: int = 1024, queue_timeout: float = 60.0, timeout: float = 60.0
-    ) -> None: ...
+    def __new__(
+        cls, *, queue_capacity: int = 1024, queue_timeout: float = 60.0, timeout: float = 60.0
+    ) -> Host: ...
     def register_tool(
         self,
         name: str,
@@ -163,7 +198,7 @@ class Host:
         token: Optional[str] = None,
         max_request_bytes: int = ...,
         handle_signals: bool = False,
-        dcc: str = "python",
+        dcc: str = ...,
         dcc_version: Optional[str] = None,
         scene: Optional[str] = None,
     ) -> tuple[Optional[str], str, Optional[str], Optional[str]]: ...

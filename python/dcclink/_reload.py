@@ -8,7 +8,7 @@ import sys
 from types import ModuleType
 from typing import Any, Union
 
-from dcclink import _host, _prompts, _resources, _tools
+from dcclink import _prompts, _resources, _running, _tools
 
 Definition = Union[_tools.ToolDef, _resources.ResourceDef, _prompts.PromptDef]
 
@@ -93,7 +93,7 @@ def _changed(
 
 def _forget_removed(before: list[dict[str, Any]]) -> None:
     """Takes what the reloaded modules no longer define off the server."""
-    host = _host.running_host()
+    host = _running.running_host()
     if host is None:
         return
     for name in set(before[0]) - set(_tools.registry):

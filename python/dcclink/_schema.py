@@ -134,19 +134,21 @@ def coercer_for(hint: Any) -> Optional[Coerce]:
     if _is_union(origin):
         inner = [a for a in args if a is not type(None)]
         if len(inner) == 1:
-            coerce = coercer_for(inner[0])
-            if coerce is not None:
-                return lambda v: None if v is None else coerce(v)
+            return _lifted(coercer_for(inner[0]), lambda c, v: None if v is None else c(v))
         return None
     if origin is list and args:
-        coerce = coercer_for(args[0])
-        if coerce is not None:
-            return lambda v: [coerce(x) for x in v]
+        return _lifted(coercer_for(args[0]), lambda c, v: [c(x) for x in v])
     if origin is dict and len(args) == 2:
-        coerce = coercer_for(args[1])
-        if coerce is not None:
-            return lambda v: {k: coerce(x) for k, x in v.items()}
+        return _lifted(coercer_for(args[1]), lambda c, v: {k: c(x) for k, x in v.items()})
     return None
+
+
+def _lifted(inner: Optional[Coerce], apply: Callable[[Coerce, Any], Any]) -> Optional[Coerce]:
+    """A coercer of a container (an optional, a list, a dict) that applies
+    ``inner`` to what it holds; none when its items need none."""
+    if inner is None:
+        return None
+    return lambda value: apply(inner, value)
 
 
 #: The largest integer every JSON parser holds exactly: a double's 53 bits.
@@ -166,7 +168,7 @@ def exact_int(value: Any) -> int:
                 "64 bits lose digits on the way); send it as a string"
             )
         return int(value)
-    return value
+    return int(value)
 
 
 def json_default(value: Any) -> tuple[bool, Any]:

@@ -68,9 +68,9 @@ class ToolDef:
             raise SchemaError(f"tool {tool_name!r}: cannot read its type hints ({error})") from None
         params = inspect.signature(function).parameters
         context_param = next((p for p in params if is_context(hints.get(p))), None)
+        coercers: dict[str, Coerce] = {}
         if input_schema is not None:
-            checked = _checked_input_schema(params, input_schema, tool_name, context_param)
-            schema, coercers = checked, {}
+            schema = _checked_input_schema(params, input_schema, tool_name, context_param)
         else:
             schema, coercers = _schema_from_hints(params, hints, tool_name, context_param)
         doc = description if description is not None else inspect.getdoc(function)

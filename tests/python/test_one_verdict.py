@@ -50,6 +50,8 @@ def test_a_result_that_breaks_its_return_type_is_an_error_for_every_reader(
 
     assert audit_outcomes(http_server)[0] == ("wrong_type", "error")
 
-    (counted,) = call_tools({"url": http_server.url, "token": http_server.token}, ("host_stats", {}))
+    (counted,) = call_tools(
+        {"url": http_server.url, "token": http_server.token}, ("host_stats", {})
+    )
     stats = counted.structured_content
     assert (stats["failed"], stats["done"]) == (1, 0), stats

@@ -54,6 +54,28 @@ fn test() -> Result<()> {
         &["check", "python", "tests", "examples"],
         &env,
     )?;
+    sh::step("Python types: mypy --strict, and the stub against the extension");
+    let mypy = env.venv_bin("mypy");
+    let config = ["--config-file", "python/pyproject.toml"];
+    sh::run(
+        mypy.as_os_str(),
+        &[&config[..], &["python/dcclink"]].concat(),
+        &env,
+    )?;
+    let python = env.venv_bin("python");
+    sh::run(
+        python.as_os_str(),
+        &[
+            "-m",
+            "mypy.stubtest",
+            "dcclink._native",
+            "--allowlist",
+            "python/stubtest-allowlist.txt",
+            "--mypy-config-file",
+            "python/pyproject.toml",
+        ],
+        &env,
+    )?;
     sh::step("cargo tests");
     sh::cargo(
         &env,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import bpy
 
@@ -35,9 +35,12 @@ def window_context() -> AbstractContextManager[Any]:
         return nullcontext()
     window = manager.windows[0]
     areas = [a for a in window.screen.areas if a.type == "VIEW_3D"]
-    if areas:
-        return bpy.context.temp_override(window=window, area=areas[0])
-    return bpy.context.temp_override(window=window)
+    override = (
+        bpy.context.temp_override(window=window, area=areas[0])
+        if areas
+        else bpy.context.temp_override(window=window)
+    )
+    return cast(AbstractContextManager[Any], override)
 
 
 @contextmanager

@@ -99,12 +99,14 @@ def install_shelf_button(shelf: str = "Custom") -> str:
     does not exist); returns the button's name."""
     if not cmds.shelfLayout(shelf, exists=True):
         cmds.shelfLayout(shelf, parent="ShelfLayout")
-    return cmds.shelfButton(
-        parent=shelf,
-        label="dcclink",
-        imageOverlayLabel="dcc",
-        image="commandButton.png",
-        annotation="Open the dcclink panel: every agent call, live, with Cancel",
-        sourceType="python",
-        command="import dcclink; dcclink.open_panel()",
+    return str(
+        cmds.shelfButton(
+            parent=shelf,
+            label="dcclink",
+            imageOverlayLabel="dcc",
+            image="commandButton.png",
+            annotation="Open the dcclink panel: every agent call, live, with Cancel",
+            sourceType="python",
+            command="import dcclink; dcclink.open_panel()",
+        )
     )

@@ -17,7 +17,7 @@ Houdini itself (see docs/ARCHITECTURE.md).
 from __future__ import annotations
 
 import os
-from typing import Any, Literal, Optional
+from typing import Any, Callable, Literal, Optional
 
 import hou
 
@@ -38,7 +38,7 @@ Kind = Literal["cube", "sphere", "cylinder", "torus", "plane", "null", "camera",
 
 #: Meshes: the SOP inside the ``geo`` node, and its size parameters for an
 #: object ``size`` across.
-_SOPS = {
+_SOPS: dict[str, tuple[str, Callable[[float], dict[str, Any]]]] = {
     "cube": ("box", lambda s: {"size": (s, s, s)}),
     "sphere": ("sphere", lambda s: {"rad": (s / 2, s / 2, s / 2)}),
     "cylinder": ("tube", lambda s: {"rad": (s / 2, s / 2), "height": s}),
@@ -50,7 +50,7 @@ _OBJECTS = {"null": "null", "camera": "cam", "light": "hlight"}
 
 
 def _objects() -> tuple[Any, ...]:
-    return hou.node("/obj").children()
+    return tuple(hou.node("/obj").children())
 
 
 def _object(name: str) -> Any:

@@ -16,7 +16,7 @@ Maya itself (see docs/ARCHITECTURE.md).
 from __future__ import annotations
 
 import os
-from typing import Any, Literal, Optional
+from typing import Any, Callable, Literal, Optional
 
 from maya import cmds
 
@@ -37,7 +37,8 @@ Kind = Literal["cube", "sphere", "cylinder", "cone", "plane", "torus", "locator"
 
 #: How each kind of object is made: the command, and its size flags for an
 #: object ``size`` across.
-_PRIMITIVES = {
+#: Each primitive: its command, and its size flags for an edge of ``s``.
+_PRIMITIVES: dict[str, tuple[Callable[..., Any], Callable[[float], dict[str, float]]]] = {
     "cube": (cmds.polyCube, lambda s: {"width": s, "height": s, "depth": s}),
     "sphere": (cmds.polySphere, lambda s: {"radius": s / 2}),
     "cylinder": (cmds.polyCylinder, lambda s: {"radius": s / 2, "height": s}),
@@ -163,12 +164,14 @@ def _make(kind: str, size: float) -> str:
     """Makes an object of ``kind``; its transform."""
     if kind in _PRIMITIVES:
         command, flags = _PRIMITIVES[kind]
-        return command(**flags(size))[0]
-    if kind == "locator":
-        return cmds.spaceLocator()[0]
-    if kind == "camera":
-        return cmds.camera()[0]
-    return cmds.listRelatives(cmds.pointLight(), parent=True)[0]
+        made = command(**flags(size))
+    elif kind == "locator":
+        made = cmds.spaceLocator()
+    elif kind == "camera":
+        made = cmds.camera()
+    else:
+        made = cmds.listRelatives(cmds.pointLight(), parent=True)
+    return str(made[0])
 
 
 @dcclink.tool
@@ -228,7 +231,7 @@ def _own_shader(node: str) -> Optional[str]:
             if group != "initialShadingGroup":
                 shaders = cmds.listConnections(f"{group}.surfaceShader") or []
                 if shaders:
-                    return shaders[0]
+                    return str(shaders[0])
     return None
 
 
