@@ -151,6 +151,7 @@ def serve(
     _native.init_logging(verbose)
     host = _create_host(queue_capacity, queue_timeout, timeout)
     try:
+        _tools.call_scope = hosts.headless_scope
         load_tool_files(list(tools))
         url, token, panel, instance = host.start(
             stdio=stdio,
@@ -210,6 +211,7 @@ def start(
             dcc_version=dcc_version or version,
             scene=scene or opened,
         )
+        _tools.call_scope = hosts.headless_scope if adapter is None else adapter.call_scope
         if adapter is not None:
             adapter.attach(native)
     except BaseException:
@@ -241,6 +243,7 @@ def stop(timeout: float = 5.0) -> None:
     native = last_host()
     if native is not None:
         native.stop(timeout)
+    _tools.call_scope = None
     # The adapter's own objects belong to the main thread; elsewhere it
     # notices the stop at its next wake-up.
     if _adapter is not None and is_main_thread():

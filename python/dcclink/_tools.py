@@ -179,7 +179,8 @@ def _checked_input_schema(
 
 #: Every tool defined in this process, by name.
 registry: Catalog[ToolDef] = Catalog()
-#: Wraps every tool call when set: the host's undo step (one per call).
+#: Wraps every tool call when set: the running host adapter's
+#: ``call_scope`` (its undo step), set by ``dcclink.start`` and ``serve``.
 call_scope: Optional[Callable[[ToolDef], AbstractContextManager[None]]] = None
 
 

@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional, TypeVar
 
 import anyio
 import dcclink
+import httpx2
 import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
@@ -183,3 +184,13 @@ async def start_until_running(
     with anyio.fail_after(30):
         await started.wait()
     return ended
+
+
+def panel_events(server: HttpServer) -> list[dict[str, Any]]:
+    """The events a panel opened now is shown (its first snapshot)."""
+    url = server.url.removesuffix("/mcp") + "/panel/events"
+    with httpx2.stream("GET", url, headers=server.auth, timeout=10) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                return list(json.loads(line[5:])["events"])
+    raise AssertionError("the panel's event stream sent no snapshot")

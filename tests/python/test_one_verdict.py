@@ -9,20 +9,8 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
 
-import httpx2
-from conftest import HttpServer, call_tools
-
-
-def panel_events(server: HttpServer) -> list[dict[str, Any]]:
-    """The events a panel opened now is shown (its first snapshot)."""
-    url = server.url.removesuffix("/mcp") + "/panel/events"
-    with httpx2.stream("GET", url, headers=server.auth, timeout=10) as stream:
-        for line in stream.iter_lines():
-            if line.startswith("data:"):
-                return list(json.loads(line[5:])["events"])
-    raise AssertionError("the panel's event stream sent no snapshot")
+from conftest import HttpServer, call_tools, panel_events
 
 
 def audit_outcomes(server: HttpServer) -> list[tuple[str, str]]:

@@ -8,15 +8,20 @@ in; ``host="qt"`` names one; ``host="none"`` leaves pumping to the caller
   ``dcclink list``;
 - starts pumping on the host's main thread when dcclink starts, woken the
   moment a call arrives, and stops when dcclink stops;
-- says where the panel window should live in this host.
+- says where the panel window should live in this host;
+- wraps each tool call in the host's undo step, when it has an undo history.
+
+A DCC that runs dcclink with no UI has no adapter; :func:`headless_scope`
+then gives its calls their undo steps.
 """
 
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from typing import Optional, Protocol
 
-from dcclink import _native
+from dcclink import _native, _tools
 
 
 class HostAdapter(Protocol):
@@ -40,6 +45,23 @@ class HostAdapter(Protocol):
     def panel_mode(self) -> str:
         """Where the panel window belongs here: "thread" or "host"."""
         ...
+
+    def call_scope(self, tool: _tools.ToolDef) -> AbstractContextManager[None]:
+        """What each call of ``tool`` runs inside: the host's undo step, or
+        nothing."""
+        ...
+
+
+def headless_scope(tool: _tools.ToolDef) -> AbstractContextManager[None]:
+    """The call scope where no adapter runs (``dcclink serve``, or a DCC
+    with no UI): a headless ``bpy`` makes each call an undo step, as its UI
+    does. Decided per call, because the tool files that import the DCC load
+    after dcclink starts."""
+    if loaded("bpy"):
+        from dcclink.hosts import blender
+
+        return blender.undo_step(tool)
+    return nullcontext()
 
 
 NAMES = ("auto", "blender", "maya", "houdini", "qt", "none")

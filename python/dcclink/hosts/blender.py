@@ -43,25 +43,26 @@ def window_context() -> AbstractContextManager[Any]:
     return cast(AbstractContextManager[Any], override)
 
 
+#: Whether dcclink pushed its first undo step: a headless bpy keeps no undo
+#: history until one is pushed.
+_history_started = False
+
+
 @contextmanager
 def undo_step(tool: _tools.ToolDef) -> Iterator[None]:
     """Runs a tool call in a window's context, as one undo step named after
     the tool, whether it succeeds or fails part way."""
+    global _history_started
+    if not _history_started:
+        with window_context():
+            bpy.ops.ed.undo_push(message="dcclink: start")
+        _history_started = True
     with window_context():
         try:
             yield
         finally:
             if pushes_undo_step(tool):
                 bpy.ops.ed.undo_push(message=f"dcclink: {tool.name}")
-
-
-def install_undo_steps() -> None:
-    """Makes every tool call one undo step. The first push also starts the
-    undo history of a headless bpy, which keeps none until asked."""
-    if _tools.call_scope is None:
-        with window_context():
-            bpy.ops.ed.undo_push(message="dcclink: start")
-        _tools.call_scope = undo_step
 
 
 class BlenderHost:
@@ -79,7 +80,6 @@ class BlenderHost:
         return ("blender", bpy.app.version_string, bpy.data.filepath or None)
 
     def attach(self, host: _native.Host) -> None:
-        install_undo_steps()
         self._host = host
         bpy.app.timers.register(self._tick, first_interval=0.0, persistent=True)
         bpy.app.handlers.load_post.append(self._file_opened)
@@ -103,6 +103,9 @@ class BlenderHost:
         for handlers in (bpy.app.handlers.load_post, bpy.app.handlers.save_post):
             if self._file_opened in handlers:
                 handlers.remove(self._file_opened)
+
+    def call_scope(self, tool: _tools.ToolDef) -> AbstractContextManager[None]:
+        return undo_step(tool)
 
     def panel_mode(self) -> str:
         # Blender's loop is not GLib's: the window gets a thread of its own

@@ -11,7 +11,7 @@ Houdini would; not against Houdini itself (see docs/ARCHITECTURE.md).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Optional
 
@@ -56,8 +56,10 @@ class HoudiniHost(QtHost):
 
     def attach(self, host: _native.Host) -> None:
         super().attach(host)
-        _tools.call_scope = undo_group
         hou.hipFile.addEventCallback(self._hip_event)
+
+    def call_scope(self, tool: _tools.ToolDef) -> AbstractContextManager[None]:
+        return undo_group(tool)
 
     def _hip_event(self, event: Any) -> None:
         host = self._host
@@ -67,7 +69,5 @@ class HoudiniHost(QtHost):
 
     def detach(self) -> None:
         super().detach()
-        if _tools.call_scope is undo_group:
-            _tools.call_scope = None
         if self._hip_event in hou.hipFile.eventCallbacks():
             hou.hipFile.removeEventCallback(self._hip_event)

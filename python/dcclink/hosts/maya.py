@@ -13,7 +13,7 @@ Maya would; not against Maya itself (see docs/ARCHITECTURE.md).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Optional
 
 import maya.api.OpenMaya as om
@@ -76,9 +76,11 @@ class MayaHost(QtHost):
 
     def attach(self, host: _native.Host) -> None:
         super().attach(host)
-        _tools.call_scope = undo_chunk
         for message in (om.MSceneMessage.kAfterOpen, om.MSceneMessage.kAfterSave):
             self._callbacks.append(om.MSceneMessage.addCallback(message, self._scene_changed))
+
+    def call_scope(self, tool: _tools.ToolDef) -> AbstractContextManager[None]:
+        return undo_chunk(tool)
 
     def _scene_changed(self, *_: Any) -> None:
         host = self._host
@@ -87,8 +89,6 @@ class MayaHost(QtHost):
 
     def detach(self) -> None:
         super().detach()
-        if _tools.call_scope is undo_chunk:
-            _tools.call_scope = None
         callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             om.MMessage.removeCallback(callback)

@@ -17,10 +17,11 @@ toolbar.addAction(qt.panel_action(toolbar))   # a button that opens the panel
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from importlib import import_module
 from typing import Any, Callable, Optional
 
-from dcclink import _native
+from dcclink import _native, _tools
 from dcclink.hosts._qt_binding import loaded_binding, modules
 
 #: How long one wake-up may run calls before Qt gets its loop back (ms).
@@ -102,6 +103,10 @@ class QtHost:
         if notifier is not None:
             notifier.setEnabled(False)
             notifier.deleteLater()
+
+    def call_scope(self, tool: _tools.ToolDef) -> AbstractContextManager[None]:
+        """A Qt application has no undo history dcclink knows of."""
+        return nullcontext()
 
     def panel_mode(self) -> str:
         # Qt on GLib's dispatcher owns the default GLib context on this

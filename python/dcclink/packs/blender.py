@@ -17,7 +17,6 @@ import os
 from typing import Any, Literal, Optional
 
 import dcclink
-from dcclink.hosts.blender import install_undo_steps
 from dcclink.hosts.undo import no_undo_step
 from dcclink.packs._common import (
     Vec3,
@@ -353,6 +352,3 @@ def allow_code_execution() -> None:
     in Blender, with ``bpy`` at hand, each time the user allows it in the
     dcclink panel."""
     enable_execute_python("Blender", lambda: {"bpy": bpy})
-
-
-install_undo_steps()
