@@ -23,6 +23,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::transports::wire_errors;
 
+/// How long closing waits for the last lines to be written.
+const CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A boxed reader for [`StdioTransport`].
 pub(crate) type BoxReader = Pin<Box<dyn AsyncRead + Send>>;
 /// A boxed writer for [`StdioTransport`].
@@ -30,18 +33,31 @@ pub(crate) type BoxWriter = Pin<Box<dyn AsyncWrite + Send>>;
 
 /// Newline-delimited JSON-RPC over any reader and writer.
 pub struct StdioTransport<R> {
+    lines: LineChannel<R>,
+}
+
+/// Newline-delimited lines over a reader and a writer: the framing of MCP's
+/// stdio transport, shared by the server ([`StdioTransport`]) and the relay
+/// (`dcclink connect`), which passes lines on without decoding them.
+pub(crate) struct LineChannel<R> {
     read: BufReader<R>,
-    /// The line read so far. It lives on the struct, not in `receive`, because
-    /// rmcp polls `receive` inside a `select!` and may drop it mid-line.
+    /// The line read so far. It lives on the struct, not in `next_line`,
+    /// because callers poll it inside a `select!` and may drop it mid-line.
     line: Vec<u8>,
     /// True while skipping the rest of an oversized line.
     discarding: bool,
     max_line: usize,
     /// Lines to write, in order, to the task that owns the writer: no lock
     /// is held while a write waits on a slow reader.
-    out: Option<mpsc::UnboundedSender<Outgoing>>,
+    out: Option<LineSender>,
     writer: Option<JoinHandle<()>>,
     closed: CancellationToken,
+}
+
+/// Queues lines for a [`LineChannel`]'s writer; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct LineSender {
+    out: mpsc::UnboundedSender<Outgoing>,
 }
 
 /// One line for the writer task, and where to say it was written.
@@ -67,15 +83,8 @@ where
     where
         W: AsyncWrite + Send + Unpin + 'static,
     {
-        let (out, lines) = mpsc::unbounded_channel();
         Self {
-            read: BufReader::new(read),
-            line: Vec::new(),
-            discarding: false,
-            max_line,
-            out: Some(out),
-            writer: Some(tokio::spawn(write_lines(write, lines))),
-            closed: CancellationToken::new(),
+            lines: LineChannel::new(read, write, max_line),
         }
     }
 
@@ -83,7 +92,90 @@ where
     /// requests only after draining them for up to five seconds; dcclink
     /// gives this token to the session so its calls are cancelled at once.
     pub fn closed(&self) -> CancellationToken {
+        self.lines.closed()
+    }
+}
+
+impl<R> LineChannel<R>
+where
+    R: AsyncRead + Send + Unpin,
+{
+    /// Lines of at most `max_line` bytes from `read`, and lines to `write`.
+    /// Must be made inside a tokio runtime: its writer is a task.
+    pub(crate) fn new<W>(read: R, write: W, max_line: usize) -> Self
+    where
+        W: AsyncWrite + Send + Unpin + 'static,
+    {
+        let (out, lines) = mpsc::unbounded_channel();
+        Self {
+            read: BufReader::new(read),
+            line: Vec::new(),
+            discarding: false,
+            max_line,
+            out: Some(LineSender { out }),
+            writer: Some(tokio::spawn(write_lines(write, lines))),
+            closed: CancellationToken::new(),
+        }
+    }
+
+    /// Fires when the peer has closed its end.
+    pub(crate) fn closed(&self) -> CancellationToken {
         self.closed.clone()
+    }
+
+    /// Where to queue lines from other tasks.
+    pub(crate) fn sender(&self) -> Option<LineSender> {
+        self.out.clone()
+    }
+
+    /// The next message line: blank lines are skipped, an oversized one is
+    /// answered (-32600, with its id when its start names one) and skipped.
+    /// `None` once the peer has closed its end. Cancellation safe.
+    pub(crate) async fn next_line(&mut self) -> Option<Vec<u8>> {
+        loop {
+            match self.read_line().await {
+                Ok(Line::Eof) => {
+                    self.closed.cancel();
+                    return None;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "stdin failed; closing it");
+                    self.closed.cancel();
+                    return None;
+                }
+                Ok(Line::TooLong(start)) => {
+                    let error = wire_errors::too_large(self.max_line);
+                    tracing::warn!("{}", error.message);
+                    if !self.reply(error, wire_errors::leading_id(&start)).await {
+                        return None;
+                    }
+                }
+                Ok(Line::Complete(mut line)) => {
+                    if line.last() == Some(&b'\r') {
+                        line.pop();
+                    }
+                    if line.starts_with(b"\xEF\xBB\xBF") {
+                        line.drain(..3);
+                    }
+                    if !line.iter().all(u8::is_ascii_whitespace) {
+                        return Some(line);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Finishes writing what is queued, then shuts the writer: once every
+    /// [`LineSender`] is gone, or after [`CLOSE_WITHIN`] when one lingers.
+    pub(crate) async fn close(&mut self) -> io::Result<()> {
+        self.out = None;
+        if let Some(mut writer) = self.writer.take() {
+            match tokio::time::timeout(CLOSE_WITHIN, &mut writer).await {
+                Ok(done) => done.map_err(io::Error::other)?,
+                Err(_) => writer.abort(),
+            }
+        }
+        Ok(())
     }
 
     /// Reads one line without letting it grow past the limit. Cancellation
@@ -129,34 +221,14 @@ where
         }
     }
 
-    /// Queues `line` (one JSON message, without its newline) for the
-    /// writer, in the order of calls; the future says when it was written.
-    fn queue(&self, mut line: Vec<u8>) -> impl Future<Output = io::Result<()>> + Send + 'static {
-        line.push(b'\n');
-        let (written, done) = oneshot::channel();
-        let queued = self
-            .out
-            .as_ref()
-            .is_some_and(|out| out.send(Outgoing { line, written }).is_ok());
-        async move {
-            if !queued {
-                return Err(io::Error::new(
-                    io::ErrorKind::BrokenPipe,
-                    "stdout is closed",
-                ));
-            }
-            done.await.unwrap_or_else(|_| {
-                Err(io::Error::new(
-                    io::ErrorKind::BrokenPipe,
-                    "stdout is closed",
-                ))
-            })
-        }
+    /// Queues `line` for the writer (see [`LineSender::queue`]).
+    fn queue(&self, line: Vec<u8>) -> impl Future<Output = io::Result<()>> + Send + 'static {
+        queue_on(self.out.as_ref(), line)
     }
 
-    /// Answers a message the transport could not hand on; false when the
+    /// Answers a message that could not be handed on; false when the
     /// writer is gone.
-    fn reply(
+    pub(crate) fn reply(
         &self,
         error: ErrorData,
         id: Option<RequestId>,
@@ -164,6 +236,34 @@ where
         let line = wire_errors::error_json(&error, id.as_ref()).to_string();
         let written = self.queue(line.into_bytes());
         async move { written.await.is_ok() }
+    }
+}
+
+impl LineSender {
+    /// Queues `line` (one JSON message, without its newline) for the
+    /// writer, in the order of calls; the future says when it was written.
+    pub(crate) fn queue(
+        &self,
+        line: Vec<u8>,
+    ) -> impl Future<Output = io::Result<()>> + Send + 'static {
+        queue_on(Some(self), line)
+    }
+}
+
+/// Queues `line` on `out`, if the writer is still there.
+fn queue_on(
+    out: Option<&LineSender>,
+    mut line: Vec<u8>,
+) -> impl Future<Output = io::Result<()>> + Send + 'static {
+    line.push(b'\n');
+    let (written, done) = oneshot::channel();
+    let queued = out.is_some_and(|out| out.out.send(Outgoing { line, written }).is_ok());
+    async move {
+        let closed = || io::Error::new(io::ErrorKind::BrokenPipe, "stdout is closed");
+        if !queued {
+            return Err(closed());
+        }
+        done.await.unwrap_or_else(|_| Err(closed()))
     }
 }
 
@@ -220,45 +320,21 @@ where
         item: TxJsonRpcMessage<RoleServer>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
         let line = serde_json::to_vec(&item).map_err(io::Error::from);
-        let queued = line.map(|line| self.queue(line));
+        let queued = line.map(|line| self.lines.queue(line));
         async move { queued?.await }
     }
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
         loop {
-            match self.read_line().await {
-                Ok(Line::Eof) => {
-                    self.closed.cancel();
-                    return None;
-                }
+            let line = self.lines.next_line().await?;
+            match serde_json::from_slice(&line) {
+                Ok(message) => return Some(message),
                 Err(error) => {
-                    tracing::warn!(%error, "stdin failed; closing the stdio transport");
-                    self.closed.cancel();
-                    return None;
-                }
-                Ok(Line::TooLong(start)) => {
-                    let error = wire_errors::too_large(self.max_line);
-                    tracing::warn!("{}", error.message);
-                    if !self.reply(error, wire_errors::leading_id(&start)).await {
+                    tracing::warn!(%error, "bad message on stdin");
+                    if let Some((reply, id)) = wire_errors::diagnose(&line)
+                        && !self.lines.reply(reply, id).await
+                    {
                         return None;
-                    }
-                }
-                Ok(Line::Complete(line)) => {
-                    let line = line.strip_suffix(b"\r").unwrap_or(&line);
-                    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
-                    if line.iter().all(u8::is_ascii_whitespace) {
-                        continue;
-                    }
-                    match serde_json::from_slice(line) {
-                        Ok(message) => return Some(message),
-                        Err(error) => {
-                            tracing::warn!(%error, "bad message on stdin");
-                            if let Some((reply, id)) = wire_errors::diagnose(line)
-                                && !self.reply(reply, id).await
-                            {
-                                return None;
-                            }
-                        }
                     }
                 }
             }
@@ -267,11 +343,7 @@ where
 
     async fn close(&mut self) -> Result<(), Self::Error> {
         // The writer finishes what is queued, then shuts stdout.
-        self.out = None;
-        if let Some(writer) = self.writer.take() {
-            writer.await.map_err(io::Error::other)?;
-        }
-        Ok(())
+        self.lines.close().await
     }
 }
 
