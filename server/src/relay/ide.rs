@@ -11,7 +11,7 @@ use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::upstream::Link;
+use super::upstream::{Inbox, Link};
 use crate::transports::stdio::LineSender;
 
 /// A request an instance sent the IDE, waiting for the IDE's answer.
@@ -38,35 +38,6 @@ impl Ide {
             asked: OrderedMutex::new(LockLevel::Relay, HashMap::new()),
             next: AtomicU64::new(1),
             hello: OnceLock::new(),
-        }
-    }
-
-    /// Queues one message for the IDE, after those queued before it.
-    pub(super) fn send(&self, line: Vec<u8>) {
-        // Queued at once; the future only says when it was written.
-        drop(self.out.queue(line));
-    }
-
-    /// Passes `data`, a request from the instance behind `link`, to the IDE
-    /// under an id of the relay's.
-    pub(super) fn ask(&self, link: &Arc<Link>, data: &str) {
-        let Ok(mut request) = serde_json::from_str::<Map<String, Value>>(data) else {
-            return;
-        };
-        let ours = format!(
-            "dcclink-connect-{}",
-            self.next.fetch_add(1, Ordering::Relaxed)
-        );
-        let Some(theirs) = request.insert("id".into(), ours.clone().into()) else {
-            return;
-        };
-        let asked = Asked {
-            link: Arc::downgrade(link),
-            id: theirs,
-        };
-        self.asked.lock().insert(ours, asked);
-        if let Ok(line) = serde_json::to_vec(&request) {
-            self.send(line);
         }
     }
 
@@ -104,6 +75,37 @@ impl Ide {
         }
         let text = serde_json::to_string(&hello).unwrap_or_else(|_| "{}".into());
         RawValue::from_string(text).unwrap_or_else(|_| empty_object())
+    }
+}
+
+impl Inbox for Ide {
+    /// Queues one message for the IDE, after those queued before it.
+    fn send(&self, line: Vec<u8>) {
+        // Queued at once; the future only says when it was written.
+        drop(self.out.queue(line));
+    }
+
+    /// Passes `data`, a request from the instance behind `link`, to the IDE
+    /// under an id of the relay's.
+    fn ask(&self, link: &Arc<Link>, data: &str) {
+        let Ok(mut request) = serde_json::from_str::<Map<String, Value>>(data) else {
+            return;
+        };
+        let ours = format!(
+            "dcclink-connect-{}",
+            self.next.fetch_add(1, Ordering::Relaxed)
+        );
+        let Some(theirs) = request.insert("id".into(), ours.clone().into()) else {
+            return;
+        };
+        let asked = Asked {
+            link: Arc::downgrade(link),
+            id: theirs,
+        };
+        self.asked.lock().insert(ours, asked);
+        if let Ok(line) = serde_json::to_vec(&request) {
+            self.send(line);
+        }
     }
 }
 

@@ -27,6 +27,7 @@
 //! instance before the relay exits.
 
 mod ide;
+mod links;
 mod local;
 mod upstream;
 
@@ -40,12 +41,14 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
-use crate::instances::{self, Instance};
+use crate::instances;
 use crate::transports::stdio::{LineChannel, take_process_stdio};
 use crate::transports::wire_errors;
 use ide::Ide;
+pub use links::Choice;
+use links::{Links, running_now};
 use local::STATUS_TOOL;
-use upstream::{Failure, Headers, Link, Outgoing};
+use upstream::{Failure, Headers, Inbox as _, Link, Outgoing};
 
 /// The longest line the IDE may send.
 const MAX_LINE: usize = 8 * 1024 * 1024;
@@ -54,23 +57,6 @@ const MAX_LINE: usize = 8 * 1024 * 1024;
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 /// How long an exiting relay waits for its calls' cancellations to go out.
 const WIND_DOWN: Duration = Duration::from_secs(2);
-
-/// Which running instance the relay serves.
-#[derive(Debug, Clone, Default)]
-pub struct Choice {
-    /// The instance with this id (`dcclink list` shows them).
-    pub instance: Option<String>,
-    /// Else the only running instance of this DCC.
-    pub dcc: Option<String>,
-}
-
-impl Choice {
-    /// The instance chosen among `running`, or why there is none.
-    fn pick(&self, running: &[Instance]) -> Result<Instance, String> {
-        instances::select(running, self.instance.as_deref(), self.dcc.as_deref())
-            .map_err(|error| error.to_string())
-    }
-}
 
 /// Runs the relay on this process's stdin and stdout until the IDE closes
 /// stdin or a signal stops it.
@@ -133,14 +119,8 @@ struct Relay {
 }
 
 struct Inner {
-    /// The instance to relay to; `dcclink_status` with an `instance`
-    /// argument changes it.
-    choice: OrderedMutex<Choice>,
     ide: Arc<Ide>,
-    link: OrderedMutex<Option<Arc<Link>>>,
-    /// Links to other instances, by id, for calls that name one with the
-    /// `dcclink_instance` argument.
-    elsewhere: OrderedMutex<HashMap<String, Arc<Link>>>,
+    links: Links,
     /// The IDE's requests waiting for an instance's answer, by id.
     in_flight: OrderedMutex<HashMap<RequestId, InFlight>>,
 }
@@ -162,12 +142,11 @@ impl Drop for Tracked<'_> {
 
 impl Relay {
     fn new(choice: Choice, ide: Ide) -> Self {
+        let ide = Arc::new(ide);
         Self {
             inner: Arc::new(Inner {
-                choice: OrderedMutex::new(LockLevel::Relay, choice),
-                ide: Arc::new(ide),
-                link: OrderedMutex::new(LockLevel::Relay, None),
-                elsewhere: OrderedMutex::new(LockLevel::Relay, HashMap::new()),
+                links: Links::new(choice, ide.clone()),
+                ide,
                 in_flight: OrderedMutex::new(LockLevel::Relay, HashMap::new()),
             }),
         }
@@ -239,7 +218,7 @@ impl Relay {
             "ping" => Some(local::answer(id, &serde_json::json!({}))),
             "tools/list" => self.list_tools(id, line).await,
             "tools/call" => self.call_tool(id, params.as_deref(), line).await,
-            _ => match self.link().await {
+            _ => match self.inner.links.chosen().await {
                 Ok(link) => self.send_on(link, None, id, line).await,
                 Err(why) => Some(match local::empty_list(method) {
                     Some(empty) => local::answer(id, &empty),
@@ -269,7 +248,7 @@ impl Relay {
                     stopped.link
                 })
             }
-            _ => self.inner.link.lock().clone(),
+            _ => self.inner.links.current(),
         };
         if let Some(link) = link {
             let ide = self.inner.ide.clone();
@@ -280,7 +259,7 @@ impl Relay {
     /// `tools/list`: the instance's tools, with the instance argument when
     /// several instances run; the status tool when none can be reached.
     async fn list_tools(&self, id: &RawValue, line: Outgoing) -> Option<Vec<u8>> {
-        let link = match self.link().await {
+        let link = match self.inner.links.chosen().await {
             Ok(link) => link,
             Err(why) => return Some(local::answer(id, &local::status_tools(&why))),
         };
@@ -319,7 +298,7 @@ impl Relay {
                 Err(why) => return failed(why),
             },
         };
-        match self.link_to(target.as_deref()).await {
+        match self.inner.links.to(target.as_deref()).await {
             Ok(link) => self.send_on(link, target.as_deref(), id, line).await,
             Err(why) => failed(why),
         }
@@ -344,7 +323,7 @@ impl Relay {
                 sent = link.send(&line, &self.inner.ide) => sent,
                 () = tracked.cancelled.cancelled() => return None,
                 () = link.lost.cancelled() => {
-                    self.drop_link(&link);
+                    self.inner.links.drop_link(&link);
                     return Some(local::failure(id, &link.lost_while_running()));
                 }
             };
@@ -353,8 +332,8 @@ impl Relay {
                 Ok(Some(answer)) => return Some(answer.into_bytes()),
                 Ok(None) => "it accepted the request but sent no answer".to_owned(),
                 Err(Failure::NotSent(_)) if !retried => {
-                    self.drop_link(&link);
-                    match self.link_to(target).await {
+                    self.inner.links.drop_link(&link);
+                    match self.inner.links.to(target).await {
                         Ok(fresh) => (link, retried) = (fresh, true),
                         Err(why) => return Some(local::failure(id, &why)),
                     }
@@ -364,7 +343,7 @@ impl Relay {
             };
             // A connection cut mid-answer often means the process died.
             link.check_alive();
-            self.drop_link(&link);
+            self.inner.links.drop_link(&link);
             let why = match link.is_dead() {
                 true => link.lost_while_running(),
                 false => link.no_answer(&why),
@@ -391,57 +370,6 @@ impl Relay {
         }
     }
 
-    /// The live link to the chosen instance: the current one, or a new
-    /// one when there is none, it has closed, or another instance is now
-    /// the chosen one.
-    async fn link(&self) -> Result<Arc<Link>, String> {
-        let current = self.inner.link.lock().clone();
-        if let Some(link) = current.filter(|link| !link.is_closed()) {
-            return Ok(link);
-        }
-        let instance = self.pick()?;
-        let ide = &self.inner.ide;
-        let link = Link::open(instance, &ide.hello(), ide).await?;
-        *self.inner.link.lock() = Some(link.clone());
-        Ok(link)
-    }
-
-    /// The live link to the instance `id`, or to the chosen one when `id`
-    /// is `None`.
-    async fn link_to(&self, id: Option<&str>) -> Result<Arc<Link>, String> {
-        let Some(id) = id else {
-            return self.link().await;
-        };
-        let current = self.inner.link.lock().clone();
-        let known = self.inner.elsewhere.lock().get(id).cloned();
-        if let Some(link) = current
-            .into_iter()
-            .chain(known)
-            .find(|link| link.instance.id == id && !link.is_closed())
-        {
-            return Ok(link);
-        }
-        let instance =
-            instances::select_running(Some(id), None).map_err(|error| error.to_string())?;
-        let ide = &self.inner.ide;
-        let link = Link::open(instance, &ide.hello(), ide).await?;
-        let mut elsewhere = self.inner.elsewhere.lock();
-        elsewhere.retain(|_, link| !link.is_closed());
-        elsewhere.insert(id.to_owned(), link.clone());
-        Ok(link)
-    }
-
-    /// The chosen instance among those running now, or why there is none.
-    fn pick(&self) -> Result<Instance, String> {
-        self.pick_among(&running_now()?)
-    }
-
-    /// The chosen instance among `running`, or why there is none.
-    fn pick_among(&self, running: &[Instance]) -> Result<Instance, String> {
-        let choice = self.inner.choice.lock().clone();
-        choice.pick(running)
-    }
-
     /// `dcclink_status`: where the relay is connected; with `instance`,
     /// relay to that instance from now on (the agent's explicit choice
     /// when several run).
@@ -450,14 +378,10 @@ impl Relay {
             if let Err(why) = instances::select_running(Some(id), None) {
                 return local::tool_error(why.to_string());
             }
-            *self.inner.choice.lock() = Choice {
-                instance: Some(id.to_owned()),
-                dcc: None,
-            };
-            *self.inner.link.lock() = None;
+            self.inner.links.choose(id);
             self.tell_ide("notifications/tools/list_changed");
         }
-        match self.link().await {
+        match self.inner.links.chosen().await {
             Ok(link) => local::tool_text(format!(
                 "connected to the {} instance {} ({}); call tools/list for its tools",
                 link.instance.dcc, link.instance.id, link.instance.url
@@ -470,30 +394,6 @@ impl Relay {
     fn tell_ide(&self, method: &str) {
         let line = serde_json::json!({ "jsonrpc": "2.0", "method": method });
         self.inner.ide.send(line.to_string().into_bytes());
-    }
-
-    /// Every open link: to the chosen instance and to the others.
-    fn open_links(&self) -> Vec<Arc<Link>> {
-        let current = self.inner.link.lock().clone();
-        let elsewhere = self.inner.elsewhere.lock();
-        current
-            .into_iter()
-            .chain(elsewhere.values().cloned())
-            .collect()
-    }
-
-    /// Forgets `link` (after it failed), so the next request reconnects.
-    fn drop_link(&self, link: &Arc<Link>) {
-        link.lost.cancel();
-        let mut current = self.inner.link.lock();
-        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, link)) {
-            *current = None;
-        }
-        drop(current);
-        self.inner
-            .elsewhere
-            .lock()
-            .retain(|_, other| !Arc::ptr_eq(other, link));
     }
 
     /// The IDE has gone: cancels every call in flight at its instance
@@ -517,7 +417,7 @@ impl Relay {
         if tokio::time::timeout(WIND_DOWN, sent).await.is_err() {
             tracing::warn!("cancellations still on their way after {WIND_DOWN:?}; exiting anyway");
         }
-        let goodbyes = self.open_links();
+        let goodbyes = self.inner.links.open();
         futures::future::join_all(goodbyes.iter().map(|link| link.close())).await;
     }
 
@@ -529,15 +429,15 @@ impl Relay {
     /// argument.
     async fn watch_registry(self) {
         let running = running_now().unwrap_or_default();
-        let mut was = self.pick_among(&running).ok().map(|i| i.id);
+        let mut was = self.inner.links.pick_among(&running).ok().map(|i| i.id);
         let mut several = running.len() > 1;
         loop {
             tokio::time::sleep(WATCH_EVERY).await;
-            for link in self.open_links() {
+            for link in self.inner.links.open() {
                 link.check_alive();
             }
             let running = running_now().unwrap_or_default(); // read once a pass
-            let now = self.pick_among(&running).ok().map(|i| i.id);
+            let now = self.inner.links.pick_among(&running).ok().map(|i| i.id);
             let several_now = running.len() > 1;
             let chosen_changed = now != was;
             if !chosen_changed && several_now == several {
@@ -546,7 +446,7 @@ impl Relay {
             tracing::info!(?was, ?now, several_now, "the running instances changed");
             (was, several) = (now, several_now);
             if chosen_changed {
-                *self.inner.link.lock() = None;
+                self.inner.links.forget_current();
             }
             self.tell_ide("notifications/tools/list_changed");
             if chosen_changed {
@@ -554,9 +454,4 @@ impl Relay {
             }
         }
     }
-}
-
-/// The instances running now, or why the registry cannot be read.
-fn running_now() -> Result<Vec<Instance>, String> {
-    instances::running().map_err(|error| error.to_string())
 }

@@ -22,7 +22,6 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
-use super::ide::Ide;
 use crate::instances::Instance;
 
 /// How long connecting and initializing a session may take.
@@ -127,6 +126,16 @@ pub(super) struct Peek<'a> {
     pub(super) method: Option<&'a str>,
 }
 
+/// Where a link hands what the instance says beyond its answers: its
+/// notifications, and its requests to the IDE. (The IDE's side; a trait,
+/// so that a link knows nothing of it.)
+pub(super) trait Inbox: Send + Sync + 'static {
+    /// Passes a notification on as it is.
+    fn send(&self, line: Vec<u8>);
+    /// Passes on `data`, a request from the instance behind `link`.
+    fn ask(&self, link: &Arc<Link>, data: &str);
+}
+
 /// A live session with one instance.
 pub(super) struct Link {
     /// The instance, as the registry listed it.
@@ -149,7 +158,7 @@ impl Link {
     pub(super) async fn open(
         instance: Instance,
         initialize: &RawValue,
-        ide: &Arc<Ide>,
+        ide: &Arc<impl Inbox>,
     ) -> Result<Arc<Self>, String> {
         let place = format!(
             "the {} instance {} at {}",
@@ -224,7 +233,7 @@ impl Link {
     pub(super) async fn send(
         self: &Arc<Self>,
         outgoing: &Outgoing,
-        ide: &Arc<Ide>,
+        ide: &Arc<impl Inbox>,
     ) -> Result<Option<String>, Failure> {
         let response = self.post(outgoing).await?;
         let status = response.status();
@@ -257,7 +266,7 @@ impl Link {
 
     /// Hands `data` (one message from the instance) to the IDE, unless it
     /// is the answer the caller waits for, which is returned.
-    fn pass_on(self: &Arc<Self>, data: Option<String>, ide: &Arc<Ide>) -> Option<String> {
+    fn pass_on(self: &Arc<Self>, data: Option<String>, ide: &Arc<impl Inbox>) -> Option<String> {
         let data = data.filter(|data| !data.trim().is_empty())?; // a priming event
         let Ok(peek) = serde_json::from_str::<Peek<'_>>(&data) else {
             tracing::warn!(%data, "the instance sent what is not JSON-RPC");
@@ -279,7 +288,7 @@ impl Link {
     /// Passes what the instance says outside requests (list changes,
     /// resource updates, its own requests) to the IDE, until the session
     /// ends.
-    async fn listen(self: Arc<Self>, ide: Arc<Ide>) {
+    async fn listen(self: Arc<Self>, ide: Arc<impl Inbox>) {
         let request = self
             .with_headers(self.client.get(&self.instance.url), None)
             .header(ACCEPT, "text/event-stream");
