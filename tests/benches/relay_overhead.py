@@ -1,12 +1,17 @@
-"""What ``dcclink connect`` adds to a call (target: ≤ 200 µs at p50 over
+"""What ``dcclink connect`` adds to a call (target: ≤ 100 µs at p50 over
 direct HTTP).
 
 One ``dcclink serve --http`` instance with the fixture tools; the same lean
 client logic (``lean_client.py``) calls its ``noop`` tool directly over HTTP,
-and through ``dcclink connect`` over stdio, as an IDE launches it. The two
-alternate in blocks of 100 calls, so both see the same machine.
+and through ``dcclink connect`` over stdio, as an IDE launches it. They
+alternate in blocks of 100 calls, so all see the same machine.
+
+With ``DCCLINK_BASELINE`` naming another build's ``dcclink`` (an older
+release, say), its relay runs in the same blocks against the same instance:
+an A/B of two relays in one run.
 
     .venv/bin/python tests/benches/relay_overhead.py
+    DCCLINK_BASELINE=/path/to/old/bin/dcclink .venv/bin/python tests/benches/relay_overhead.py
 """
 
 from __future__ import annotations
@@ -44,26 +49,35 @@ def row(label: str, values: list[float]) -> str:
 def main() -> None:
     env = {**os.environ, "DCCLINK_RUNTIME_DIR": tempfile.mkdtemp(prefix="dcclink-bench-")}
     server = start_http(env=env)
-    direct = LeanHttpClient(server.url, server.token)
-    relayed = LeanStdioClient([str(DCCLINK), "connect", "--instance", server.instance], env)
+    relays = {"stdio → dcclink connect → HTTP (lean client)": str(DCCLINK)}
+    baseline = os.environ.get("DCCLINK_BASELINE")
+    if baseline:
+        relays[f"stdio → {baseline} connect → HTTP (baseline)"] = baseline
+    direct_label = "direct HTTP (lean client)"
+    clients: dict[str, LeanClient] = {direct_label: LeanHttpClient(server.url, server.token)}
+    for label, dcclink in relays.items():
+        clients[label] = LeanStdioClient([dcclink, "connect", "--instance", server.instance], env)
     try:
-        for client in (direct, relayed):  # warm-up
+        for client in clients.values():  # warm-up
             timed_block(client, [])
-        times: dict[str, list[float]] = {"direct": [], "relayed": []}
+        times: dict[str, list[float]] = {label: [] for label in clients}
         for _ in range(BLOCKS):
-            timed_block(direct, times["direct"])
-            timed_block(relayed, times["relayed"])
+            for label, client in clients.items():
+                timed_block(client, times[label])
     finally:
-        relayed.close()
-        direct.close()
+        for client in clients.values():
+            client.close()
         server.process.terminate()
         server.process.wait(timeout=10)
     print("| noop | p50 | p90 | p99 | samples |")
     print("|---|---|---|---|---|")
-    print(row("direct HTTP (lean client)", times["direct"]))
-    print(row("stdio → dcclink connect → HTTP (lean client)", times["relayed"]))
-    added = pct(times["relayed"], 0.5) - pct(times["direct"], 0.5)
-    print(f"\n- the relay adds {added:.0f} µs at p50 (target ≤ 200 µs)")
+    for label, values in times.items():
+        print(row(label, values))
+    direct = pct(times[direct_label], 0.5)
+    print()
+    for label in relays:
+        added = pct(times[label], 0.5) - direct
+        print(f"- {label}: the relay adds {added:.0f} µs at p50 (target ≤ 100 µs)")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 //! A tool's question for its client on MCP 2026-07-28, where a server
 //! sends its client no request while a call runs: `ctx.ask`, `ctx.sample`
-//! and `ctx.roots()` become an [`Ask`] that the call's dispatcher turns
+//! and `ctx.roots()` become an [`Question`] that the running job turns
 //! into an `InputRequiredResult`, and the tool waits for the reply the
 //! client's retry brings ([`crate::job::round_trips`] keeps the call meanwhile).
 
@@ -16,31 +16,31 @@ use crate::job::client_requests::{check_capability, wait_for_reply};
 
 /// A tool's question for its client, on its way to the call's dispatcher.
 #[derive(Debug)]
-pub struct Ask {
+pub struct Question {
     pub(crate) request: InputRequest,
     pub(crate) reply: Sender<Result<Value, String>>,
     pub(crate) timeout: Duration,
 }
 
-/// The tool's side: each request becomes an [`Ask`] for the dispatcher,
+/// The tool's side: each request becomes an [`Question`] for the running job,
 /// and the tool waits for the reply that the client's retry brings.
 #[derive(Debug)]
 pub(crate) struct RoundTrip {
-    asks: mpsc::UnboundedSender<Ask>,
+    questions: mpsc::UnboundedSender<Question>,
     capabilities: ClientCapabilities,
     client: String,
 }
 
 impl RoundTrip {
-    /// Questions go to `asks`; the client (named `client`) said it can
+    /// Questions go to `questions`; the client (named `client`) said it can
     /// answer what `capabilities` lists.
     pub(crate) fn new(
-        asks: mpsc::UnboundedSender<Ask>,
+        questions: mpsc::UnboundedSender<Question>,
         capabilities: ClientCapabilities,
         client: String,
     ) -> Self {
         Self {
-            asks,
+            questions,
             capabilities,
             client,
         }
@@ -61,12 +61,12 @@ impl ClientRequests for RoundTrip {
             ClientRequestError::Failed(format!("dcclink built an invalid {method}: {error}"))
         })?;
         let (reply, answer) = crossbeam_channel::bounded(1);
-        let ask = Ask {
+        let question = Question {
             request,
             reply,
             timeout,
         };
-        self.asks.send(ask).map_err(|_| {
+        self.questions.send(question).map_err(|_| {
             ClientRequestError::Failed("the call's request has already been answered".into())
         })?;
         wait_for_reply(&answer, timeout, cancelled)

@@ -24,7 +24,7 @@ use rmcp::model::{InputRequiredResult, InputResponses};
 use serde_json::Value;
 
 use crate::audit::Record;
-use crate::job::question::Ask;
+use crate::job::question::Question;
 use crate::job::running::Running;
 
 /// The key of the one question in each round.
@@ -53,33 +53,33 @@ impl Default for RoundTrips {
 }
 
 impl RoundTrips {
-    /// Parks `running` until the client answers `ask`, and returns what
+    /// Parks `running` until the client answers `question`, and returns what
     /// this round answers the client. When the client does not come back
     /// in time, the call is abandoned and `audit` gets its record.
     pub fn suspend(
         self: &Arc<Self>,
         running: Running,
         record: Record,
-        ask: Ask,
+        question: Question,
         audit: impl FnOnce(Record, Outcome) + Send + 'static,
     ) -> InputRequiredResult {
         let handle = crate::transports::auth::random_token();
         let parked = Parked {
             running,
             record,
-            reply: ask.reply,
+            reply: question.reply,
         };
         self.parked.lock().insert(handle.clone(), parked);
         let (round_trips, expiring) = (self.clone(), handle.clone());
         tokio::spawn(async move {
-            tokio::time::sleep(ask.timeout + GRACE).await;
+            tokio::time::sleep(question.timeout + GRACE).await;
             let abandoned = round_trips.parked.lock().remove(&expiring);
             if let Some(parked) = abandoned {
                 let outcome = parked.running.abandon();
                 audit(parked.record, outcome);
             }
         });
-        let questions = BTreeMap::from([(QUESTION.to_owned(), ask.request)]);
+        let questions = BTreeMap::from([(QUESTION.to_owned(), question.request)]);
         InputRequiredResult::new(Some(questions), Some(handle))
     }
 

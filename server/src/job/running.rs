@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::job::client_requests::SessionRequests;
 use crate::job::output::{Block, JobOutput, ResourceBody};
-use crate::job::question::{Ask, RoundTrip};
+use crate::job::question::{Question, RoundTrip};
 use crate::job::{Job, JobKind};
 
 /// Where a call comes from and where its notifications go.
@@ -53,7 +53,7 @@ pub struct Caller {
 /// A job queued on the bridge, from its submission to its answer.
 ///
 /// A job is answered in one round, except on MCP 2026-07-28 when its tool
-/// asks the client something: [`Running::next`] then returns the question,
+/// questions the client something: [`Running::next`] then returns the question,
 /// and a later call of it, with the next round's caller, carries on where
 /// the wait stood (see [`crate::job::round_trips`]).
 pub struct Running {
@@ -64,15 +64,15 @@ pub struct Running {
     started: Option<oneshot::Receiver<()>>,
     done: oneshot::Receiver<JobOutput>,
     /// The tool's questions for the client, on MCP 2026-07-28.
-    asks: Option<mpsc::UnboundedReceiver<Ask>>,
+    questions: Option<mpsc::UnboundedReceiver<Question>>,
     label: String,
     decorator: &'static str,
 }
 
 /// Where a round of a job ended.
 pub enum Step {
-    /// The tool asks the client something, and waits for the answer.
-    Asked(Box<Ask>),
+    /// The tool questions the client something, and waits for the answer.
+    Asking(Box<Question>),
     /// The job's output, and its verdict.
     Done(JobOutput, Outcome),
 }
@@ -107,16 +107,16 @@ impl Running {
             job.timeout.unwrap_or(default_timeout),
             outbox,
         ));
-        let asks = match (&caller.round_trips, job.kind) {
+        let questions = match (&caller.round_trips, job.kind) {
             (Some(capabilities), JobKind::Tool | JobKind::Resource | JobKind::Prompt) => {
-                let (asks_tx, asks) = mpsc::unbounded_channel();
+                let (questions_tx, questions) = mpsc::unbounded_channel();
                 let client = caller.label.clone();
                 call.set_client(Arc::new(RoundTrip::new(
-                    asks_tx,
+                    questions_tx,
                     capabilities.clone(),
                     client,
                 )));
-                Some(asks)
+                Some(questions)
             }
             _ => {
                 call.set_client(Arc::new(SessionRequests::new(caller.peer.clone())));
@@ -150,13 +150,13 @@ impl Running {
             notify,
             started: Some(started_rx),
             done: done_rx,
-            asks,
+            questions,
             label,
             decorator,
         })
     }
 
-    /// Waits, for `caller`, until the job ends or its tool asks the client
+    /// Waits, for `caller`, until the job ends or its tool questions the client
     /// something: forwards progress and logs meanwhile, and answers within
     /// every bound (queue deadline, timeout, cancellation).
     pub async fn next(&mut self, caller: &Caller) -> Step {
@@ -166,7 +166,7 @@ impl Running {
                 &self.call,
                 &mut self.started,
                 &mut self.done,
-                &mut self.asks,
+                &mut self.questions,
                 caller,
             );
             let forward = forward_notifications(&self.call, &self.notify, caller);
@@ -179,8 +179,8 @@ impl Running {
         };
         // The progress so far and the last logs go out before the answer.
         send_pending(self.call.outbox().take(), caller).await;
-        if let Answer::Asked(ask) = answer {
-            return Step::Asked(ask);
+        if let Answer::Asking(question) = answer {
+            return Step::Asking(question);
         }
         let outcome = self.call.decide(proposed_outcome(&answer, &self.call));
         let output = self.reply(answer, outcome);
@@ -236,7 +236,7 @@ fn proposed_outcome(answer: &Answer, call: &CallHandle) -> Outcome {
         Answer::Output(output) => call
             .cancelled_outcome()
             .unwrap_or_else(|| output.proposed_outcome()),
-        Answer::Withdrawn | Answer::Asked(_) => {
+        Answer::Withdrawn | Answer::Asking(_) => {
             call.cancelled_outcome().unwrap_or(Outcome::Cancelled)
         }
     }
@@ -300,7 +300,7 @@ enum Answer {
     Output(JobOutput),
     Withdrawn,
     TimedOut,
-    Asked(Box<Ask>),
+    Asking(Box<Question>),
 }
 
 async fn wait_for_answer(
@@ -308,7 +308,7 @@ async fn wait_for_answer(
     call: &CallHandle,
     started: &mut Option<oneshot::Receiver<()>>,
     done: &mut oneshot::Receiver<JobOutput>,
-    asks: &mut Option<mpsc::UnboundedReceiver<Ask>>,
+    questions: &mut Option<mpsc::UnboundedReceiver<Question>>,
     caller: &Caller,
 ) -> Answer {
     if let Some(starting) = started.as_mut() {
@@ -341,7 +341,7 @@ async fn wait_for_answer(
                 "the call ended without an answer (the host dropped it)".into(),
             )),
         },
-        Some(ask) = next_ask(asks) => Answer::Asked(Box::new(ask)),
+        Some(question) = next_question(questions) => Answer::Asking(Box::new(question)),
         reason = cancellation(caller) => {
             bridge.cancel(call, reason);
             Answer::Withdrawn
@@ -354,9 +354,11 @@ async fn wait_for_answer(
 }
 
 /// The tool's next question for the client; never, when it cannot ask.
-async fn next_ask(asks: &mut Option<mpsc::UnboundedReceiver<Ask>>) -> Option<Ask> {
-    match asks {
-        Some(asks) => asks.recv().await,
+async fn next_question(
+    questions: &mut Option<mpsc::UnboundedReceiver<Question>>,
+) -> Option<Question> {
+    match questions {
+        Some(questions) => questions.recv().await,
         None => std::future::pending().await,
     }
 }
