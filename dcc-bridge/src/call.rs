@@ -187,6 +187,21 @@ impl CallHandle {
         })
     }
 
+    /// The verdict of a call whose tool returned, proposing `returned`:
+    /// its own, unless it was cancelled meanwhile. A call its client or the
+    /// panel cancelled is cancelled even when its tool returned (they said
+    /// stop), and one past its timeout timed out. A call that shutdown
+    /// asked to stop keeps its own verdict when it finished its work in the
+    /// grace period shutdown gave it; one that raised was cancelled.
+    pub fn verdict_after_return(&self, returned: Outcome) -> Outcome {
+        match self.cancel_reason() {
+            None => returned,
+            Some(CancelReason::TimedOut | CancelReason::Expired) => Outcome::TimedOut,
+            Some(CancelReason::ShuttingDown) if returned == Outcome::Done => Outcome::Done,
+            Some(_) => Outcome::Cancelled,
+        }
+    }
+
     /// Settles the call's verdict: the first `proposed` sticks, and every
     /// later caller gets that one back. The server proposes one when it
     /// answers the client, the pump when the tool returns, the bridge when

@@ -175,7 +175,7 @@ impl Pump {
             .unwrap_or(Outcome::Failed);
         handle.finish();
         self.bridge.set_running(None);
-        let outcome = handle.cancelled_outcome().unwrap_or(outcome);
+        let outcome = handle.verdict_after_return(outcome);
         let duration = handle.started_at().map(|started| started.elapsed());
         self.bridge.end_call(&handle, outcome, duration);
     }

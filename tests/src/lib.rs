@@ -19,6 +19,7 @@ use tokio::io::{
     AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, DuplexStream, Lines,
 };
 
+pub mod blocking;
 pub mod spawn;
 
 /// The bound on every wait in these tests: generous, it only catches hangs.

@@ -228,14 +228,13 @@ impl Running {
     }
 }
 
-/// The verdict the server proposes from how its wait ended: a cancelled
-/// call's from why it was cancelled, else the tool's own.
+/// The verdict the server proposes from how its wait ended: the tool's
+/// own when it returned (as a cancel meanwhile leaves it), else from why
+/// the call was cancelled.
 fn proposed_outcome(answer: &Answer, call: &CallHandle) -> Outcome {
     match answer {
         Answer::TimedOut => Outcome::TimedOut,
-        Answer::Output(output) => call
-            .cancelled_outcome()
-            .unwrap_or_else(|| output.proposed_outcome()),
+        Answer::Output(output) => call.verdict_after_return(output.proposed_outcome()),
         Answer::Withdrawn | Answer::Asking(_) => {
             call.cancelled_outcome().unwrap_or(Outcome::Cancelled)
         }
