@@ -194,6 +194,15 @@ async fn main() {
     let idle_rss = dcclink.rss_mib();
 
     let mut rows = Vec::new();
+    // Another build's dcclink (an older release, say), in the same run.
+    let baseline = std::env::var_os("DCCLINK_BASELINE").map(|path| {
+        let args = ["serve", "--stdio", "--tools", &tools].map(str::to_owned);
+        (
+            "dcclink, baseline build (DCCLINK_BASELINE)",
+            Some(PathBuf::from(path)),
+            args.to_vec(),
+        )
+    });
     for (name, program, args) in [
         ("dcclink (Python tool on the host pump)", None, vec![]),
         (
@@ -206,7 +215,10 @@ async fn main() {
             Some(python.clone()),
             vec![sdk.to_string_lossy().into_owned()],
         ),
-    ] {
+    ]
+    .into_iter()
+    .chain(baseline)
+    {
         let (p50, p99, rate) = match program {
             None => {
                 let (p50, p99) = dcclink.sequential().await;
@@ -214,10 +226,10 @@ async fn main() {
             }
             Some(program) => {
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                let label = if name.starts_with("plain") {
-                    "plain rmcp"
-                } else {
-                    "python sdk"
+                let label = match name {
+                    _ if name.starts_with("plain") => "plain rmcp",
+                    _ if name.starts_with("dcclink") => "baseline",
+                    _ => "python sdk",
                 };
                 let mut server = Server::start(label, program, &args).await;
                 let (p50, p99) = server.sequential().await;
@@ -252,6 +264,9 @@ async fn main() {
     let (d, r, s) = (&rows[0], &rows[1], &rows[2]);
     println!();
     println!("- dcclink p50 / plain rmcp p50: {:.2}×", d.1 / r.1);
+    if let Some(b) = rows.get(3) {
+        println!("- dcclink p50 / baseline build p50: {:.2}×", d.1 / b.1);
+    }
     println!(
         "- dcclink throughput / Python SDK throughput: {:.1}×",
         d.3 / s.3
