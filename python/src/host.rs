@@ -19,9 +19,9 @@ use serde_json::Value;
 
 use crate::callback::PyCallback;
 use crate::convert::{from_py, to_py};
+use crate::job::PyJob;
 use crate::main_thread::{self, MainThreadCall};
 use crate::seconds::seconds;
-use crate::tool::PyJob;
 
 /// What `Host.start` returns: `(url, token, panel_url, instance_id)`.
 type Started = (Option<String>, String, Option<String>, Option<String>);

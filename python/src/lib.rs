@@ -12,10 +12,10 @@ mod context;
 mod convert;
 mod host;
 mod instances;
+mod job;
 mod main_thread;
 mod panel_plugin;
 mod seconds;
-mod tool;
 
 use pyo3::prelude::*;
 

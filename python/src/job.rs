@@ -1,4 +1,5 @@
-//! A Python callable as a dcclink tool handler.
+//! A Python callable as the handler of a dcclink job: a tool, a resource
+//! reader, a prompt or a completer.
 
 use dcclink_bridge::CallContext;
 use dcclink_server::{JobHandler, JobOutput};
