@@ -1,14 +1,7 @@
 //! URI templates for resources (RFC 6570, level 1: `{name}` expands one
-//! path segment), parsed once and matched against the URIs clients read.
-//!
-//! ```
-//! use dcclink_server::UriTemplate;
-//!
-//! let template = UriTemplate::parse("maya://objects/{name}").unwrap();
-//! let values = template.matches("maya://objects/pCube%201").unwrap();
-//! assert_eq!(values, [("name".to_owned(), "pCube 1".to_owned())]);
-//! assert!(template.matches("maya://objects/a/b").is_none());
-//! ```
+//! path segment), parsed once and matched against the URIs clients read:
+//! `maya://objects/{name}` matches `maya://objects/pCube%201` with `name`
+//! = `pCube 1`, and not `maya://objects/a/b`.
 //!
 //! Level 1 is what resource templates use in practice; the few lines here
 //! spare a dependency for it.
