@@ -8,9 +8,12 @@
 //! * `test`: setup, then every check: formatting, lints, cargo tests, pytest
 //!   and the end-to-end tests with the official MCP SDK.
 //! * `bench`: a release build, then every benchmark.
+//! * `dist`: the release artefacts in `dist/`: a manylinux wheel and an
+//!   sdist.
 
 mod bench;
 mod demo;
+mod dist;
 mod setup;
 mod sh;
 
@@ -24,12 +27,14 @@ fn main() -> Result<()> {
         Some("demo") => demo::run(rest),
         Some("test") => test(),
         Some("bench") => bench::run(rest),
+        Some("dist") => dist::run(rest),
         _ => bail!(
-            "usage: cargo xtask <setup|demo|test|bench>\n\n\
+            "usage: cargo xtask <setup|demo|test|bench|dist>\n\n\
              setup  install what is missing and build .venv/bin/dcclink\n\
              demo   serve the example tools over HTTP and print the IDE config\n\
              test   run every check and test\n\
-             bench  run the benchmarks on a release build"
+             bench  run the benchmarks on a release build\n\
+             dist   build the release wheel and sdist into dist/"
         ),
     }
 }
