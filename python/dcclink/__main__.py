@@ -102,20 +102,28 @@ def blender_addon(out: str) -> int:
     return 0
 
 
-def ide_config(ide: str, write: bool, path: Optional[str], dcc: Optional[str]) -> int:
+def ide_config(
+    ide: str,
+    write: bool,
+    path: Optional[str],
+    dcc: Optional[str],
+    launcher: str,
+    source: str,
+) -> int:
     """``dcclink config``: prints the IDE's config, or merges it into the
     IDE's file."""
     from dcclink import ide_config as configs
 
+    launch = configs.Launch(launcher, source)
     if not write:
-        print(configs.show(ide, dcc))
+        print(configs.show(ide, dcc, launch))
         print(
             f"(dcclink config {ide} --write merges it into {configs.IDES[ide].path()})",
             file=sys.stderr,
         )
         return 0
     try:
-        written = configs.write(ide, Path(path) if path else None, dcc)
+        written = configs.write(ide, Path(path) if path else None, dcc, launch)
     except (OSError, ValueError) as error:
         print(f"dcclink: {error}", file=sys.stderr)
         return 1

@@ -57,33 +57,48 @@ IDES = {
 }
 
 
-def command() -> list[str]:
-    """How to start this dcclink: its console script, else ``python -m``."""
-    script = Path(sys.executable).with_name("dcclink.exe" if os.name == "nt" else "dcclink")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("dcclink")
-    return [found] if found else [sys.executable, "-m", "dcclink"]
+@dataclass(frozen=True)
+class Launch:
+    """How the IDE starts dcclink: ``"path"``, this installation's own
+    ``dcclink``; or ``"uvx"``, ``uvx --from SOURCE dcclink``, where
+    ``source`` is a requirement (``dcclink``) or a wheel's path."""
+
+    launcher: str = "path"
+    source: str = "dcclink"
+
+    def command(self) -> list[str]:
+        """The program and its first arguments."""
+        if self.launcher == "uvx":
+            return ["uvx", "--from", self.source, "dcclink"]
+        script = Path(sys.executable).with_name("dcclink.exe" if os.name == "nt" else "dcclink")
+        if script.exists():
+            return [str(script)]
+        found = shutil.which("dcclink")
+        return [found] if found else [sys.executable, "-m", "dcclink"]
 
 
-def entry(ide: Ide, dcc: Optional[str] = None) -> dict[str, Any]:
+def entry(ide: Ide, dcc: Optional[str] = None, launch: Launch = Launch()) -> dict[str, Any]:
     """dcclink's entry in the IDE's server list."""
-    program, *rest = command()
+    program, *rest = launch.command()
     server: dict[str, Any] = {"type": "stdio"} if ide.typed else {}
     server["command"] = program
     server["args"] = [*rest, "connect", *(["--dcc", dcc] if dcc else [])]
     return server
 
 
-def merged(existing: dict[str, Any], ide: Ide, dcc: Optional[str]) -> dict[str, Any]:
+def merged(
+    existing: dict[str, Any], ide: Ide, dcc: Optional[str], launch: Launch = Launch()
+) -> dict[str, Any]:
     """``existing`` with dcclink's entry set, everything else as it was."""
     servers = existing.get(ide.key, {})
     if not isinstance(servers, dict):
         raise ValueError(f"its {ide.key!r} is not an object; fix it by hand, then run this again")
-    return {**existing, ide.key: {**servers, SERVER_NAME: entry(ide, dcc)}}
+    return {**existing, ide.key: {**servers, SERVER_NAME: entry(ide, dcc, launch)}}
 
 
-def write(name: str, path: Optional[Path] = None, dcc: Optional[str] = None) -> Path:
+def write(
+    name: str, path: Optional[Path] = None, dcc: Optional[str] = None, launch: Launch = Launch()
+) -> Path:
     """Merges dcclink's entry into the IDE's config file (made if missing);
     returns the file."""
     ide = IDES[name]
@@ -93,14 +108,15 @@ def write(name: str, path: Optional[Path] = None, dcc: Optional[str] = None) -> 
         try:
             existing = json.loads(target.read_text())
         except json.JSONDecodeError as error:
+            ours = json.dumps({SERVER_NAME: entry(ide, dcc, launch)}, indent=2)
             raise ValueError(
                 f"{target} is not plain JSON ({error}); it was left as it is. Add this under "
-                f"{ide.key!r} by hand:\n{json.dumps({SERVER_NAME: entry(ide, dcc)}, indent=2)}"
+                f"{ide.key!r} by hand:\n{ours}"
             ) from None
         if not isinstance(existing, dict):
             raise ValueError(f"{target} does not hold a JSON object; it was left as it is")
     try:
-        config = merged(existing, ide, dcc)
+        config = merged(existing, ide, dcc, launch)
     except ValueError as error:
         raise ValueError(f"{target}: {error}") from None
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -110,7 +126,7 @@ def write(name: str, path: Optional[Path] = None, dcc: Optional[str] = None) -> 
     return target
 
 
-def show(name: str, dcc: Optional[str] = None) -> str:
+def show(name: str, dcc: Optional[str] = None, launch: Launch = Launch()) -> str:
     """The config to paste into the IDE's file, as JSON."""
     ide = IDES[name]
-    return json.dumps({ide.key: {SERVER_NAME: entry(ide, dcc)}}, indent=2)
+    return json.dumps({ide.key: {SERVER_NAME: entry(ide, dcc, launch)}}, indent=2)

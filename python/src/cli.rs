@@ -48,6 +48,10 @@ pub(crate) fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bo
             options.set_item("write", args.write)?;
             options.set_item("path", args.path)?;
             options.set_item("dcc", args.dcc)?;
+            let launcher = clap::ValueEnum::to_possible_value(&args.launcher)
+                .map(|value| value.get_name().to_owned());
+            options.set_item("launcher", launcher)?;
+            options.set_item("source", args.source)?;
             return Ok(options.into_any());
         }
         Command::BlenderAddon(args) => {

@@ -116,6 +116,26 @@ pub struct ConfigArgs {
     /// Relay to the only running instance of this DCC (blender, maya, …).
     #[arg(long, value_name = "NAME")]
     pub dcc: Option<String>,
+
+    /// How the IDE starts dcclink: this installation's own `dcclink`, or
+    /// `uvx` (for dcclink installed from a package index).
+    #[arg(long, value_enum, default_value_t = Launcher::Path)]
+    pub launcher: Launcher,
+
+    /// With `--launcher uvx`, what uvx installs: a requirement such as
+    /// `dcclink` or `dcclink==0.1.0`, or a wheel's path.
+    #[arg(long = "from", value_name = "SPEC", default_value = "dcclink")]
+    pub source: String,
+}
+
+/// How an IDE starts dcclink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Launcher {
+    /// This installation's `dcclink`, by its absolute path.
+    Path,
+    /// `uvx --from SPEC dcclink`: uv installs it on first use and keeps it
+    /// cached.
+    Uvx,
 }
 
 /// `dcclink list`.
