@@ -78,7 +78,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let built = env
         .root
         .join("target/x86_64-unknown-linux-gnu/dist/libdcclink_webview.so");
-    install(
+    sh::install(
         &built,
         &env.root.join("python/dcclink/libdcclink_webview.so"),
     )?;
@@ -174,19 +174,4 @@ fn only_wheel(folder: &Path) -> Result<std::path::PathBuf> {
         (Some(wheel), None) => Ok(wheel),
         _ => bail!("expected exactly one wheel in {}", folder.display()),
     }
-}
-
-/// Copies `built` to `installed` by way of a rename, so that a process
-/// that has the old file mapped keeps it.
-fn install(built: &Path, installed: &Path) -> Result<()> {
-    let staged = installed.with_extension("so.new");
-    std::fs::copy(built, &staged)
-        .and_then(|_| std::fs::rename(&staged, installed))
-        .with_context(|| {
-            format!(
-                "cannot install {} as {}",
-                built.display(),
-                installed.display()
-            )
-        })
 }

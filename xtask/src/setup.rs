@@ -184,19 +184,10 @@ fn install_panel_plugin(env: &Env, profile: Profile) -> Result<()> {
         .join("target")
         .join(folder)
         .join("libdcclink_webview.so");
-    let installed = env.root.join("python/dcclink/libdcclink_webview.so");
-    // Replaced, not overwritten: a running process may have the old one mapped.
-    let staged = installed.with_extension("so.new");
-    std::fs::copy(&built, &staged)
-        .and_then(|_| std::fs::rename(&staged, &installed))
-        .with_context(|| {
-            format!(
-                "cannot install {} as {}",
-                built.display(),
-                installed.display()
-            )
-        })?;
-    Ok(())
+    sh::install(
+        &built,
+        &env.root.join("python/dcclink/libdcclink_webview.so"),
+    )
 }
 
 fn install_apt_packages(env: &Env) -> Result<()> {

@@ -95,3 +95,18 @@ pub(crate) fn succeeds(program: &str, args: &[&str]) -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+/// Copies `built` to `installed` by way of a rename: replaced, not
+/// overwritten, so that a process that has the old file mapped keeps it.
+pub(crate) fn install(built: &Path, installed: &Path) -> Result<()> {
+    let staged = installed.with_extension("so.new");
+    std::fs::copy(built, &staged)
+        .and_then(|_| std::fs::rename(&staged, installed))
+        .with_context(|| {
+            format!(
+                "cannot install {} as {}",
+                built.display(),
+                installed.display()
+            )
+        })
+}
