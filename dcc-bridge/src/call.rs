@@ -194,11 +194,11 @@ impl CallHandle {
     /// asked to stop keeps its own verdict when it finished its work in the
     /// grace period shutdown gave it; one that raised was cancelled.
     pub fn verdict_after_return(&self, returned: Outcome) -> Outcome {
-        match self.cancel_reason() {
-            None => returned,
-            Some(CancelReason::TimedOut | CancelReason::Expired) => Outcome::TimedOut,
-            Some(CancelReason::ShuttingDown) if returned == Outcome::Done => Outcome::Done,
-            Some(_) => Outcome::Cancelled,
+        let finished_in_grace =
+            self.cancel_reason() == Some(CancelReason::ShuttingDown) && returned == Outcome::Done;
+        match self.cancelled_outcome() {
+            Some(_) if finished_in_grace => returned,
+            cancelled => cancelled.unwrap_or(returned),
         }
     }
 
