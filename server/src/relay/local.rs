@@ -50,7 +50,12 @@ pub(super) fn revision(params: Option<&RawValue>) -> Option<String> {
         #[serde(rename = "_meta", default)]
         meta: Map<String, Value>,
     }
-    let params = serde_json::from_str::<Params>(params?.get()).ok()?;
+    // Read only when the key is there: most requests come from 2025 IDEs.
+    let raw = params?.get();
+    if !raw.contains(PROTOCOL_VERSION_KEY) {
+        return None;
+    }
+    let params = serde_json::from_str::<Params>(raw).ok()?;
     let version = params.meta.get(PROTOCOL_VERSION_KEY)?.as_str()?;
     (version >= ProtocolVersion::V_2026_07_28.as_str()).then(|| version.to_owned())
 }

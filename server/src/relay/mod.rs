@@ -176,7 +176,10 @@ impl Relay {
             (Some(method), Some(id)) => {
                 let relay = self.clone();
                 tokio::spawn(async move {
-                    let outgoing = Outgoing { line, headers };
+                    let outgoing = Outgoing {
+                        line: line.into(),
+                        headers,
+                    };
                     let answer = relay.request(&id, &method, message.params, outgoing).await;
                     if let Some(answer) = answer {
                         relay.inner.ide.send(answer);
@@ -184,7 +187,10 @@ impl Relay {
                 });
             }
             (Some(method), None) => {
-                let outgoing = Outgoing { line, headers };
+                let outgoing = Outgoing {
+                    line: line.into(),
+                    headers,
+                };
                 self.notification(&method, message.params, outgoing);
             }
             (None, Some(id)) => {

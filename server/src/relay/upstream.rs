@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use bytes::Bytes;
 use futures::StreamExt as _;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
 use rmcp::transport::common::http_header::{
@@ -44,7 +45,8 @@ pub(super) enum Failure {
 /// One message for the instance: a line as the IDE sent it, and the HTTP
 /// headers its revision asks for.
 pub(super) struct Outgoing {
-    pub(super) line: String,
+    /// Shared, not copied, by each POST of it (a resend on a fresh link).
+    pub(super) line: Bytes,
     pub(super) headers: Option<Headers>,
 }
 
@@ -52,14 +54,17 @@ impl Outgoing {
     /// `line`, with no headers of its own.
     pub(super) fn plain(line: String) -> Self {
         Self {
-            line,
+            line: line.into(),
             headers: None,
         }
     }
 
     /// The same headers, on another line (a rewritten request).
     pub(super) fn with_line(self, line: String) -> Self {
-        Self { line, ..self }
+        Self {
+            line: line.into(),
+            ..self
+        }
     }
 }
 
@@ -212,7 +217,8 @@ impl Link {
             .await
             .map_err(|failure| format!("{failure:?}"))?;
         self.session = response.headers().get(SESSION_HEADER).cloned();
-        let answer = first_message(response).await?;
+        let answer =
+            answer_of(response, |data| data.filter(|data| !data.trim().is_empty())).await?;
         #[derive(Deserialize)]
         struct Initialized {
             result: Agreed,
@@ -240,28 +246,13 @@ impl Link {
         if status == reqwest::StatusCode::ACCEPTED {
             return Ok(None);
         }
-        if !status.is_success() {
-            if status == reqwest::StatusCode::NOT_FOUND {
-                self.lost.cancel(); // the instance no longer knows this session
-            }
-            let body = response.text().await.unwrap_or_default();
-            return Err(Failure::NoAnswer(format!("HTTP {status}: {body}")));
+        if status == reqwest::StatusCode::NOT_FOUND {
+            self.lost.cancel(); // the instance no longer knows this session
         }
-        if !is_event_stream(&response) {
-            return response
-                .text()
-                .await
-                .map(Some)
-                .map_err(|error| Failure::NoAnswer(error.to_string()));
-        }
-        let mut events = sse_stream::SseStream::from_bytes_stream(response.bytes_stream());
-        while let Some(event) = events.next().await {
-            let event = event.map_err(|error| Failure::NoAnswer(error.to_string()))?;
-            if let Some(answer) = self.pass_on(event.data, ide) {
-                return Ok(Some(answer));
-            }
-        }
-        Err(Failure::NoAnswer("the answer's stream ended early".into()))
+        answer_of(response, |data| self.pass_on(data, ide))
+            .await
+            .map(Some)
+            .map_err(Failure::NoAnswer)
     }
 
     /// Hands `data` (one message from the instance) to the IDE, unless it
@@ -416,10 +407,15 @@ fn is_event_stream(response: &reqwest::Response) -> bool {
         .is_some_and(|value| value.starts_with("text/event-stream"))
 }
 
-/// The first message of an answer, JSON or a stream of events.
-async fn first_message(response: reqwest::Response) -> Result<String, String> {
-    if !response.status().is_success() {
-        let status = response.status();
+/// The answer in `response`, JSON or a stream of events. Each event's data
+/// goes to `take`, which returns it when it is the answer (and passes on,
+/// or skips, what is not).
+async fn answer_of(
+    response: reqwest::Response,
+    mut take: impl FnMut(Option<String>) -> Option<String>,
+) -> Result<String, String> {
+    let status = response.status();
+    if !status.is_success() {
         let body = response.text().await.unwrap_or_default();
         return Err(format!("HTTP {status}: {body}"));
     }
@@ -429,8 +425,8 @@ async fn first_message(response: reqwest::Response) -> Result<String, String> {
     let mut events = sse_stream::SseStream::from_bytes_stream(response.bytes_stream());
     while let Some(event) = events.next().await {
         let event = event.map_err(|error| error.to_string())?;
-        if let Some(data) = event.data.filter(|data| !data.trim().is_empty()) {
-            return Ok(data);
+        if let Some(answer) = take(event.data) {
+            return Ok(answer);
         }
     }
     Err("the answer's stream ended early".into())
