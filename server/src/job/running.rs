@@ -53,7 +53,7 @@ pub struct Caller {
 /// A job queued on the bridge, from its submission to its answer.
 ///
 /// A job is answered in one round, except on MCP 2026-07-28 when its tool
-/// questions the client something: [`Running::next`] then returns the question,
+/// asks the client something: [`Running::next`] then returns the question,
 /// and a later call of it, with the next round's caller, carries on where
 /// the wait stood (see [`crate::job::round_trips`]).
 pub struct Running {
@@ -71,7 +71,7 @@ pub struct Running {
 
 /// Where a round of a job ended.
 pub enum Step {
-    /// The tool questions the client something, and waits for the answer.
+    /// The tool asks the client something, and waits for the answer.
     Asking(Box<Question>),
     /// The job's output, and its verdict.
     Done(JobOutput, Outcome),
@@ -156,7 +156,7 @@ impl Running {
         })
     }
 
-    /// Waits, for `caller`, until the job ends or its tool questions the client
+    /// Waits, for `caller`, until the job ends or its tool asks the client
     /// something: forwards progress and logs meanwhile, and answers within
     /// every bound (queue deadline, timeout, cancellation).
     pub async fn next(&mut self, caller: &Caller) -> Step {

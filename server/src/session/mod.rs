@@ -146,7 +146,7 @@ impl DccServer {
     /// log. `check` may turn the output into an error first (a tool's
     /// output schema), and the record says so.
     ///
-    /// On MCP 2026-07-28 a tool that questions its client something ends the
+    /// On MCP 2026-07-28 a tool that asks its client something ends the
     /// round with an `InputRequiredResult`; `retry` (the client's
     /// `requestState` and answers) then resumes that call instead of
     /// starting one.
@@ -190,7 +190,7 @@ impl DccServer {
 }
 
 /// What one round of a job answers: its output, or (MCP 2026-07-28) the
-/// question its tool questions the client first.
+/// question its tool asks the client first.
 enum Reply {
     Output(JobOutput),
     InputRequired(InputRequiredResult),
@@ -269,7 +269,7 @@ impl ServerHandler for DccServer {
     }
 
     async fn on_roots_list_changed(&self, context: NotificationContext<RoleServer>) {
-        // Nothing is cached: a tool's next `ctx.roots()` questions the client.
+        // Nothing is cached: a tool's next `ctx.roots()` asks the client.
         let client = context
             .peer
             .peer_info()
