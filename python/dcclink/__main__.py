@@ -25,7 +25,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         return show_panel(**options)
     if command == "connect":
         _native.init_logging(0)
-        _native.connect(instance=options["instance"], dcc=options["dcc"])
+        try:
+            _native.connect(**options)
+        except (OSError, ValueError) as error:
+            print(f"dcclink connect: {error}", file=sys.stderr)
+            return 1
         return 0
     if command == "blender-addon":
         return blender_addon(options["out"])
@@ -107,6 +111,9 @@ def ide_config(
     write: bool,
     path: Optional[str],
     dcc: Optional[str],
+    url: Optional[str],
+    token: Optional[str],
+    fingerprint: Optional[str],
     launcher: str,
     source: str,
 ) -> int:
@@ -115,19 +122,25 @@ def ide_config(
     from dcclink import ide_config as configs
 
     launch = configs.Launch(launcher, source)
+    target = configs.Target(dcc, url, token, fingerprint)
     if not write:
-        print(configs.show(ide, dcc, launch))
+        print(configs.show(ide, target, launch))
         print(
             f"(dcclink config {ide} --write merges it into {configs.IDES[ide].path()})",
             file=sys.stderr,
         )
         return 0
     try:
-        written = configs.write(ide, Path(path) if path else None, dcc, launch)
+        written = configs.write(ide, Path(path) if path else None, target, launch)
     except (OSError, ValueError) as error:
         print(f"dcclink: {error}", file=sys.stderr)
         return 1
     print(f"dcclink is in {written}; restart {ide} (or reload its MCP servers)", file=sys.stderr)
+    if token is not None:
+        print(
+            f"{written} now holds the instance's token: keep it out of version control",
+            file=sys.stderr,
+        )
     return 0
 
 

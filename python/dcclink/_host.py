@@ -4,12 +4,14 @@ main-thread helpers."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import json
 import platform
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional, TypeVar, Union
@@ -27,13 +29,29 @@ _main_thread_ident: int = threading.main_thread().ident or 0
 @dataclass(frozen=True)
 class ServerInfo:
     """Where clients reach a running dcclink: the MCP endpoint, its bearer
-    token, the panel's address (with the token, for the first load), and its
-    id in the instance registry (what ``dcclink list`` shows)."""
+    token, the panel's address (with the token, for the first load), its
+    id in the instance registry (what ``dcclink list`` shows), and, when it
+    serves other machines, its TLS endpoint and the SHA-256 fingerprint of
+    the certificate there (what ``dcclink connect --fingerprint`` pins)."""
 
     url: Optional[str]
     token: str
     panel: Optional[str] = None
     instance: Optional[str] = None
+    remote_url: Optional[str] = None
+    fingerprint: Optional[str] = None
+
+    @classmethod
+    def of(cls, serving: _native.Serving) -> ServerInfo:
+        """The info of a server ``Host.start`` started."""
+        return cls(
+            url=serving.url,
+            token=serving.token,
+            panel=serving.panel,
+            instance=serving.instance,
+            remote_url=serving.remote_url,
+            fingerprint=serving.fingerprint,
+        )
 
 
 def _register(host: _native.Host, definition: _tools.ToolDef) -> None:
@@ -124,8 +142,10 @@ def serve(
     *,
     stdio: bool = False,
     http: Optional[str] = None,
-    bind: bool = False,
     token: Optional[str] = None,
+    allow_hosts: Sequence[str] = (),
+    tls_cert: Optional[str] = None,
+    tls_key: Optional[str] = None,
     tools: tuple[str, ...] = (),
     queue_capacity: int = 1024,
     queue_timeout: float = 60.0,
@@ -138,11 +158,11 @@ def serve(
 
     The calling thread becomes the main thread that runs every tool. With
     neither ``stdio`` nor ``http`` it serves stdio. ``tools`` are Python files
-    to import first. ``bind`` allows ``http`` on an address other than
-    loopback (it then needs ``token``). With HTTP it prints ``{"url": ..., "token": ...,
-    "panel": ..., "instance": ...}`` as one JSON line on stderr once it
-    listens; ``panel`` is the link that opens the panel in a browser, and
-    ``instance`` its id for ``dcclink panel --instance``.
+    to import first. An ``http`` address other than loopback needs ``token``
+    and is served over TLS (see :func:`start`). With HTTP it prints one JSON
+    line on stderr once it listens: the fields of :class:`ServerInfo`
+    (``panel`` is the link that opens the panel in a browser, ``instance``
+    its id for ``dcclink panel --instance``).
     """
     if not stdio and http is None:
         stdio = True
@@ -153,18 +173,23 @@ def serve(
     try:
         _tools.call_scope = hosts.headless_scope
         load_tool_files(list(tools))
-        url, token, panel, instance = host.start(
-            stdio=stdio,
-            http=http,
-            bind=bind,
-            token=token,
-            max_request_bytes=max_request_bytes,
-            handle_signals=True,
-            dcc="standalone",
-            dcc_version=platform.python_version(),
+        info = ServerInfo.of(
+            host.start(
+                stdio=stdio,
+                http=http,
+                token=token,
+                allow_hosts=list(allow_hosts),
+                tls_cert=tls_cert,
+                tls_key=tls_key,
+                max_request_bytes=max_request_bytes,
+                handle_signals=True,
+                dcc="standalone",
+                dcc_version=platform.python_version(),
+            )
         )
-        if url is not None:
-            line = {"url": url, "token": token, "panel": panel, "instance": instance}
+        if info.url is not None:
+            fields = dataclasses.asdict(info)
+            line = {key: value for key, value in fields.items() if value is not None}
             print(json.dumps(line), file=sys.stderr, flush=True)
         host.serve_forever()
     finally:
@@ -176,6 +201,9 @@ def start(
     host: str = "auto",
     http: Optional[str] = "127.0.0.1:0",
     token: Optional[str] = None,
+    allow_hosts: Sequence[str] = (),
+    tls_cert: Optional[str] = None,
+    tls_key: Optional[str] = None,
     queue_capacity: int = 1024,
     queue_timeout: float = 60.0,
     timeout: float = 60.0,
@@ -196,16 +224,26 @@ def start(
     ``dcc``, ``dcc_version`` and ``scene`` describe the host in the instance
     registry, where ``dcclink list`` and ``dcclink panel`` find it (the
     adapter fills in what you leave out); :func:`set_scene` updates the
-    scene."""
+    scene.
+
+    An ``http`` address other machines reach (``"0.0.0.0:8765"``, a LAN
+    address) needs ``token``, a long secret of your own. dcclink then serves
+    MCP there over TLS, with ``tls_cert`` and ``tls_key`` (PEM files) or a
+    self-signed certificate it makes once and keeps in your config dir, and
+    answers to its own address and the names in ``allow_hosts``. The panel
+    and local clients get a loopback port of their own."""
     global _adapter
     _native.init_logging(0)
     adapter = hosts.select(host)
     named, version, opened = adapter.describe() if adapter is not None else ("python", None, None)
     native = _create_host(queue_capacity, queue_timeout, timeout)
     try:
-        url, token, panel, instance = native.start(
+        serving = native.start(
             http=http,
             token=token,
+            allow_hosts=list(allow_hosts),
+            tls_cert=tls_cert,
+            tls_key=tls_key,
             max_request_bytes=max_request_bytes,
             dcc=dcc or named,
             dcc_version=dcc_version or version,
@@ -218,7 +256,7 @@ def start(
         native.stop()
         raise
     _adapter = adapter
-    return ServerInfo(url=url, token=token, panel=panel, instance=instance)
+    return ServerInfo.of(serving)
 
 
 def set_scene(scene: Optional[str]) -> None:

@@ -142,6 +142,31 @@ class MainThreadCall:
     def wait(self, timeout: float = 30.0) -> Any: ...
 
 @final
+class Serving:
+    """Where clients reach a server that ``Host.start`` started."""
+
+    @property
+    def url(self) -> Optional[str]:
+        """The loopback MCP endpoint; ``None`` without HTTP."""
+    @property
+    def token(self) -> str:
+        """The bearer token HTTP clients send."""
+    @property
+    def panel(self) -> Optional[str]:
+        """The panel's link, with the token for the first load."""
+    @property
+    def instance(self) -> Optional[str]:
+        """The id in the instance registry."""
+    @property
+    def remote_url(self) -> Optional[str]:
+        """The TLS endpoint other machines reach, when ``http`` is not
+        loopback."""
+    @property
+    def fingerprint(self) -> Optional[str]:
+        """The SHA-256 fingerprint (hex) of the certificate at
+        ``remote_url``."""
+
+@final
 class Host:
     """One dcclink instance."""
 
@@ -194,14 +219,20 @@ class Host:
         *,
         stdio: bool = False,
         http: Optional[str] = None,
-        bind: bool = False,
         token: Optional[str] = None,
+        allow_hosts: list[str] = ...,
+        tls_cert: Optional[str] = None,
+        tls_key: Optional[str] = None,
         max_request_bytes: int = ...,
         handle_signals: bool = False,
         dcc: str = ...,
         dcc_version: Optional[str] = None,
         scene: Optional[str] = None,
-    ) -> tuple[Optional[str], str, Optional[str], Optional[str]]: ...
+    ) -> Serving:
+        """Starts serving MCP. An ``http`` address other than loopback needs
+        ``token`` and is served over TLS (``tls_cert`` and ``tls_key``, or a
+        self-signed certificate), answering to its address and
+        ``allow_hosts``."""
     def set_scene(self, scene: Optional[str]) -> None: ...
     def wake_fd(self) -> int: ...
     def open_panel(self, mode: str = "auto") -> None: ...
@@ -221,7 +252,17 @@ class Host:
 def parse_args(argv: list[str]) -> Union[int, dict[str, Any]]: ...
 def init_logging(verbose: int = 0) -> None: ...
 def protect_stdout() -> None: ...
-def connect(instance: Optional[str] = None, dcc: Optional[str] = None) -> None: ...
+def connect(
+    instance: Optional[str] = None,
+    dcc: Optional[str] = None,
+    url: Optional[str] = None,
+    token: Optional[str] = None,
+    fingerprint: Optional[str] = None,
+) -> None:
+    """Runs the relay on stdin and stdout: to an instance in this machine's
+    registry, or to the one at ``url`` on another machine, with its
+    ``token``, pinning the certificate with ``fingerprint``."""
+
 def instances() -> list[dict[str, Any]]: ...
 def select_instance(
     instance: Optional[str] = None, dcc: Optional[str] = None

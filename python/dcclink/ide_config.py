@@ -77,56 +77,86 @@ class Launch:
         return [found] if found else [sys.executable, "-m", "dcclink"]
 
 
-def entry(ide: Ide, dcc: Optional[str] = None, launch: Launch = Launch()) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Target:
+    """Which instance ``dcclink connect`` relays to: the only one running,
+    the only one of ``dcc``, or the one on another machine at ``url``
+    (with its ``token``, and the ``fingerprint`` of its certificate)."""
+
+    dcc: Optional[str] = None
+    url: Optional[str] = None
+    token: Optional[str] = None
+    fingerprint: Optional[str] = None
+
+    def args(self) -> list[str]:
+        """The arguments of ``dcclink connect``. The token is not one of
+        them: it goes in the entry's environment, out of process lists."""
+        if self.url is None:
+            return ["--dcc", self.dcc] if self.dcc else []
+        pin = ["--fingerprint", self.fingerprint] if self.fingerprint else []
+        return ["--url", self.url, *pin]
+
+    def env(self) -> dict[str, str]:
+        """The environment ``dcclink connect`` needs."""
+        return {"DCCLINK_TOKEN": self.token} if self.token else {}
+
+
+def entry(ide: Ide, target: Target = Target(), launch: Launch = Launch()) -> dict[str, Any]:
     """dcclink's entry in the IDE's server list."""
     program, *rest = launch.command()
     server: dict[str, Any] = {"type": "stdio"} if ide.typed else {}
     server["command"] = program
-    server["args"] = [*rest, "connect", *(["--dcc", dcc] if dcc else [])]
+    server["args"] = [*rest, "connect", *target.args()]
+    if target.env():
+        server["env"] = target.env()
     return server
 
 
 def merged(
-    existing: dict[str, Any], ide: Ide, dcc: Optional[str], launch: Launch = Launch()
+    existing: dict[str, Any], ide: Ide, target: Target, launch: Launch = Launch()
 ) -> dict[str, Any]:
     """``existing`` with dcclink's entry set, everything else as it was."""
     servers = existing.get(ide.key, {})
     if not isinstance(servers, dict):
         raise ValueError(f"its {ide.key!r} is not an object; fix it by hand, then run this again")
-    return {**existing, ide.key: {**servers, SERVER_NAME: entry(ide, dcc, launch)}}
+    return {**existing, ide.key: {**servers, SERVER_NAME: entry(ide, target, launch)}}
 
 
 def write(
-    name: str, path: Optional[Path] = None, dcc: Optional[str] = None, launch: Launch = Launch()
+    name: str, path: Optional[Path] = None, target: Target = Target(), launch: Launch = Launch()
 ) -> Path:
     """Merges dcclink's entry into the IDE's config file (made if missing);
-    returns the file."""
+    returns the file. A file that gains a token is made private (0600)."""
     ide = IDES[name]
-    target = path or ide.path()
+    destination = path or ide.path()
     existing: dict[str, Any] = {}
-    if target.exists() and target.read_text().strip():
+    if destination.exists() and destination.read_text().strip():
         try:
-            existing = json.loads(target.read_text())
+            existing = json.loads(destination.read_text())
         except json.JSONDecodeError as error:
-            ours = json.dumps({SERVER_NAME: entry(ide, dcc, launch)}, indent=2)
+            ours = json.dumps({SERVER_NAME: entry(ide, target, launch)}, indent=2)
             raise ValueError(
-                f"{target} is not plain JSON ({error}); it was left as it is. Add this under "
+                f"{destination} is not plain JSON ({error}); it was left as it is. Add this under "
                 f"{ide.key!r} by hand:\n{ours}"
             ) from None
         if not isinstance(existing, dict):
-            raise ValueError(f"{target} does not hold a JSON object; it was left as it is")
+            raise ValueError(f"{destination} does not hold a JSON object; it was left as it is")
     try:
-        config = merged(existing, ide, dcc, launch)
+        config = merged(existing, ide, target, launch)
     except ValueError as error:
-        raise ValueError(f"{target}: {error}") from None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staged = target.with_name(f".{target.name}.dcclink-new")
-    staged.write_text(json.dumps(config, indent=2) + "\n")
-    staged.replace(target)  # whole or not at all
-    return target
+        raise ValueError(f"{destination}: {error}") from None
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staged = destination.with_name(f".{destination.name}.dcclink-new")
+    # Private from the start when it holds a token.
+    with os.fdopen(os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        file.write(json.dumps(config, indent=2) + "\n")
+    if not target.env():
+        staged.chmod(destination.stat().st_mode & 0o777 if destination.exists() else 0o644)
+    staged.replace(destination)  # whole or not at all
+    return destination
 
 
-def show(name: str, dcc: Optional[str] = None, launch: Launch = Launch()) -> str:
+def show(name: str, target: Target = Target(), launch: Launch = Launch()) -> str:
     """The config to paste into the IDE's file, as JSON."""
     ide = IDES[name]
-    return json.dumps({ide.key: {SERVER_NAME: entry(ide, dcc, launch)}}, indent=2)
+    return json.dumps({ide.key: {SERVER_NAME: entry(ide, target, launch)}}, indent=2)

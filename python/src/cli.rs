@@ -3,7 +3,8 @@
 
 use clap::Parser;
 use dcclink_server::cli::{Cli, Command};
-use pyo3::exceptions::PyOSError;
+use dcclink_server::relay::{Choice, Remote, Target};
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -38,6 +39,9 @@ pub(crate) fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bo
             options.set_item("command", "connect")?;
             options.set_item("instance", args.instance)?;
             options.set_item("dcc", args.dcc)?;
+            options.set_item("url", args.url)?;
+            options.set_item("token", args.token)?;
+            options.set_item("fingerprint", args.fingerprint.map(|pin| pin.to_string()))?;
             return Ok(options.into_any());
         }
         Command::Config(args) => {
@@ -48,6 +52,9 @@ pub(crate) fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bo
             options.set_item("write", args.write)?;
             options.set_item("path", args.path)?;
             options.set_item("dcc", args.dcc)?;
+            options.set_item("url", args.url)?;
+            options.set_item("token", args.token)?;
+            options.set_item("fingerprint", args.fingerprint.map(|pin| pin.to_string()))?;
             let launcher = clap::ValueEnum::to_possible_value(&args.launcher)
                 .map(|value| value.get_name().to_owned());
             options.set_item("launcher", launcher)?;
@@ -63,8 +70,10 @@ pub(crate) fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bo
     options.set_item("command", "serve")?;
     options.set_item("stdio", args.stdio)?;
     options.set_item("http", args.http.map(|a| a.to_string()))?;
-    options.set_item("bind", args.bind)?;
     options.set_item("token", args.token)?;
+    options.set_item("allow_hosts", args.allow_hosts)?;
+    options.set_item("tls_cert", args.tls_cert)?;
+    options.set_item("tls_key", args.tls_key)?;
     options.set_item("tools", args.tools)?;
     options.set_item("queue_capacity", args.queue_capacity)?;
     options.set_item("queue_timeout", args.queue_timeout)?;
@@ -89,15 +98,34 @@ pub(crate) fn protect_stdout() -> PyResult<()> {
 }
 
 /// Runs `dcclink connect`: the relay on stdin and stdout, until the IDE
-/// closes stdin. Holds no Python lock meanwhile.
+/// closes stdin. Holds no Python lock meanwhile. `url` (with `token`, and
+/// `fingerprint` to pin) names an instance on another machine instead of
+/// one in the registry.
 #[pyfunction]
-#[pyo3(signature = (instance = None, dcc = None))]
+#[pyo3(signature = (instance = None, dcc = None, url = None, token = None, fingerprint = None))]
 pub(crate) fn connect(
     py: Python<'_>,
     instance: Option<String>,
     dcc: Option<String>,
+    url: Option<String>,
+    token: Option<String>,
+    fingerprint: Option<String>,
 ) -> PyResult<()> {
-    let choice = dcclink_server::relay::Choice { instance, dcc };
-    py.detach(|| dcclink_server::relay::run_stdio(choice))
+    let target = match url {
+        Some(url) => {
+            let fingerprint = fingerprint.as_deref().map(str::parse).transpose().map_err(
+                |e: dcclink_server::tls::FingerprintError| PyValueError::new_err(e.to_string()),
+            )?;
+            Target::Remote(Remote {
+                url,
+                token: token.ok_or_else(|| {
+                    PyValueError::new_err("an instance on another machine needs its token")
+                })?,
+                fingerprint,
+            })
+        }
+        None => Target::Registry(Choice { instance, dcc }),
+    };
+    py.detach(|| dcclink_server::relay::run_stdio(target))
         .map_err(|e| PyOSError::new_err(e.to_string()))
 }

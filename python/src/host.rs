@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump};
 use dcclink_server::HostInfo;
+use dcclink_server::tls::CertificateFiles;
 use dcclink_server::{
     ArgumentSpec, PromptSpec, ResourceSpec, ServerConfig, ServerHandle, Shared, ToolHints, ToolSpec,
 };
@@ -23,8 +25,36 @@ use crate::job::PyJob;
 use crate::main_thread::{self, MainThreadCall};
 use crate::seconds::seconds;
 
-/// What `Host.start` returns: `(url, token, panel_url, instance_id)`.
-type Started = (Option<String>, String, Option<String>, Option<String>);
+/// Where clients reach a server `Host.start` started.
+#[pyclass(module = "dcclink._native", frozen, get_all)]
+pub(crate) struct Serving {
+    /// The loopback MCP endpoint, without HTTP `None`.
+    url: Option<String>,
+    /// The bearer token HTTP clients send.
+    token: String,
+    /// The panel's link, with the token for the first load.
+    panel: Option<String>,
+    /// The id in the instance registry.
+    instance: Option<String>,
+    /// The TLS endpoint other machines reach, when `http` is not loopback.
+    remote_url: Option<String>,
+    /// The SHA-256 fingerprint (hex) of the certificate at `remote_url`.
+    fingerprint: Option<String>,
+}
+
+impl Serving {
+    fn of(handle: &ServerHandle) -> Self {
+        let remote = handle.remote();
+        Self {
+            url: handle.url().map(str::to_owned),
+            token: handle.token().to_owned(),
+            panel: handle.panel_url(),
+            instance: handle.instance_id().map(str::to_owned),
+            remote_url: remote.map(|remote| remote.url.clone()),
+            fingerprint: remote.map(|remote| remote.fingerprint.to_string()),
+        }
+    }
+}
 
 /// One dcclink instance. The `dcclink` package keeps one per process.
 #[pyclass(module = "dcclink._native", frozen)]
@@ -222,24 +252,29 @@ impl Host {
         Ok(())
     }
 
-    /// Starts serving MCP. Returns `(url, token, panel_url, instance_id)`;
-    /// the URLs and the id are `None` without HTTP. With HTTP the server is
-    /// listed in the instance registry as `dcc`.
-    #[pyo3(signature = (*, stdio = false, http = None, bind = false, token = None, max_request_bytes = 8 * 1024 * 1024, handle_signals = false, dcc = "python".to_owned(), dcc_version = None, scene = None))]
+    /// Starts serving MCP; says where clients reach it (the URLs and the id
+    /// are `None` without HTTP). With HTTP the server is listed in the
+    /// instance registry as `dcc`. An `http` address other than loopback
+    /// needs `token` and is served over TLS (`tls_cert` and `tls_key`, or
+    /// a self-signed certificate), answering to its address and
+    /// `allow_hosts`.
+    #[pyo3(signature = (*, stdio = false, http = None, token = None, allow_hosts = Vec::new(), tls_cert = None, tls_key = None, max_request_bytes = 8 * 1024 * 1024, handle_signals = false, dcc = "python".to_owned(), dcc_version = None, scene = None))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn start(
         &self,
         py: Python<'_>,
         stdio: bool,
         http: Option<&str>,
-        bind: bool,
         token: Option<String>,
+        allow_hosts: Vec<String>,
+        tls_cert: Option<PathBuf>,
+        tls_key: Option<PathBuf>,
         max_request_bytes: usize,
         handle_signals: bool,
         dcc: String,
         dcc_version: Option<String>,
         scene: Option<String>,
-    ) -> PyResult<Started> {
+    ) -> PyResult<Serving> {
         let http = http
             .map(|addr| {
                 addr.parse::<SocketAddr>().map_err(|e| {
@@ -249,10 +284,20 @@ impl Host {
                 })
             })
             .transpose()?;
+        let certificate = match (tls_cert, tls_key) {
+            (Some(cert), Some(key)) => Some(CertificateFiles { cert, key }),
+            (None, None) => None,
+            _ => {
+                return Err(PyValueError::new_err(
+                    "tls_cert and tls_key go together: the certificate and its private key",
+                ));
+            }
+        };
         let config = ServerConfig {
             stdio,
             http,
-            remote: bind,
+            allowed_hosts: allow_hosts,
+            certificate,
             token,
             max_request_bytes,
             handle_signals,
@@ -274,12 +319,7 @@ impl Host {
         let shared = self.shared.clone();
         let started = py.detach(|| ServerHandle::start(config, shared));
         let answer = started.map(|handle| {
-            let answer = (
-                handle.url().map(str::to_owned),
-                handle.token().to_owned(),
-                handle.panel_url(),
-                handle.instance_id().map(str::to_owned),
-            );
+            let answer = Serving::of(&handle);
             *self.server.lock() = Some(handle);
             answer
         });

@@ -23,6 +23,7 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<host::Host>()?;
+    m.add_class::<host::Serving>()?;
     m.add_class::<context::Context>()?;
     m.add_class::<content::Image>()?;
     m.add_class::<content::Audio>()?;

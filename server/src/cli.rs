@@ -69,18 +69,33 @@ pub struct PanelArgs {
     pub url: Option<String>,
 }
 
-/// `dcclink connect`: which instance to relay to. With neither option,
-/// the only running instance; with several running, say which.
+/// `dcclink connect`: which instance to relay to. With no option, the
+/// only running instance; with several running, say which. `--url` names
+/// one on another machine instead.
 #[derive(Debug, Args)]
-#[group(multiple = false)]
 pub struct ConnectArgs {
     /// The instance's id, as `dcclink list` shows it.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with_all = ["dcc", "url"])]
     pub instance: Option<String>,
 
     /// The only running instance of this DCC (blender, maya, houdini, …).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "url")]
     pub dcc: Option<String>,
+
+    /// An instance on another machine: its `remote_url` as `dcclink list
+    /// --json` shows it there, e.g. https://dcc-box:8765/mcp.
+    #[arg(long, value_name = "URL", requires = "token")]
+    pub url: Option<String>,
+
+    /// The token that instance was started with.
+    #[arg(long, env = "DCCLINK_TOKEN", hide_env_values = true, requires = "url")]
+    pub token: Option<String>,
+
+    /// Trust the instance's certificate by its SHA-256 fingerprint (its
+    /// `fingerprint` in `dcclink list --json` there), as a self-signed one
+    /// needs; without it, the system's certificate authorities decide.
+    #[arg(long, value_name = "SHA256", requires = "url")]
+    pub fingerprint: Option<crate::tls::Fingerprint>,
 }
 
 /// The IDEs `dcclink config` knows.
@@ -114,8 +129,22 @@ pub struct ConfigArgs {
     pub path: Option<PathBuf>,
 
     /// Relay to the only running instance of this DCC (blender, maya, …).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "url")]
     pub dcc: Option<String>,
+
+    /// Relay to an instance on another machine, as `dcclink connect --url`
+    /// does.
+    #[arg(long, value_name = "URL", requires = "token")]
+    pub url: Option<String>,
+
+    /// The token of the instance at --url (written into the entry's `env`,
+    /// so the file becomes private to you).
+    #[arg(long, env = "DCCLINK_TOKEN", hide_env_values = true, requires = "url")]
+    pub token: Option<String>,
+
+    /// The fingerprint of the certificate at --url, to pin it.
+    #[arg(long, value_name = "SHA256", requires = "url")]
+    pub fingerprint: Option<crate::tls::Fingerprint>,
 
     /// How the IDE starts dcclink: this installation's own `dcclink`, or
     /// `uvx` (for dcclink installed from a package index).
@@ -154,13 +183,25 @@ pub struct ServeArgs {
     pub stdio: bool,
 
     /// Serve Streamable HTTP at http://ADDR/mcp; port 0 picks a free port.
+    /// An address other machines reach (0.0.0.0, a LAN address) needs
+    /// --token and is served over TLS, /mcp only; the panel then gets a
+    /// loopback port of its own.
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
 
-    /// Allow --http on an address other than loopback (0.0.0.0, a LAN
-    /// address). Needs --token; the panel stays loopback-only.
-    #[arg(long, requires = "http")]
-    pub bind: bool,
+    /// Another name clients may reach a non-loopback --http by (its
+    /// address always works); repeatable.
+    #[arg(long = "allow-host", value_name = "NAME", requires = "http")]
+    pub allow_hosts: Vec<String>,
+
+    /// The certificate (PEM, with any intermediates) for a non-loopback
+    /// --http, instead of a self-signed one.
+    #[arg(long, value_name = "FILE", requires_all = ["http", "tls_key"])]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 
     /// The bearer token HTTP clients must send (random when not given).
     #[arg(long, env = "DCCLINK_TOKEN", hide_env_values = true)]

@@ -51,6 +51,13 @@ pub struct Instance {
     pub url: String,
     /// The bearer token the endpoint and the panel require.
     pub token: String,
+    /// Where other machines reach it over TLS, when it serves them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_url: Option<String>,
+    /// The SHA-256 fingerprint (hex) of the certificate at `remote_url`,
+    /// which a client there pins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     /// When it started, in seconds since the Unix epoch.
     pub started: u64,
 }
@@ -99,6 +106,8 @@ impl Instance {
             scene: host.scene.clone(),
             url: url.to_owned(),
             token: token.to_owned(),
+            remote_url: None,
+            fingerprint: None,
             started,
         }
     }
@@ -380,6 +389,8 @@ mod tests {
             scene: None,
             url: "http://127.0.0.1:1/mcp".into(),
             token: "t".into(),
+            remote_url: None,
+            fingerprint: None,
             started: 0,
         }
     }

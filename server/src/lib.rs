@@ -15,7 +15,8 @@
 //! The modules follow a request: [`transports`] take it in, a [`session`]
 //! answers it, the [`registries`] say what runs, a [`job`] runs it on the
 //! main thread and the [`audit`] log records it. The [`panel`] watches it
-//! all; the [`relay`] passes it on from an IDE to a running instance.
+//! all; the [`relay`] passes it on from an IDE to a running instance, over
+//! [`tls`] when the instance is on another machine.
 //! Only what the Python binding, the CLI and the tests use is public.
 
 mod audit;
@@ -31,6 +32,7 @@ mod runtime;
 mod runtime_dir;
 mod session;
 mod shared;
+pub mod tls;
 mod transports;
 
 pub use instances::{HostInfo, Instance};
@@ -40,7 +42,7 @@ pub use panel::PanelCallback;
 pub use registries::prompts::{ArgumentSpec, PromptSpec};
 pub use registries::resources::{ResourceSpec, check_resource_uri};
 pub use registries::tools::{RegisterError, ToolHints, ToolSpec};
-pub use runtime::{ServerConfig, ServerHandle, StartError};
+pub use runtime::{RemoteAccess, ServerConfig, ServerHandle, StartError};
 pub use session::DccServer;
 pub use shared::Shared;
 pub use transports::connections::HttpLimits;

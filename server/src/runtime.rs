@@ -20,8 +20,11 @@ use crate::instances::{HostInfo, Instance, Registration};
 use crate::panel::{Board, Panel};
 use crate::session::DccServer;
 use crate::shared::Shared;
+use crate::tls::{CertificateFiles, Fingerprint, Identity, TlsError};
 use crate::transports::answering::Answering;
 use crate::transports::connections::HttpLimits;
+use crate::transports::host_gate::HostGate;
+use crate::transports::http::Reach;
 use crate::transports::stdio::{StdioTransport, take_process_stdio};
 
 /// How long shutdown waits for answers already computed to reach clients.
@@ -32,13 +35,17 @@ const ANSWER_BOUND: Duration = Duration::from_secs(2);
 pub struct ServerConfig {
     /// Serve MCP on this process's stdin/stdout.
     pub stdio: bool,
-    /// Serve Streamable HTTP on this address (port 0 picks one): loopback,
-    /// unless `remote` allows another.
+    /// Serve Streamable HTTP on this address (port 0 picks one). An address
+    /// other than loopback needs an explicit `token` and is served over
+    /// TLS, `/mcp` only; the panel and local clients then have a loopback
+    /// listener of their own.
     pub http: Option<SocketAddr>,
-    /// Allow `http` on an address other than loopback. Needs an explicit
-    /// `token`; query-string tokens are then refused, and the panel stays
-    /// loopback-only.
-    pub remote: bool,
+    /// Names other machines may reach a non-loopback `http` by, besides
+    /// the address a client connected to (a `Host` check).
+    pub allowed_hosts: Vec<String>,
+    /// The certificate for a non-loopback `http`; a self-signed one, kept
+    /// in the user's config dir, when `None`.
+    pub certificate: Option<CertificateFiles>,
     /// The bearer token for HTTP; a random one when `None`.
     pub token: Option<String>,
     /// The largest request accepted, in bytes, on either transport.
@@ -58,7 +65,8 @@ impl Default for ServerConfig {
         Self {
             stdio: false,
             http: None,
-            remote: false,
+            allowed_hosts: Vec::new(),
+            certificate: None,
             token: None,
             max_request_bytes: 8 * 1024 * 1024,
             http_limits: HttpLimits::default(),
@@ -74,16 +82,14 @@ pub enum StartError {
     /// Neither transport was asked for.
     #[error("nothing to serve: pass --stdio, --http ADDR or both")]
     NoTransport,
-    /// The HTTP address is not loopback.
-    #[error(
-        "dcclink serves HTTP on loopback only (127.0.0.1 or ::1), not on {0}: anything that can reach the port could drive the DCC. To allow it anyway, add --bind and a --token of your own"
-    )]
-    NotLoopback(SocketAddr),
     /// A non-loopback address without a token chosen by the user.
     #[error(
-        "--bind {0} needs --token (or DCCLINK_TOKEN): a server other machines can reach must not run on a token only this machine has seen"
+        "--http {0} is reachable from other machines, so it needs --token (or DCCLINK_TOKEN): a long random secret of your own, which clients there send"
     )]
     RemoteWithoutToken(SocketAddr),
+    /// The non-loopback listener has no certificate.
+    #[error("cannot serve TLS for remote access: {0}")]
+    Tls(#[from] TlsError),
     /// Binding the HTTP port failed.
     #[error(
         "cannot listen on {addr}: {source} — is another dcclink or server using the port? Use port 0 to pick a free one"
@@ -104,6 +110,7 @@ pub enum StartError {
 pub struct ServerHandle {
     shared: Arc<Shared>,
     url: Option<String>,
+    remote: Option<RemoteAccess>,
     token: String,
     registration: Option<Registration>,
     /// Asks the server thread to stop.
@@ -127,23 +134,16 @@ impl ServerHandle {
         if !config.stdio && config.http.is_none() {
             return Err(StartError::NoTransport);
         }
-        let listener = match config.http {
-            Some(addr) if !addr.ip().is_loopback() && !config.remote => {
-                return Err(StartError::NotLoopback(addr));
-            }
-            Some(addr) if !addr.ip().is_loopback() && config.token.is_none() => {
-                return Err(StartError::RemoteWithoutToken(addr));
-            }
-            Some(addr) => {
-                let listener =
-                    TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
-                listener.set_nonblocking(true)?;
-                Some(listener)
-            }
+        let listeners = Listeners::bind(&config)?;
+        let url = match &listeners.local {
+            Some(listener) => Some(format!("http://{}/mcp", listener.local_addr()?)),
             None => None,
         };
-        let url = match &listener {
-            Some(listener) => Some(format!("http://{}/mcp", listener.local_addr()?)),
+        let remote = match &listeners.remote {
+            Some((listener, identity)) => Some(RemoteAccess {
+                url: format!("https://{}/mcp", listener.local_addr()?),
+                fingerprint: identity.fingerprint(),
+            }),
             None => None,
         };
         let token = config
@@ -170,7 +170,7 @@ impl ServerHandle {
                     .enable_all()
                     .build();
                 match runtime {
-                    Ok(runtime) => runtime.block_on(serve.run(listener, ready_tx)),
+                    Ok(runtime) => runtime.block_on(serve.run(listeners, ready_tx)),
                     Err(error) => {
                         let _ = ready_tx.send(Err(error));
                     }
@@ -187,9 +187,16 @@ impl ServerHandle {
             }
         }
         let registration = match (&url, register) {
-            (Some(url), Some(host)) => Registration::create(Instance::new(&host, url, &token))
-                .inspect_err(|error| tracing::warn!("{error}"))
-                .ok(),
+            (Some(url), Some(host)) => {
+                let mut instance = Instance::new(&host, url, &token);
+                if let Some(remote) = &remote {
+                    instance.remote_url = Some(remote.url.clone());
+                    instance.fingerprint = Some(remote.fingerprint.to_string());
+                }
+                Registration::create(instance)
+                    .inspect_err(|error| tracing::warn!("{error}"))
+                    .ok()
+            }
             _ => None,
         };
         let audit_id = registration.as_ref().map_or_else(
@@ -207,6 +214,7 @@ impl ServerHandle {
         Ok(Self {
             shared,
             url,
+            remote,
             token,
             registration,
             stopping,
@@ -218,6 +226,11 @@ impl ServerHandle {
     /// The HTTP endpoint, e.g. `http://127.0.0.1:8765/mcp`.
     pub fn url(&self) -> Option<&str> {
         self.url.as_deref()
+    }
+
+    /// Where other machines reach it, when `http` is not loopback.
+    pub fn remote(&self) -> Option<&RemoteAccess> {
+        self.remote.as_ref()
     }
 
     /// The bearer token HTTP clients must send.
@@ -273,6 +286,57 @@ impl ServerHandle {
     }
 }
 
+/// Where other machines reach a server: its TLS endpoint, and the
+/// fingerprint of the certificate it presents there.
+#[derive(Debug, Clone)]
+pub struct RemoteAccess {
+    /// The MCP endpoint, e.g. `https://0.0.0.0:8765/mcp` (a client puts
+    /// this machine's name or address in place of an unspecified one).
+    pub url: String,
+    /// The SHA-256 fingerprint a client pins.
+    pub fingerprint: Fingerprint,
+}
+
+/// The bound HTTP listeners: loopback (with the panel), and the TLS one
+/// other machines reach.
+struct Listeners {
+    local: Option<TcpListener>,
+    remote: Option<(TcpListener, Identity)>,
+}
+
+impl Listeners {
+    /// Binds what `config.http` asks for: that loopback address, or that
+    /// other address with TLS plus a loopback port of its own.
+    fn bind(config: &ServerConfig) -> Result<Self, StartError> {
+        let Some(addr) = config.http else {
+            return Ok(Self {
+                local: None,
+                remote: None,
+            });
+        };
+        if addr.ip().is_loopback() {
+            return Ok(Self {
+                local: Some(listen(addr)?),
+                remote: None,
+            });
+        }
+        if config.token.is_none() {
+            return Err(StartError::RemoteWithoutToken(addr));
+        }
+        let identity = Identity::load(config.certificate.as_ref())?;
+        Ok(Self {
+            local: Some(listen(SocketAddr::from(([127, 0, 0, 1], 0)))?),
+            remote: Some((listen(addr)?, identity)),
+        })
+    }
+}
+
+fn listen(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    let listener = TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
 /// Everything the server thread needs.
 struct Serve {
     config: ServerConfig,
@@ -288,11 +352,11 @@ struct Serve {
 impl Serve {
     async fn run(
         self,
-        listener: Option<TcpListener>,
+        listeners: Listeners,
         ready: crossbeam_channel::Sender<std::io::Result<()>>,
     ) {
         let mut tasks = JoinSet::new();
-        if let Err(error) = self.start_transports(listener, &mut tasks).await {
+        if let Err(error) = self.start_transports(listeners, &mut tasks).await {
             let _ = ready.send(Err(error));
             return;
         }
@@ -327,10 +391,10 @@ impl Serve {
 
     async fn start_transports(
         &self,
-        listener: Option<TcpListener>,
+        listeners: Listeners,
         tasks: &mut JoinSet<()>,
     ) -> std::io::Result<()> {
-        if let Some(listener) = listener {
+        if let Some(listener) = listeners.local {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let panel = Panel {
                 board: Board::start(self.shared.bridge.clone())?,
@@ -340,20 +404,17 @@ impl Serve {
                 port: listener.local_addr()?.port(),
                 stop: self.cancel.child_token(),
             };
-            let app = crate::transports::http::router(
-                self.shared.clone(),
-                self.token.clone(),
-                self.config.max_request_bytes,
-                self.config.remote,
-                self.answering.clone(),
-                self.cancel.child_token(),
-                panel,
+            self.serve_http(listener, Reach::Loopback(panel), None, tasks);
+        }
+        if let Some((listener, identity)) = listeners.remote {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            let gate = HostGate::new(&self.config.allowed_hosts);
+            self.serve_http(
+                listener,
+                Reach::Remote(gate),
+                Some(identity.acceptor()),
+                tasks,
             );
-            let stop = self.cancel.clone();
-            let limits = self.config.http_limits;
-            tasks.spawn(crate::transports::connections::serve(
-                listener, app, limits, stop,
-            ));
         }
         if self.config.stdio {
             let (reader, writer) = take_process_stdio()?;
@@ -380,6 +441,31 @@ impl Serve {
             });
         }
         Ok(())
+    }
+
+    /// Serves `reach` on `listener`, over TLS with `tls`.
+    fn serve_http(
+        &self,
+        listener: tokio::net::TcpListener,
+        reach: Reach,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        tasks: &mut JoinSet<()>,
+    ) {
+        let app = crate::transports::http::router(
+            self.shared.clone(),
+            self.token.clone(),
+            self.config.max_request_bytes,
+            self.answering.clone(),
+            self.cancel.child_token(),
+            reach,
+        );
+        tasks.spawn(crate::transports::connections::serve(
+            listener,
+            app,
+            self.config.http_limits,
+            self.cancel.clone(),
+            tls,
+        ));
     }
 }
 

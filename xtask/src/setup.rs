@@ -36,6 +36,9 @@ const APT: &[(&str, &[&str], &str)] = &[
     ("xvfb-run", &["--help"], "xvfb xauth"),
     // Blender with its UI, for the Blender add-on's tests under Xvfb.
     ("blender", &["--version"], "blender"),
+    // Remote access is tested across two network namespaces.
+    ("ip", &["netns", "list"], "iproute2"),
+    ("openssl", &["version"], "openssl"),
     // The Qt host's tests: the libraries PySide6's wheel does not bundle.
     (
         "sh",

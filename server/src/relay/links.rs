@@ -9,6 +9,7 @@ use std::sync::Arc;
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 
 use super::ide::Ide;
+use super::remote::Remote;
 use super::upstream::Link;
 use crate::instances::{self, Instance};
 
@@ -29,8 +30,20 @@ impl Choice {
     }
 }
 
+/// Which instance or instances a relay serves.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Those in this machine's registry; the choice says which.
+    Registry(Choice),
+    /// One on another machine.
+    Remote(Remote),
+}
+
 /// The chosen instance, and the sessions open to instances.
 pub(super) struct Links {
+    /// The remote instance, when the relay serves one; else the registry
+    /// lists the instances.
+    fixed: Option<Instance>,
     /// The instance to relay to; `dcclink_status` with an `instance`
     /// argument changes it.
     choice: OrderedMutex<Choice>,
@@ -41,14 +54,45 @@ pub(super) struct Links {
 }
 
 impl Links {
-    /// No session yet; `choice` says which instance to open one with.
-    pub(super) fn new(choice: Choice, ide: Arc<Ide>) -> Self {
-        Self {
+    /// No session yet; `target` says which instance to open one with.
+    pub(super) fn new(target: Target, ide: Arc<Ide>) -> Result<Self, String> {
+        let (choice, fixed) = match target {
+            Target::Registry(choice) => (choice, None),
+            Target::Remote(remote) => {
+                let instance = remote.instance()?;
+                let choice = Choice {
+                    instance: Some(instance.id.clone()),
+                    dcc: None,
+                };
+                (choice, Some(instance))
+            }
+        };
+        Ok(Self {
+            fixed,
             choice: OrderedMutex::new(LockLevel::Relay, choice),
             ide,
             current: OrderedMutex::new(LockLevel::Relay, None),
             elsewhere: OrderedMutex::new(LockLevel::Relay, HashMap::new()),
+        })
+    }
+
+    /// The instances running now, or why the registry cannot be read.
+    pub(super) fn running(&self) -> Result<Vec<Instance>, String> {
+        match &self.fixed {
+            Some(instance) => Ok(vec![instance.clone()]),
+            None => instances::running().map_err(|error| error.to_string()),
         }
+    }
+
+    /// The running instance `id`, or why there is none.
+    pub(super) fn find(&self, id: &str) -> Result<Instance, String> {
+        instances::select(&self.running()?, Some(id), None).map_err(|error| error.to_string())
+    }
+
+    /// True when the relay can see its instances' processes (they run on
+    /// this machine).
+    pub(super) fn watches_processes(&self) -> bool {
+        self.fixed.is_none()
     }
 
     /// The live link to the chosen instance: the current one, or a new
@@ -81,8 +125,7 @@ impl Links {
         {
             return Ok(link);
         }
-        let instance =
-            instances::select_running(Some(id), None).map_err(|error| error.to_string())?;
+        let instance = self.find(id)?;
         let ide = &self.ide;
         let link = Link::open(instance, &ide.hello(), ide).await?;
         let mut elsewhere = self.elsewhere.lock();
@@ -93,7 +136,7 @@ impl Links {
 
     /// The chosen instance among those running now, or why there is none.
     pub(super) fn pick(&self) -> Result<Instance, String> {
-        self.pick_among(&running_now()?)
+        self.pick_among(&self.running()?)
     }
 
     /// The chosen instance among `running`, or why there is none.
@@ -145,9 +188,4 @@ impl Links {
             .lock()
             .retain(|_, other| !Arc::ptr_eq(other, link));
     }
-}
-
-/// The instances running now, or why the registry cannot be read.
-pub(super) fn running_now() -> Result<Vec<Instance>, String> {
-    instances::running().map_err(|error| error.to_string())
 }

@@ -29,6 +29,7 @@
 mod ide;
 mod links;
 mod local;
+mod remote;
 mod upstream;
 
 use std::collections::HashMap;
@@ -41,13 +42,13 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
-use crate::instances;
 use crate::transports::stdio::{LineChannel, take_process_stdio};
 use crate::transports::wire_errors;
 use ide::Ide;
-pub use links::Choice;
-use links::{Links, running_now};
+use links::Links;
+pub use links::{Choice, Target};
 use local::STATUS_TOOL;
+pub use remote::Remote;
 use upstream::{Failure, Headers, Inbox as _, Link, Outgoing};
 
 /// The longest line the IDE may send.
@@ -60,7 +61,7 @@ const WIND_DOWN: Duration = Duration::from_secs(2);
 
 /// Runs the relay on this process's stdin and stdout until the IDE closes
 /// stdin or a signal stops it.
-pub fn run_stdio(choice: Choice) -> std::io::Result<()> {
+pub fn run_stdio(target: Target) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -70,7 +71,7 @@ pub fn run_stdio(choice: Choice) -> std::io::Result<()> {
         let out = lines
             .sender()
             .ok_or_else(|| std::io::Error::other("stdout is closed"))?;
-        let relay = Relay::new(choice, Ide::new(out));
+        let relay = Relay::new(target, Ide::new(out)).map_err(std::io::Error::other)?;
         let watcher = tokio::spawn(relay.clone().watch_registry());
         loop {
             tokio::select! {
@@ -141,15 +142,15 @@ impl Drop for Tracked<'_> {
 }
 
 impl Relay {
-    fn new(choice: Choice, ide: Ide) -> Self {
+    fn new(target: Target, ide: Ide) -> Result<Self, String> {
         let ide = Arc::new(ide);
-        Self {
+        Ok(Self {
             inner: Arc::new(Inner {
-                links: Links::new(choice, ide.clone()),
+                links: Links::new(target, ide.clone())?,
                 ide,
                 in_flight: OrderedMutex::new(LockLevel::Relay, HashMap::new()),
             }),
-        }
+        })
     }
 
     /// Routes one line from the IDE. Requests run as tasks of their own, so
@@ -270,7 +271,7 @@ impl Relay {
             Err(why) => return Some(local::answer(id, &local::status_tools(&why))),
         };
         let answer = self.send_on(link, None, id, line).await?;
-        let running = running_now().unwrap_or_default();
+        let running = self.inner.links.running().unwrap_or_default();
         if running.len() < 2 {
             return Some(answer);
         }
@@ -381,8 +382,8 @@ impl Relay {
     /// when several run).
     async fn status(&self, instance: Option<&str>) -> rmcp::model::CallToolResult {
         if let Some(id) = instance {
-            if let Err(why) = instances::select_running(Some(id), None) {
-                return local::tool_error(why.to_string());
+            if let Err(why) = self.inner.links.find(id) {
+                return local::tool_error(why);
             }
             self.inner.links.choose(id);
             self.tell_ide("notifications/tools/list_changed");
@@ -434,15 +435,17 @@ impl Relay {
     /// one stops, because the tools then gain or lose the instance
     /// argument.
     async fn watch_registry(self) {
-        let running = running_now().unwrap_or_default();
+        let running = self.inner.links.running().unwrap_or_default();
         let mut was = self.inner.links.pick_among(&running).ok().map(|i| i.id);
         let mut several = running.len() > 1;
         loop {
             tokio::time::sleep(WATCH_EVERY).await;
-            for link in self.inner.links.open() {
-                link.check_alive();
+            if self.inner.links.watches_processes() {
+                for link in self.inner.links.open() {
+                    link.check_alive();
+                }
             }
-            let running = running_now().unwrap_or_default(); // read once a pass
+            let running = self.inner.links.running().unwrap_or_default(); // read once a pass
             let now = self.inner.links.pick_among(&running).ok().map(|i| i.id);
             let several_now = running.len() > 1;
             let chosen_changed = now != was;

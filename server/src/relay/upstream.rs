@@ -24,6 +24,7 @@ use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
 use crate::instances::Instance;
+use crate::tls::Fingerprint;
 
 /// How long connecting and initializing a session may take.
 const OPEN_WITHIN: Duration = Duration::from_secs(10);
@@ -40,6 +41,14 @@ pub(super) enum Failure {
     NotSent(String),
     /// It may have reached the instance, which gave no answer.
     NoAnswer(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotSent(why) | Self::NoAnswer(why) => f.write_str(why),
+        }
+    }
 }
 
 /// One message for the instance: a line as the IDE sent it, and the HTTP
@@ -173,11 +182,22 @@ impl Link {
         // One kept-alive connection: the instance answers with TCP_NODELAY
         // set, so reuse meets no delayed-ACK stall, and each call saves a
         // TCP handshake.
+        // The trust for https (a pinned certificate, or the system's
+        // authorities); reqwest needs one for plain http too.
+        let pin = instance
+            .fingerprint
+            .as_deref()
+            .map(str::parse::<Fingerprint>)
+            .transpose()
+            .map_err(|error| cannot(error.to_string()))?;
+        let tls = crate::tls::client_config(pin).map_err(|error| cannot(error.to_string()))?;
         let client = reqwest::Client::builder()
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())
+            .tls_backend_preconfigured(tls);
+        let client = client
             .build()
-            .map_err(|error| cannot(error.to_string()))?;
+            .map_err(|error| cannot(with_causes(&error)))?;
         let auth = HeaderValue::try_from(format!("Bearer {}", instance.token))
             .map_err(|_| cannot("its token is not a valid header".into()))?;
         let mut link = Self {
@@ -204,7 +224,7 @@ impl Link {
         let initialized = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
         link.send(&Outgoing::plain(initialized.to_owned()), ide)
             .await
-            .map_err(|failure| cannot(format!("{failure:?}")))?;
+            .map_err(|failure| cannot(failure.to_string()))?;
         tokio::spawn(link.clone().listen(ide.clone()));
         Ok(link)
     }
@@ -215,7 +235,7 @@ impl Link {
         let response = self
             .post(&Outgoing::plain(hello))
             .await
-            .map_err(|failure| format!("{failure:?}"))?;
+            .map_err(|failure| failure.to_string())?;
         self.session = response.headers().get(SESSION_HEADER).cloned();
         let answer =
             answer_of(response, |data| data.filter(|data| !data.trim().is_empty())).await?;
@@ -319,9 +339,9 @@ impl Link {
             .await
             .map_err(|error| {
                 if error.is_connect() {
-                    Failure::NotSent(error.to_string())
+                    Failure::NotSent(with_causes(&error))
                 } else {
-                    Failure::NoAnswer(error.to_string())
+                    Failure::NoAnswer(with_causes(&error))
                 }
             })
     }
@@ -399,6 +419,22 @@ impl Link {
     }
 }
 
+/// `error` and what caused it, which says why a connection failed where
+/// `error` alone does not (and a certificate that is not the pinned one
+/// in plain words).
+fn with_causes(error: &reqwest::Error) -> String {
+    if let Some(mismatch) = crate::tls::mismatch_in(error) {
+        return format!("{error}: {mismatch}");
+    }
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        text = format!("{text}: {inner}");
+        cause = inner.source();
+    }
+    text
+}
+
 fn is_event_stream(response: &reqwest::Response) -> bool {
     response
         .headers()
@@ -417,7 +453,7 @@ async fn answer_of(
     let status = response.status();
     if !status.is_success() {
         let body = response.text().await.unwrap_or_default();
-        return Err(format!("HTTP {status}: {body}"));
+        return Err(format!("HTTP {status}: {}", body.trim_end()));
     }
     if !is_event_stream(&response) {
         return response.text().await.map_err(|error| error.to_string());

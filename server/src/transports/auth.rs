@@ -57,12 +57,24 @@ pub(crate) fn from_query(query: Option<&str>) -> Option<&str> {
         .find_map(|pair| pair.strip_prefix("token="))
 }
 
+/// The name in a `Host` value, without its port (and an IPv6 address
+/// with its brackets, as `Host` writes it).
+pub(crate) fn host_name(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host
+            .split_once(']')
+            .map_or(host, |(name, _)| &host[..=name.len()]);
+    }
+    host.rsplit_once(':').map_or(host, |(name, _)| name)
+}
+
+/// True for the names of this machine's loopback interface.
+pub(crate) fn is_loopback_name(name: &str) -> bool {
+    matches!(name, "localhost" | "127.0.0.1" | "::1" | "[::1]")
+}
+
 fn is_loopback_host(host: &str) -> bool {
-    let name = match host.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(""),
-        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
-    };
-    matches!(name, "localhost" | "127.0.0.1" | "::1")
+    is_loopback_name(host_name(host))
 }
 
 /// True when the request comes from the panel's own page: `Host` is a

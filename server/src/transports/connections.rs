@@ -17,6 +17,11 @@
 //!   ([`tower_http::timeout::RequestBodyTimeoutLayer`]) ends a request
 //!   whose body stalls, such as one with a `Content-Length` that lies.
 //!
+//! - **TLS, on a listener other machines reach**: the handshake runs in
+//!   the connection's task, within the header timeout. A client that
+//!   speaks plain HTTP to it is answered, in plain HTTP, that the port
+//!   wants https.
+//!
 //! The accept loop owns the table of connections: a connection task tells
 //! it when it ends over a channel, so no lock is shared.
 
@@ -29,9 +34,10 @@ use axum::Router;
 use axum::extract::Request;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
@@ -96,6 +102,12 @@ impl ConnectionTrust {
     }
 }
 
+/// The local address a request's connection arrived at: a `Host` that
+/// names it is this machine as the client reached it, never a name an
+/// attacker's DNS could point here.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ArrivedAt(pub(crate) std::net::SocketAddr);
+
 /// One open connection, as the accept loop tracks it.
 struct Open {
     trust: ConnectionTrust,
@@ -104,11 +116,13 @@ struct Open {
 
 /// Serves `app` on `listener` within `limits` until `stop` fires, then
 /// lets each connection finish its requests (the caller bounds the wait).
+/// With `tls`, each connection's first bytes must be a TLS handshake.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: HttpLimits,
     stop: CancellationToken,
+    tls: Option<TlsAcceptor>,
 ) {
     let app = app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
         limits.body_timeout,
@@ -159,34 +173,43 @@ pub(crate) async fn serve(
         let trust = connection.trust.clone();
         let evict = connection.evict.clone();
         open.insert(id, connection);
+        let arrived_at = tcp.local_addr().ok().map(ArrivedAt);
         let service = app.clone().map_request(move |mut request: Request<_>| {
             request.extensions_mut().insert(trust.clone());
+            if let Some(arrived_at) = arrived_at {
+                request.extensions_mut().insert(arrived_at);
+            }
             request
         });
         let (stop, ended_tx) = (stop.clone(), ended_tx.clone());
         let header_timeout = limits.header_timeout;
+        let tls = tls.clone();
         tasks.spawn(async move {
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout);
-            let hyper_service = TowerToHyperService::new(
-                service
-                    .map_request(|r: Request<hyper::body::Incoming>| r.map(axum::body::Body::new)),
-            );
-            let connection = builder.serve_connection(TokioIo::new(tcp), hyper_service);
-            tokio::pin!(connection);
-            tokio::select! {
-                served = connection.as_mut() => {
-                    if let Err(error) = served {
-                        tracing::debug!(%error, "an HTTP connection ended with an error");
+            let served = async {
+                match tls {
+                    None => serve_connection(tcp, service, header_timeout, &stop).await,
+                    Some(acceptor) => {
+                        // The handshake counts toward the header timeout.
+                        let handshake =
+                            tokio::time::timeout(header_timeout, tls_handshake(tcp, &acceptor));
+                        match handshake.await {
+                            Ok(Handshake::Secure(stream)) => {
+                                serve_connection(stream, service, header_timeout, &stop).await;
+                            }
+                            Ok(Handshake::PlainHttp(tcp)) => {
+                                let refusal = tower::service_fn(|_: Request| async {
+                                    Ok::<_, std::convert::Infallible>(https_only())
+                                });
+                                serve_connection(tcp, refusal, header_timeout, &stop).await;
+                            }
+                            Ok(Handshake::Failed) | Err(_) => {}
+                        }
                     }
                 }
+            };
+            tokio::select! {
+                () = served => {}
                 () = evict.cancelled() => {}
-                () = stop.cancelled() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
-                }
             }
             let _ = ended_tx.send(id);
         });
@@ -194,6 +217,84 @@ pub(crate) async fn serve(
         while tasks.try_join_next().is_some() {}
     }
     while tasks.join_next().await.is_some() {}
+}
+
+/// Serves HTTP/1.1 on `io` until the client is done, or, when `stop`
+/// fires, until the requests under way are answered.
+async fn serve_connection<I, S>(
+    io: I,
+    service: S,
+    header_timeout: Duration,
+    stop: &CancellationToken,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: tower::Service<
+            Request,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let hyper_service = TowerToHyperService::new(
+        service.map_request(|r: Request<hyper::body::Incoming>| r.map(axum::body::Body::new)),
+    );
+    let connection = builder.serve_connection(TokioIo::new(io), hyper_service);
+    tokio::pin!(connection);
+    tokio::select! {
+        served = connection.as_mut() => {
+            if let Err(error) = served {
+                tracing::debug!(%error, "an HTTP connection ended with an error");
+            }
+        }
+        () = stop.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+}
+
+/// How a connection to a TLS listener began.
+enum Handshake {
+    Secure(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+    /// The client spoke plain HTTP: it is told to use https.
+    PlainHttp(TcpStream),
+    Failed,
+}
+
+/// The first byte of a TLS handshake record.
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+
+async fn tls_handshake(tcp: TcpStream, acceptor: &TlsAcceptor) -> Handshake {
+    let mut first = [0u8; 1];
+    match tcp.peek(&mut first).await {
+        Ok(1) if first[0] == TLS_HANDSHAKE_RECORD => {}
+        Ok(1) => return Handshake::PlainHttp(tcp),
+        _ => return Handshake::Failed,
+    }
+    match acceptor.accept(tcp).await {
+        Ok(stream) => Handshake::Secure(Box::new(stream)),
+        Err(error) => {
+            tracing::debug!(%error, "a TLS handshake failed");
+            Handshake::Failed
+        }
+    }
+}
+
+/// The answer to plain HTTP on a TLS port.
+fn https_only() -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    (
+        axum::http::StatusCode::BAD_REQUEST,
+        "this port speaks HTTPS only: use https:// in the URL, and pin the certificate's fingerprint \
+         (`dcclink list --json` shows it on the DCC's machine)\n",
+    )
+        .into_response()
 }
 
 /// Closes the oldest connection that has not presented the token; false

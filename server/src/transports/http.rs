@@ -5,10 +5,10 @@
 //! `Origin` are loopback, which defeats DNS rebinding. dcclink adds the bearer
 //! token, compared in constant time, and the body-size limit. The token may
 //! also come as `?token=` (for clients that cannot send headers, such as the
-//! MCP conformance suite), on loopback only. With `--bind` (a non-loopback
-//! address, an explicit token) any `Host` is accepted, and only the header
-//! carries the token. The same server serves the panel at `/panel`
-//! ([`crate::panel`]), which stays loopback-only.
+//! MCP conformance suite), on loopback only. The loopback listener also
+//! serves the panel at `/panel` ([`crate::panel`]). A listener other
+//! machines reach ([`Reach::Remote`], over TLS) serves `/mcp` alone, takes
+//! the token in the header only, and checks `Host` itself ([`HostGate`]).
 
 use std::sync::Arc;
 
@@ -32,6 +32,7 @@ use crate::shared::Shared;
 use crate::transports::answering::Answering;
 use crate::transports::auth;
 use crate::transports::connections::ConnectionTrust;
+use crate::transports::host_gate::HostGate;
 use crate::transports::wire_errors;
 
 /// The loopback names a `Host` header may carry.
@@ -39,45 +40,58 @@ const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 /// The loopback origins a browser may call from.
 const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
 
-/// The axum app: `/mcp` behind the token, and the panel. `answering`
-/// counts the answers on their way out; `cancel` closes every session.
+/// Whom a listener serves.
+pub(crate) enum Reach {
+    /// This machine, on loopback: `/mcp` and the panel, a loopback `Host`
+    /// and `Origin`, and `?token=` for clients that cannot send headers.
+    Loopback(Panel),
+    /// Other machines, over TLS: `/mcp` only, the token in the header only,
+    /// and a `Host` that [`HostGate`] allows.
+    Remote(HostGate),
+}
+
+/// The axum app: `/mcp` behind the token, and on loopback the panel.
+/// `answering` counts the answers on their way out; `cancel` closes every
+/// session.
 pub(crate) fn router(
     shared: Arc<Shared>,
     token: Arc<str>,
     max_body_bytes: usize,
-    remote: bool,
     answering: Answering,
     cancel: CancellationToken,
-    panel: Panel,
+    reach: Reach,
 ) -> Router {
     let config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(LOOPBACK_HOSTS)
-        .with_allowed_origins(LOOPBACK_ORIGINS)
         .with_max_request_body_bytes(max_body_bytes)
         .with_cancellation_token(cancel);
-    let config = if remote {
-        config.disable_allowed_hosts()
-    } else {
-        config
+    let config = match &reach {
+        Reach::Loopback(_) => config
+            .with_allowed_hosts(LOOPBACK_HOSTS)
+            .with_allowed_origins(LOOPBACK_ORIGINS),
+        // The gate checks both, and says what to do when it refuses.
+        Reach::Remote(_) => config.disable_allowed_hosts().disable_allowed_origins(),
     };
     let gate = Gate {
         token,
-        query_allowed: !remote,
+        query_allowed: matches!(reach, Reach::Loopback(_)),
     };
     let service = StreamableHttpService::new(
         move || Ok(DccServer::new(shared.clone(), "http")),
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    Router::new()
+    let mcp = Router::new()
         .route_service("/mcp", service)
         .layer(middleware::from_fn_with_state(answering, track_answer))
         .layer(middleware::from_fn_with_state(
             max_body_bytes,
             refuse_unreadable,
         ))
-        .layer(middleware::from_fn_with_state(gate, require_token))
-        .merge(crate::panel::router(panel))
+        .layer(middleware::from_fn_with_state(gate, require_token));
+    match reach {
+        Reach::Loopback(panel) => mcp.merge(crate::panel::router(panel)),
+        Reach::Remote(hosts) => mcp.layer(middleware::from_fn_with_state(hosts, HostGate::check)),
+    }
 }
 
 /// Answers a POST whose body is not one JSON-RPC message rmcp can take

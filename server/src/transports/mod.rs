@@ -6,6 +6,7 @@
 pub(crate) mod answering;
 pub(crate) mod auth;
 pub(crate) mod connections;
+pub(crate) mod host_gate;
 pub(crate) mod http;
 pub(crate) mod stdio;
 pub(crate) mod wire_errors;

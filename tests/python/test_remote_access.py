@@ -1,0 +1,343 @@
+"""Remote access across a real network boundary: two network namespaces
+joined by a veth pair, the instance (``dcclink serve --http ADDR``) in one,
+the relay (``dcclink connect --url``) and the official SDK client's traffic
+in the other. Nothing leaves those namespaces' addresses.
+
+The instance serves TLS there with a self-signed certificate; the relay
+pins its fingerprint. Plain HTTP, a wrong fingerprint, a missing token and
+a foreign ``Host`` are each refused with an error that says what to do."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import anyio
+import pytest
+from conftest import ACCEPT, DCCLINK, FIXTURE_TOOLS, INIT
+from mcp import ClientSession, StdioServerParameters, stdio_client
+
+PROBE = Path(__file__).with_name("https_probe.py")
+TOKEN = "remote-access-test-token-7c1f9e2ab04d"
+PORT = 8765
+#: A name the instance is told to answer to (``--allow-host``).
+ALLOWED_NAME = "dcc-box.studio.lan"
+
+
+@dataclass(frozen=True)
+class Network:
+    """Two namespaces on one /24: the DCC's and the IDE's."""
+
+    dcc: str
+    ide: str
+    dcc_ip: str
+    ide_ip: str
+
+    def inside(self, namespace: str, *command: str) -> list[str]:
+        return ["ip", "netns", "exec", namespace, *command]
+
+
+def ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def network() -> Iterator[Network]:
+    if os.geteuid() != 0:
+        pytest.skip("making network namespaces needs root")
+    tag = str(os.getpid())[-6:]
+    net = Network(f"dcl-dcc-{tag}", f"dcl-ide-{tag}", "10.213.7.1", "10.213.7.2")
+    ends = (f"dcl{tag}a", f"dcl{tag}b")
+    # `ip netns exec` shows a namespace /etc/netns/NAME/hosts as /etc/hosts.
+    names = Path("/etc/netns", net.ide)
+    try:
+        names.mkdir(parents=True)
+        (names / "hosts").write_text(f"127.0.0.1 localhost\n{net.dcc_ip} {ALLOWED_NAME}\n")
+        for namespace in (net.dcc, net.ide):
+            ip("netns", "add", namespace)
+        ip("link", "add", ends[0], "type", "veth", "peer", "name", ends[1])
+        for end, namespace, address in zip(ends, (net.dcc, net.ide), (net.dcc_ip, net.ide_ip)):
+            ip("link", "set", end, "netns", namespace)
+            ip("-n", namespace, "addr", "add", f"{address}/24", "dev", end)
+            ip("-n", namespace, "link", "set", end, "up")
+            ip("-n", namespace, "link", "set", "lo", "up")
+        yield net
+    finally:
+        for namespace in (net.dcc, net.ide):
+            subprocess.run(["ip", "netns", "del", namespace], capture_output=True, timeout=30)
+        shutil.rmtree(names, ignore_errors=True)
+
+
+@dataclass
+class RemoteInstance:
+    announced: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return str(self.announced["remote_url"])
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.announced["fingerprint"])
+
+
+@contextmanager
+def serve(network: Network, port: int, config: Path, *options: str) -> Iterator[RemoteInstance]:
+    """``dcclink serve`` in the DCC's namespace, on its veth address."""
+    command = network.inside(
+        network.dcc,
+        str(DCCLINK),
+        "serve",
+        "--http",
+        f"{network.dcc_ip}:{port}",
+        "--token",
+        TOKEN,
+        "--allow-host",
+        ALLOWED_NAME,
+        "--tools",
+        str(FIXTURE_TOOLS),
+        *options,
+    )
+    env = {**os.environ, "XDG_CONFIG_HOME": str(config), "DCCLINK_LOG": "warn"}
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    try:
+        announced = json.loads(line)
+    except json.JSONDecodeError:
+        process.kill()
+        raise AssertionError(f"dcclink did not announce itself; it said: {line!r}") from None
+    try:
+        yield RemoteInstance(announced)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def instance(
+    network: Network, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RemoteInstance]:
+    """An instance with the self-signed certificate dcclink makes."""
+    with serve(network, PORT, tmp_path_factory.mktemp("config")) as instance:
+        yield instance
+
+
+def probe(network: Network, namespace: str, *requests: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answers to ``requests`` sent from ``namespace``."""
+    command = network.inside(namespace, sys.executable, str(PROBE), json.dumps(requests))
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    answers: list[dict[str, Any]] = json.loads(done.stdout)
+    return answers
+
+
+def post(url: str, headers: dict[str, str]) -> dict[str, Any]:
+    return {"url": url, "headers": {**ACCEPT, **headers}, "json": INIT}
+
+
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@asynccontextmanager
+async def relay(
+    network: Network, *pin: str, url: str = "", env: Optional[dict[str, str]] = None
+) -> AsyncIterator[ClientSession]:
+    """The official SDK's client, through ``dcclink connect --url`` run in
+    the IDE's namespace, as an IDE's entry would launch it."""
+    url = url or f"https://{network.dcc_ip}:{PORT}/mcp"
+    command = network.inside(network.ide, str(DCCLINK), "connect", "--url", url, *pin)
+    params = StdioServerParameters(
+        command=command[0],
+        args=command[1:],
+        env={**os.environ, "DCCLINK_TOKEN": TOKEN, **(env or {})},
+    )
+    async with (
+        stdio_client(params) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+def test_the_instance_announces_its_tls_endpoint_and_the_fingerprint_it_presents(
+    network: Network, instance: RemoteInstance
+) -> None:
+    assert instance.url == f"https://{network.dcc_ip}:{PORT}/mcp"
+    assert instance.announced["url"].startswith("http://127.0.0.1:"), "a loopback port too"
+    fingerprint = subprocess.run(
+        network.inside(
+            network.ide, sys.executable, str(PROBE), "--fingerprint", network.dcc_ip, str(PORT)
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+    assert fingerprint == instance.fingerprint
+    listed = subprocess.run(
+        [str(DCCLINK), "list", "--json"], capture_output=True, text=True, timeout=30, check=True
+    ).stdout.splitlines()
+    entry = next(e for e in map(json.loads, listed) if e["id"] == instance.announced["instance"])
+    assert (entry["remote_url"], entry["fingerprint"]) == (instance.url, instance.fingerprint)
+
+
+@pytest.mark.anyio
+async def test_an_ide_in_another_namespace_calls_tools_over_pinned_tls(
+    network: Network, instance: RemoteInstance
+) -> None:
+    with anyio.fail_after(60):
+        async with relay(network, "--fingerprint", instance.fingerprint.upper()) as session:
+            names = {tool.name for tool in (await session.list_tools()).tools}
+            assert "add" in names
+            result = await session.call_tool("add", {"a": 2, "b": 40})
+            assert not result.is_error and result.structured_content == {"result": 42}
+
+
+@pytest.mark.anyio
+async def test_a_wrong_fingerprint_is_refused_and_the_agent_told_why(
+    network: Network, instance: RemoteInstance
+) -> None:
+    wrong = "ab" * 32
+    with anyio.fail_after(60):
+        async with relay(network, "--fingerprint", wrong) as session:
+            tools = (await session.list_tools()).tools
+    assert [tool.name for tool in tools] == ["dcclink_status"]
+    told = tools[0].description or ""
+    assert f"has fingerprint {instance.fingerprint}, not the pinned {wrong}" in told, told
+    assert "dcclink list --json" in told
+
+
+@pytest.mark.anyio
+async def test_a_self_signed_certificate_is_refused_without_a_pin(
+    network: Network, instance: RemoteInstance
+) -> None:
+    with anyio.fail_after(60):
+        async with relay(network) as session:
+            tools = (await session.list_tools()).tools
+    assert [tool.name for tool in tools] == ["dcclink_status"]
+    assert "invalid peer certificate" in (tools[0].description or "")
+
+
+def openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.mark.anyio
+async def test_a_certificate_from_the_studio_s_authority_needs_no_pin(
+    network: Network, tmp_path: Path
+) -> None:
+    """``--tls-cert``/``--tls-key``: a certificate the studio's own
+    authority signed for the DCC machine's name. A relay on a system that
+    trusts that authority connects by name, with no fingerprint."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    ca, leaf = tmp_path / "ca", tmp_path / "leaf"
+    openssl(
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        f"{ca}.key",
+        "-out",
+        f"{ca}.pem",
+        "-subj",
+        "/CN=Studio CA",
+        "-days",
+        "2",
+    )
+    openssl("req", *ec, "-keyout", f"{leaf}.key", "-out", f"{leaf}.csr", "-subj", "/CN=dcc-box")
+    extensions = tmp_path / "leaf.ext"
+    extensions.write_text(f"subjectAltName=DNS:{ALLOWED_NAME}\nbasicConstraints=CA:FALSE\n")
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        f"{leaf}.csr",
+        "-CA",
+        f"{ca}.pem",
+        "-CAkey",
+        f"{ca}.key",
+        "-CAcreateserial",
+        "-out",
+        f"{leaf}.pem",
+        "-days",
+        "2",
+        "-extfile",
+        str(extensions),
+    )
+    own = ("--tls-cert", f"{leaf}.pem", "--tls-key", f"{leaf}.key")
+    with serve(network, PORT + 1, tmp_path / "config", *own):
+        url = f"https://{ALLOWED_NAME}:{PORT + 1}/mcp"
+        with anyio.fail_after(60):
+            async with relay(network, url=url, env={"SSL_CERT_FILE": f"{ca}.pem"}) as session:
+                result = await session.call_tool("add", {"a": 1, "b": 2})
+                assert result.structured_content == {"result": 3}
+            async with relay(network, url=url) as session:
+                untrusted = (await session.list_tools()).tools
+        assert "invalid peer certificate" in (untrusted[0].description or "")
+        assert not (tmp_path / "config" / "dcclink").exists(), "no self-signed one was made"
+
+
+def test_refusals_over_the_network_say_what_to_do(
+    network: Network, instance: RemoteInstance
+) -> None:
+    https, plain = instance.url, instance.url.replace("https://", "http://")
+    by_name = {"Host": f"{ALLOWED_NAME}:{PORT}"}
+    plain_http, no_token, query_token, foreign, allowed, by_address, page, panel = probe(
+        network,
+        network.ide,
+        post(plain, BEARER),
+        post(https, {}),
+        post(f"{https}?token={TOKEN}", {}),
+        post(https, {**BEARER, "Host": "evil.example"}),
+        post(https, {**BEARER, **by_name}),
+        post(https, BEARER),
+        post(https, {**BEARER, "Origin": "https://evil.example"}),
+        {"url": https.replace("/mcp", f"/panel?token={TOKEN}"), "headers": BEARER},
+    )
+    assert plain_http["status"] == 400 and "speaks HTTPS only" in plain_http["text"]
+    assert no_token["status"] == 401 and "missing bearer token" in no_token["text"]
+    assert query_token["status"] == 401, "a token in the URL is refused off loopback"
+    assert foreign["status"] == 403 and "--allow-host evil.example" in foreign["text"]
+    assert allowed["status"] == 200, allowed["text"]
+    assert by_address["status"] == 200, by_address["text"]
+    assert page["status"] == 403 and "evil.example" in page["text"]
+    assert panel["status"] == 404, "the panel is not served to other machines"
+
+
+def test_the_panel_stays_on_the_instance_s_loopback(
+    network: Network, instance: RemoteInstance
+) -> None:
+    (panel,) = probe(network, network.dcc, {"url": instance.announced["panel"]})
+    assert panel["status"] == 303, panel  # sets its cookie, then shows the page
+
+
+def test_a_remote_address_needs_a_token_of_the_user_s_own() -> None:
+    result = subprocess.run(
+        [str(DCCLINK), "serve", "--http", "0.0.0.0:0", "--tools", str(FIXTURE_TOOLS)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={k: v for k, v in os.environ.items() if k != "DCCLINK_TOKEN"},
+    )
+    assert result.returncode == 1
+    assert "reachable from other machines, so it needs --token" in result.stderr
+
+
+def test_the_relay_sends_no_token_over_plain_http_to_another_machine() -> None:
+    result = subprocess.run(
+        [str(DCCLINK), "connect", "--url", "http://10.213.7.1:8765/mcp", "--token", TOKEN],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 1
+    assert "over https only" in result.stderr
