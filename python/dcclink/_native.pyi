@@ -18,6 +18,7 @@ __all__ = [
     "Host",
     "Image",
     "MainThreadCall",
+    "Serving",
     "__version__",
     "check_resource_uri",
     "close_panel",
