@@ -32,7 +32,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             return 1
         return 0
     if command == "blender-addon":
-        return blender_addon(options["out"])
+        return blender_addon(**options)
     if command == "config":
         return ide_config(**options)
     options["tools"] = tuple(options["tools"])
@@ -89,18 +89,23 @@ def list_instances(as_json: bool) -> int:
     return 0
 
 
-def blender_addon(out: str) -> int:
-    """``dcclink blender-addon``: writes the add-on zip, dcclink inside."""
+def blender_addon(out: str, wheel: Optional[str]) -> int:
+    """``dcclink blender-addon``: writes the add-on zip: the 4.2+ extension
+    that installs ``wheel``, or the legacy add-on with dcclink inside."""
     from dcclink.hosts import blender_zip
 
     try:
-        written = blender_zip.build(Path(out))
-    except OSError as error:
+        written = blender_zip.build(Path(out), Path(wheel) if wheel else None)
+    except (OSError, ValueError) as error:
         print(f"dcclink: {error}", file=sys.stderr)
         return 1
+    where = (
+        "Edit > Preferences > Get Extensions > (menu) Install from Disk"
+        if wheel
+        else "Edit > Preferences > Add-ons > Install (Blender 3.x), then tick dcclink"
+    )
     print(
-        f"wrote {written}\nIn Blender: Edit > Preferences > Add-ons > Install, choose this "
-        "file, tick dcclink; then the 3D View's sidebar (N) > dcclink > Start.",
+        f"wrote {written}\nIn Blender: {where}; then the 3D View's sidebar (N) > dcclink > Start.",
         file=sys.stderr,
     )
     return 0

@@ -64,6 +64,7 @@ pub(crate) fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bo
         Command::BlenderAddon(args) => {
             options.set_item("command", "blender-addon")?;
             options.set_item("out", args.out)?;
+            options.set_item("wheel", args.wheel)?;
             return Ok(options.into_any());
         }
     };

@@ -38,7 +38,8 @@ pub enum Command {
     /// connect`), or merge it into the IDE's config file with --write.
     Config(ConfigArgs),
     /// Write the Blender add-on as a zip, with dcclink inside it, to
-    /// install from Blender's Preferences > Add-ons > Install.
+    /// install from Blender's preferences: a 4.2+ extension carrying a
+    /// dcclink wheel (--wheel), or a legacy add-on for Blender 3.x.
     BlenderAddon(BlenderAddonArgs),
 }
 
@@ -48,6 +49,12 @@ pub struct BlenderAddonArgs {
     /// Where to write the zip.
     #[arg(long, default_value = "dcclink_blender.zip", value_name = "FILE")]
     pub out: PathBuf,
+
+    /// Make a Blender 4.2+ extension that installs this dcclink wheel, for
+    /// the wheel's platform; without it, the legacy add-on for 3.x, with
+    /// this installation inside.
+    #[arg(long, value_name = "WHEEL")]
+    pub wheel: Option<PathBuf>,
 }
 
 /// `dcclink panel`: which instance's panel to open. With none of the
@@ -134,12 +141,13 @@ pub struct ConfigArgs {
 
     /// Relay to an instance on another machine, as `dcclink connect --url`
     /// does.
-    #[arg(long, value_name = "URL", requires = "token")]
+    #[arg(long, value_name = "URL")]
     pub url: Option<String>,
 
-    /// The token of the instance at --url (written into the entry's `env`,
-    /// so the file becomes private to you).
-    #[arg(long, env = "DCCLINK_TOKEN", hide_env_values = true, requires = "url")]
+    /// The token of the instance at --url, written into the entry's `env`
+    /// (the file becomes private to you). Without it the relay reads
+    /// DCCLINK_TOKEN from the environment the IDE starts it in.
+    #[arg(long, requires = "url")]
     pub token: Option<String>,
 
     /// The fingerprint of the certificate at --url, to pin it.

@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 import pytest
 from blender_processes import BLENDER_PYTHON, blender_worker
-from conftest import DCCLINK, ROOT, call_tools, sdk_session
+from conftest import ROOT, call_tools, sdk_session
 from mcp import ClientSession
 from PIL import Image
 
@@ -179,8 +179,9 @@ def test_execute_python_runs_only_what_the_user_allows() -> None:
     assert listed.structured_content["count"] == 1, "the allowed code ran in Blender"
 
 
-EXTENSION_CHECK = """
-import json, os, sys
+EXTENSION_RUN = """
+import json, os, sys, threading
+sys.path.remove(sys.argv[2])  # the checkout's dcclink: a user's Blender has none
 import bpy
 bpy.ops.extensions.package_install_files(
     filepath=sys.argv[1], repo="user_default", enable_on_install=True
@@ -189,26 +190,57 @@ module = "bl_ext.user_default.dcclink"
 bpy.context.preferences.addons[module].preferences.port = 0
 assert bpy.ops.dcclink.start() == {"FINISHED"}
 import dcclink
-mine = [i["dcc"] for i in dcclink.instances() if i["pid"] == os.getpid()]
-print(json.dumps({"dcclink": dcclink.__file__, "instances": mine}))
+me = next(i for i in dcclink.instances() if i["pid"] == os.getpid())
+print("DCCLINK " + json.dumps({"dcclink": dcclink.__file__, **me}), flush=True)
+done = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+while not done.is_set():  # the main thread, as Blender's own timer would pump it
+    dcclink.pump(10)
+    done.wait(0.005)
 bpy.ops.dcclink.stop()
 """
 
 
-def test_the_addon_installs_as_a_blender_extension(tmp_path: Path) -> None:
-    """Blender 4.2+ installs the zip as an extension (its manifest) and
-    starts dcclink from it; bpy 5.0.1 is such a Blender."""
-    addon = tmp_path / "dcclink_blender.zip"
-    subprocess.run([str(DCCLINK), "blender-addon", "--out", str(addon)], check=True, timeout=120)
+def test_the_extension_installs_its_wheel_and_serves_blender(tmp_path: Path) -> None:
+    """Blender 4.2+ (bpy 5.0.1 is one) installs the extension ``cargo xtask
+    dist`` makes from the release wheel through its own operator: the
+    manifest's ``wheels`` put dcclink on Blender's path. Started from the
+    add-on, it serves the Blender pack's tools."""
+    dist = os.environ.get("DCCLINK_DIST")
+    if dist is None:
+        pytest.skip("DCCLINK_DIST is not set: `cargo xtask test` builds dist/ and sets it")
+    (extension,) = Path(dist, "blender").glob("dcclink-*-linux_x64.zip")
     resources = tmp_path / "blender-user"  # not the real user's Blender
-    checked = subprocess.run(
-        [str(BLENDER_PYTHON), "-c", EXTENSION_CHECK, str(addon)],
-        capture_output=True,
+    process = subprocess.Popen(
+        [str(BLENDER_PYTHON), "-c", EXTENSION_RUN, str(extension), str(ROOT / "python")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=120,
         env={**os.environ, "BLENDER_USER_RESOURCES": str(resources)},
     )
-    assert checked.returncode == 0, checked.stderr[-3000:]
-    seen = json.loads(checked.stdout.strip().splitlines()[-1])
-    assert seen["instances"] == ["blender"], "it started, as Blender"
-    assert seen["dcclink"].startswith(str(resources / "extensions" / "user_default" / "dcclink"))
+    try:
+        seen = announced(process)
+        assert seen["dcc"] == "blender", "it started, as Blender"
+        wheels = resources / "extensions" / ".local"
+        assert seen["dcclink"].startswith(str(wheels)), "from the wheel Blender installed"
+        (listed,) = call_tools(seen, ("list_objects", {}))
+        assert not listed.is_error, listed.content
+        assert listed.structured_content["count"] >= 1  # the default scene's cube, camera, light
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        process.wait(timeout=60)
+    assert process.returncode == 0
+
+
+def announced(process: subprocess.Popen[str]) -> dict[str, Any]:
+    """The ``DCCLINK {...}`` line the script prints once dcclink serves."""
+    assert process.stdout is not None
+    seen: list[str] = []
+    for line in process.stdout:
+        if line.startswith("DCCLINK "):
+            found: dict[str, Any] = json.loads(line[len("DCCLINK ") :])
+            return found
+        seen.append(line)
+    raise AssertionError("dcclink did not start in bpy:\n" + "".join(seen[-40:]))

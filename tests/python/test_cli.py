@@ -14,6 +14,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+import tomllib
 from conftest import DCCLINK, FIXTURE_TOOLS, start_http
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -102,7 +103,6 @@ def test_the_blender_addon_zip_carries_dcclink(tmp_path: Path) -> None:
     vendor = "dcclink_blender/vendor/dcclink/"
     assert {
         "dcclink_blender/__init__.py",
-        "dcclink_blender/blender_manifest.toml",
         f"{vendor}_native.abi3.so",
         f"{vendor}libdcclink_webview.so",
         f"{vendor}packs/blender.py",
@@ -110,3 +110,41 @@ def test_the_blender_addon_zip_carries_dcclink(tmp_path: Path) -> None:
     } <= names
     nested = f"{vendor}hosts/dcclink_blender"
     assert not any("__pycache__" in n or n.startswith(nested) for n in names)
+    assert "dcclink_blender/blender_manifest.toml" not in names, "for 3.x: not an extension"
+
+
+@pytest.mark.parametrize(
+    ("tag", "platform"),
+    [("manylinux_2_28_x86_64", "linux-x64"), ("macosx_11_0_arm64", "macos-arm64")],
+)
+def test_the_blender_extension_lists_its_wheel_and_platform(
+    tmp_path: Path, tag: str, platform: str
+) -> None:
+    wheel = tmp_path / f"dcclink-1.2.3-cp39-abi3-{tag}.whl"
+    wheel.write_bytes(b"a wheel")
+    out = tmp_path / "extension.zip"
+    made = subprocess.run(
+        [str(DCCLINK), "blender-addon", "--wheel", str(wheel), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "Install from Disk" in made.stderr
+    archive = zipfile.ZipFile(out)
+    manifest = tomllib.loads(archive.read("dcclink_blender/blender_manifest.toml").decode())
+    assert manifest["platforms"] == [platform]
+    assert manifest["wheels"] == [f"./wheels/{wheel.name}"]
+    assert manifest["version"] == "1.2.3"
+    assert manifest["permissions"]["network"], "the permissions stay a table of their own"
+    assert archive.read(f"dcclink_blender/wheels/{wheel.name}") == b"a wheel"
+    assert not any(name.startswith("dcclink_blender/vendor/") for name in archive.namelist())
+
+
+def test_a_wheel_for_no_blender_platform_is_refused(tmp_path: Path) -> None:
+    wheel = tmp_path / "dcclink-1.2.3-cp39-abi3-any.whl"
+    wheel.write_bytes(b"a wheel")
+    made = subprocess.run(
+        [str(DCCLINK), "blender-addon", "--wheel", str(wheel)], capture_output=True, text=True
+    )
+    assert made.returncode == 1
+    assert "not a wheel for a platform Blender runs on" in made.stderr

@@ -1,16 +1,15 @@
 """``dcclink config <ide> --write`` against real sample configs
 (``tests/fixtures/ide_configs``): dcclink's entry goes in, everything else
-stays, and the entry it writes starts a working ``dcclink connect``: this
-installation's own, or (``--launcher uvx``) one uvx installs from a wheel."""
+stays, and the entry it writes starts a working ``dcclink connect``. (The
+``--launcher uvx`` entry, started from the release wheel: test_wheel.py.)"""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import stat
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -28,11 +27,9 @@ def configure(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
     )
 
 
-async def first_tool(
-    server: dict[str, object], runtime: Path, extra: dict[str, str] | None = None
-) -> str:
+async def first_tool(server: dict[str, object], runtime: Path) -> str:
     """Starts the server as the IDE would; the name of its first tool."""
-    env = {**os.environ, "DCCLINK_RUNTIME_DIR": str(runtime), **(extra or {})}
+    env = {**os.environ, "DCCLINK_RUNTIME_DIR": str(runtime)}
     args = [str(a) for a in server["args"]]  # type: ignore[union-attr]
     params = StdioServerParameters(command=str(server["command"]), args=args, env=env)
     with anyio.fail_after(60):
@@ -81,46 +78,36 @@ def test_project_configs_go_in_the_project(tmp_path: Path) -> None:
     assert json.loads(printed.stdout)["mcpServers"]["dcclink"]["args"] == ["connect"]
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """This checkout as a wheel (a debug build: quick, and the same code)."""
-    out = tmp_path_factory.mktemp("wheel")
-    maturin = Path(sys.executable).with_name("maturin")
-    manifest = ROOT / "python" / "Cargo.toml"
-    built = subprocess.run(
-        [str(maturin), "build", "-q", "--manifest-path", str(manifest), "-o", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert built.returncode == 0, built.stderr
-    (found,) = out.glob("dcclink-*.whl")
-    yield found
-
-
-def test_the_uvx_entry_starts_dcclink_from_a_wheel_as_an_ide_would(
-    tmp_path: Path, wheel: Path
-) -> None:
-    target = tmp_path / "mcp.json"
-    written = configure(
-        "cursor", "--write", "--path", str(target), "--launcher", "uvx", "--from", str(wheel)
-    )
-    assert written.returncode == 0, written.stderr
-    ours = json.loads(target.read_text())["mcpServers"]["dcclink"]
-    assert ours == {"command": "uvx", "args": ["--from", str(wheel), "dcclink", "connect"]}
-    # The IDE's view: uvx (on its PATH) installs the wheel into a cache of
-    # its own, offline (dcclink needs nothing else), and starts the relay.
-    uv = {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "UV_OFFLINE": "1",
-        "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
-    }
-    assert anyio.run(first_tool, ours, tmp_path / "runtime", uv) == "dcclink_status"
-
-
 def test_the_uvx_entry_for_an_index_names_the_package() -> None:
     shown = configure("claude-code", "--launcher", "uvx")
     assert shown.returncode == 0, shown.stderr
     ours = json.loads(shown.stdout)["mcpServers"]["dcclink"]
     uvx = ["--from", "dcclink", "dcclink", "connect"]
     assert ours == {"type": "stdio", "command": "uvx", "args": uvx}
+
+
+def test_a_remote_entry_pins_the_certificate_and_keeps_the_token_out_of_its_arguments(
+    tmp_path: Path,
+) -> None:
+    pin = "ab" * 32
+    remote = ["--url", "https://dcc-box:8765/mcp", "--fingerprint", pin]
+    shown = configure("cursor", *remote)
+    assert shown.returncode == 0, shown.stderr
+    ours = json.loads(shown.stdout)["mcpServers"]["dcclink"]
+    assert ours["args"][-5:] == [
+        "connect",
+        "--url",
+        "https://dcc-box:8765/mcp",
+        "--fingerprint",
+        pin,
+    ]
+    assert "env" not in ours, "without --token the relay reads DCCLINK_TOKEN when it starts"
+
+    target = tmp_path / "mcp.json"
+    written = configure("cursor", *remote, "--token", "s3cret", "--write", "--path", str(target))
+    assert written.returncode == 0, written.stderr
+    ours = json.loads(target.read_text())["mcpServers"]["dcclink"]
+    assert ours["env"] == {"DCCLINK_TOKEN": "s3cret"}
+    assert "s3cret" not in ours["args"], "arguments show in every user's process list"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert "keep it out of version control" in written.stderr

@@ -1,6 +1,7 @@
 """``mcp-manifest.json`` follows the MCP Bundle manifest spec (v0.3), as the
 official validator (``mcpb validate`` from ``@anthropic-ai/mcpb``) checks,
-and lists what the bundle really offers."""
+and lists what the bundle really offers; ``server.json``, the MCP
+registry's entry, validates against the registry's schema."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import ast
 import json
 import os
 import subprocess
+import sys
+from importlib import resources
 
 import dcclink
+import jsonschema
 import pytest
 from conftest import ROOT
+from dcclink import _native
 
 MANIFEST = ROOT / "mcp-manifest.json"
 MCPB = ROOT / ".tools" / "node_modules" / ".bin" / "mcpb"
@@ -48,3 +53,40 @@ def test_the_manifest_lists_the_tools_every_pack_has() -> None:
     assert listed == common | {"dcclink_status"}
     assert manifest["version"] == dcclink.__version__
     assert manifest["server"]["mcp_config"]["args"] == ["connect"]
+
+
+SERVER_JSON = ROOT / "server.json"
+
+
+def test_server_json_is_valid_for_the_mcp_registry() -> None:
+    """``server.json`` (the MCP registry's entry: the PyPI package, run by
+    uvx, speaking stdio) validates against the schema it declares, as the
+    registry publishes it, and says what the package really is."""
+    server = json.loads(SERVER_JSON.read_text())
+    release = server["$schema"].split("/schemas/")[1].split("/")[0].replace("-", "_")
+    published = resources.files(f"skillsaw.schemas.mcp_registry.v{release}")
+    schema = json.loads(published.joinpath("server.schema.json").read_text())
+    validator = jsonschema.validators.validator_for(schema)
+    errors = [e.message for e in validator(schema).iter_errors(server)]
+    assert errors == []
+
+    (package,) = server["packages"]
+    version = _native.__version__
+    assert (server["version"], package["version"]) == (version, version)
+    assert (package["registryType"], package["identifier"]) == ("pypi", "dcclink")
+    # The registry checks ownership by this marker in the PyPI description.
+    assert f"mcp-name: {server['name']}" in (ROOT / "python" / "README.md").read_text()
+    # The arguments are the relay's own.
+    first, *named = package["packageArguments"]
+    assert first == {**first, "type": "positional", "value": "connect"}
+    usage = subprocess.run(
+        [sys.executable, "-m", "dcclink", "connect", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    for argument in named:
+        assert f"{argument['name']} " in usage, argument["name"]
+    (token,) = package["environmentVariables"]
+    assert token["name"] == "DCCLINK_TOKEN" and token["isSecret"]
+    assert "[env: DCCLINK_TOKEN" in usage

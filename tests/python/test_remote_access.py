@@ -11,115 +11,28 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Optional
 
 import anyio
 import pytest
-from conftest import ACCEPT, DCCLINK, FIXTURE_TOOLS, INIT
+from conftest import ACCEPT, DCCLINK, FIXTURE_TOOLS, INIT, start_http
 from mcp import ClientSession, StdioServerParameters, stdio_client
+from network_namespaces import (
+    ALLOWED_NAME,
+    PORT,
+    TOKEN,
+    Network,
+    RemoteInstance,
+    network_fixture,  # noqa: F401 (the fixture `network`)
+    serve,
+)
 
 PROBE = Path(__file__).with_name("https_probe.py")
-TOKEN = "remote-access-test-token-7c1f9e2ab04d"
-PORT = 8765
-#: A name the instance is told to answer to (``--allow-host``).
-ALLOWED_NAME = "dcc-box.studio.lan"
-
-
-@dataclass(frozen=True)
-class Network:
-    """Two namespaces on one /24: the DCC's and the IDE's."""
-
-    dcc: str
-    ide: str
-    dcc_ip: str
-    ide_ip: str
-
-    def inside(self, namespace: str, *command: str) -> list[str]:
-        return ["ip", "netns", "exec", namespace, *command]
-
-
-def ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=30)
-
-
-@pytest.fixture(scope="module")
-def network() -> Iterator[Network]:
-    if os.geteuid() != 0:
-        pytest.skip("making network namespaces needs root")
-    tag = str(os.getpid())[-6:]
-    net = Network(f"dcl-dcc-{tag}", f"dcl-ide-{tag}", "10.213.7.1", "10.213.7.2")
-    ends = (f"dcl{tag}a", f"dcl{tag}b")
-    # `ip netns exec` shows a namespace /etc/netns/NAME/hosts as /etc/hosts.
-    names = Path("/etc/netns", net.ide)
-    try:
-        names.mkdir(parents=True)
-        (names / "hosts").write_text(f"127.0.0.1 localhost\n{net.dcc_ip} {ALLOWED_NAME}\n")
-        for namespace in (net.dcc, net.ide):
-            ip("netns", "add", namespace)
-        ip("link", "add", ends[0], "type", "veth", "peer", "name", ends[1])
-        for end, namespace, address in zip(ends, (net.dcc, net.ide), (net.dcc_ip, net.ide_ip)):
-            ip("link", "set", end, "netns", namespace)
-            ip("-n", namespace, "addr", "add", f"{address}/24", "dev", end)
-            ip("-n", namespace, "link", "set", end, "up")
-            ip("-n", namespace, "link", "set", "lo", "up")
-        yield net
-    finally:
-        for namespace in (net.dcc, net.ide):
-            subprocess.run(["ip", "netns", "del", namespace], capture_output=True, timeout=30)
-        shutil.rmtree(names, ignore_errors=True)
-
-
-@dataclass
-class RemoteInstance:
-    announced: dict[str, Any]
-
-    @property
-    def url(self) -> str:
-        return str(self.announced["remote_url"])
-
-    @property
-    def fingerprint(self) -> str:
-        return str(self.announced["fingerprint"])
-
-
-@contextmanager
-def serve(network: Network, port: int, config: Path, *options: str) -> Iterator[RemoteInstance]:
-    """``dcclink serve`` in the DCC's namespace, on its veth address."""
-    command = network.inside(
-        network.dcc,
-        str(DCCLINK),
-        "serve",
-        "--http",
-        f"{network.dcc_ip}:{port}",
-        "--token",
-        TOKEN,
-        "--allow-host",
-        ALLOWED_NAME,
-        "--tools",
-        str(FIXTURE_TOOLS),
-        *options,
-    )
-    env = {**os.environ, "XDG_CONFIG_HOME": str(config), "DCCLINK_LOG": "warn"}
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
-    assert process.stderr is not None
-    line = process.stderr.readline()
-    try:
-        announced = json.loads(line)
-    except json.JSONDecodeError:
-        process.kill()
-        raise AssertionError(f"dcclink did not announce itself; it said: {line!r}") from None
-    try:
-        yield RemoteInstance(announced)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -341,3 +254,25 @@ def test_the_relay_sends_no_token_over_plain_http_to_another_machine() -> None:
     )
     assert result.returncode == 1
     assert "over https only" in result.stderr
+
+
+@pytest.mark.anyio
+async def test_through_an_ssh_tunnel_the_relay_speaks_plain_http_to_loopback() -> None:
+    """The tunnel's near end is loopback: there the token may go over plain
+    HTTP, since SSH carries it. (A loopback instance stands in for the
+    tunnel.)"""
+    local = start_http("--token", TOKEN)
+    try:
+        params = StdioServerParameters(
+            command=str(DCCLINK),
+            args=["connect", "--url", local.url],
+            env={**os.environ, "DCCLINK_TOKEN": TOKEN},
+        )
+        with anyio.fail_after(60):
+            async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+                await session.initialize()
+                result = await session.call_tool("add", {"a": 40, "b": 2})
+        assert result.structured_content == {"result": 42}
+    finally:
+        local.process.terminate()
+        local.process.wait(timeout=10)

@@ -12,13 +12,15 @@
 //!   A repaired wheel that gained a copied library fails the build.
 //! * abi3audit checks that the extension uses the limited API only.
 //! * An sdist.
+//! * The Blender 4.2+ extension for Linux (`dist/blender/`), which carries
+//!   the wheel (`dcclink blender-addon --wheel`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
 use crate::setup;
-use crate::sh;
+use crate::sh::{self, Env};
 
 /// The libraries the panel plugin takes from the system (WebKitGTK and the
 /// GTK stack under it): the user's package manager installs them, never the
@@ -44,13 +46,19 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         bail!("usage: cargo xtask dist");
     }
     let env = setup::run(setup::Profile::Dev)?;
+    build(&env).map(drop)
+}
+
+/// Builds the artefacts into `dist/` (which it returns), with the project's
+/// venv already set up.
+pub(crate) fn build(env: &Env) -> Result<PathBuf> {
     sh::step("release tools (zig, auditwheel, abi3audit)");
     let pip = env.venv_bin("pip");
     let quiet = ["install", "--quiet", "--disable-pip-version-check"];
     sh::run(
         pip.as_os_str(),
         &[&quiet[..], &["-r", "python/requirements-dist.txt"]].concat(),
-        &env,
+        env,
     )?;
     let venv_bin = env.root.join(".venv/bin");
     let path = format!(
@@ -58,7 +66,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         venv_bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let env = env.with_vars(&[("PATH", &path)]);
+    let env = &env.with_vars(&[("PATH", &path)]);
 
     sh::step("panel plugin, linked against glibc 2.28");
     let multiarch = "-L native=/usr/lib/x86_64-linux-gnu";
@@ -110,13 +118,13 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     sh::run(
         maturin.as_os_str(),
         &[&build[..], &manifest[..]].concat(),
-        &env,
+        env,
     )?;
     let dist_arg = dist.display().to_string();
     sh::run(
         maturin.as_os_str(),
         &[&["sdist", "-o", &dist_arg][..], &manifest[..]].concat(),
-        &env,
+        env,
     )?;
 
     sh::step("manylinux policy (auditwheel) and the limited API (abi3audit)");
@@ -127,30 +135,50 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         repair.extend(["--exclude", library]);
     }
     repair.push(&wheel_arg);
-    sh::run(env.venv_bin("auditwheel").as_os_str(), &repair, &env)?;
+    sh::run(env.venv_bin("auditwheel").as_os_str(), &repair, env)?;
     let shipped = only_wheel(&dist)?;
     let shipped_arg = shipped.display().to_string();
     sh::run(
         env.venv_bin("abi3audit").as_os_str(),
         &["--strict", &shipped_arg],
-        &env,
+        env,
     )?;
     let python = env.venv_bin("python");
     sh::run(
         python.as_os_str(),
         &["-c", NOTHING_GRAFTED, &shipped_arg],
-        &env,
+        env,
+    )?;
+    sh::step("Blender 4.2+ extension, carrying the wheel");
+    let version = shipped
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.split('-').nth(1))
+        .context("the wheel's name has no version")?;
+    let extension = dist.join(format!("blender/dcclink-{version}-linux_x64.zip"));
+    let extension_arg = extension.display().to_string();
+    sh::run(
+        env.venv_bin("dcclink").as_os_str(),
+        &[
+            "blender-addon",
+            "--wheel",
+            &shipped_arg,
+            "--out",
+            &extension_arg,
+        ],
+        env,
     )?;
     eprintln!("\nbuilt into {}:", dist.display());
-    for entry in std::fs::read_dir(&dist)? {
-        let entry = entry?;
-        eprintln!(
-            "  {} ({} kB)",
-            entry.file_name().to_string_lossy(),
-            entry.metadata()?.len() / 1024
-        );
+    for folder in [dist.clone(), dist.join("blender")] {
+        for entry in std::fs::read_dir(folder)? {
+            let path = entry?.path();
+            if path.is_file() {
+                let size = std::fs::metadata(&path)?.len() / 1024;
+                eprintln!("  {} ({size} kB)", path.display());
+            }
+        }
     }
-    Ok(())
+    Ok(dist)
 }
 
 /// Fails when auditwheel copied a library into the wheel (a `.libs`

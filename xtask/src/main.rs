@@ -5,8 +5,9 @@
 //!   develop mode) and leaves `.venv/bin/dcclink` ready.
 //! * `demo`: setup, then serves the example tools over HTTP and prints the
 //!   IDE configuration to paste.
-//! * `test`: setup, then every check: formatting, lints, cargo tests, pytest
-//!   and the end-to-end tests with the official MCP SDK.
+//! * `test`: setup, then every check: formatting, lints, cargo tests, the
+//!   release artefacts (as `dist` builds them), pytest and the end-to-end
+//!   tests with the official MCP SDK, the installed wheel's among them.
 //! * `bench`: a release build, then every benchmark.
 //! * `dist`: the release artefacts in `dist/`: a manylinux wheel and an
 //!   sdist.
@@ -86,6 +87,8 @@ fn test() -> Result<()> {
         &env,
         &["test", "--workspace", "--exclude", "dcclink-python"],
     )?;
+    // The wheel users install, tested as they would use it (test_wheel.py).
+    let dist = dist::build(&env)?;
     sh::step("pytest (under Xvfb, for the embedded panel)");
     let pytest = env.venv_bin("pytest");
     let pytest = pytest.to_string_lossy();
@@ -96,6 +99,7 @@ fn test() -> Result<()> {
         ("DCCLINK_REQUIRE_DISPLAY", "1"),
         ("DCCLINK_REQUIRE_BLENDER", "1"),
         ("DCCLINK_REQUIRE_NPM_TOOLS", "1"),
+        ("DCCLINK_DIST", &dist.to_string_lossy()),
     ]);
     sh::run_under_xvfb(&pytest, &["tests/python", "-q"], &env)?;
     sh::step("all checks passed");
