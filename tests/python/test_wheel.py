@@ -224,3 +224,29 @@ async def test_an_ide_entry_launched_with_uvx_reaches_a_dcc_in_another_namespace
             assert "add" in tools, tools
             added = await session.call_tool("add", {"a": 20, "b": 22})
     assert added.structured_content == {"result": 42}
+
+
+def test_without_webkitgtk_the_panel_says_what_to_install(installed: Installed) -> None:
+    """On a machine without WebKitGTK the wheel still installs and runs;
+    only the window cannot open, and it says what to install. (WebKitGTK
+    is hidden here in a mount namespace of the test's own.)"""
+    if os.geteuid() != 0:
+        pytest.skip("hiding a system library in a mount namespace needs root")
+    webkit = Path("/usr/lib/x86_64-linux-gnu/libwebkit2gtk-4.1.so.0").resolve()
+    hide_and_open = (
+        f"mount --bind /dev/null {webkit} && "
+        f"exec {installed.dcclink} panel --url http://127.0.0.1:9/panel"
+    )
+    done = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", hide_and_open],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=installed.home,
+        env={**installed.env(), "PATH": f"{installed.env()['PATH']}{os.pathsep}/usr/bin:/bin"},
+    )
+    assert done.returncode == 1, done.stderr
+    assert "install WebKitGTK 4.1 (Debian: libwebkit2gtk-4.1-0)" in done.stderr
+    assert "open the panel link in a browser" in done.stderr
+    listed = installed.run("list")
+    assert listed.returncode == 0, "the rest of dcclink does not need it"
