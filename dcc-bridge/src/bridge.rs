@@ -2,7 +2,6 @@
 //! main thread, with its lifecycle, accounting and event bus.
 
 use std::collections::HashMap;
-use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -17,7 +16,7 @@ use crate::lifecycle::{Lifecycle, LifecycleState};
 use crate::message::{Message, TaskFate, Work};
 use crate::panel_questions::PanelQuestions;
 use crate::stats::{Stats, StatsSnapshot};
-use crate::wake_fd::WakeFd;
+use crate::wake::{WakeFd, WakeHandle};
 
 /// How the bridge is sized and bounded.
 #[derive(Debug, Clone)]
@@ -164,7 +163,7 @@ impl Bridge {
     /// event loop watches descriptors: it calls [`Pump::pump`](crate::Pump::pump)
     /// when the descriptor becomes readable. Made on first use; the bridge
     /// owns it.
-    pub fn wake_fd(&self) -> std::io::Result<RawFd> {
+    pub fn wake_fd(&self) -> std::io::Result<WakeHandle> {
         if self.wake_fd.get().is_none() {
             let _ = self.wake_fd.set(WakeFd::new()?);
         }

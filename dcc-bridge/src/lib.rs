@@ -38,7 +38,7 @@ mod outbox;
 mod panel_questions;
 mod pump;
 mod stats;
-mod wake_fd;
+mod wake;
 
 pub use bridge::{Bridge, BridgeConfig, ShutdownReport, SubmitError};
 pub use call::{CallHandle, CallInfo, CallState, CancelReason};
@@ -51,4 +51,4 @@ pub use outbox::{LOG_CAPACITY, LogLevel, LogRecord, Outbox, Pending, Progress};
 pub use panel_questions::{AnswerError, FormAction, FormReply, PanelQuestions, QuestionError};
 pub use pump::Pump;
 pub use stats::StatsSnapshot;
-pub use wake_fd::WakeFd;
+pub use wake::{WakeFd, WakeHandle};

@@ -341,7 +341,7 @@ impl Host {
     /// A file descriptor that is readable while calls wait: a host's event
     /// loop watches it (Qt's `QSocketNotifier`) and calls `pump()` when it
     /// is. Readable again after a pump that left work for later.
-    fn wake_fd(&self) -> PyResult<i32> {
+    fn wake_fd(&self) -> PyResult<dcclink_bridge::WakeHandle> {
         self.shared
             .bridge
             .wake_fd()

@@ -22,9 +22,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::fs::{self, OpenOptions};
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -236,21 +234,10 @@ impl Registration {
 
     fn write(&self) -> Result<(), RegistryError> {
         let json = serde_json::to_vec_pretty(&self.instance)?;
-        let temporary = self.path.with_extension("json.tmp");
-        let failed = |source| RegistryError::Write {
+        runtime_dir::write_private(&self.path, &json).map_err(|source| RegistryError::Write {
             path: self.path.clone(),
             source,
-        };
-        let _ = fs::remove_file(&temporary);
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temporary)
-            .map_err(failed)?;
-        file.write_all(&json).map_err(failed)?;
-        drop(file);
-        fs::rename(&temporary, &self.path).map_err(failed)
+        })
     }
 }
 
@@ -288,7 +275,7 @@ fn running_in(folder: &Path) -> Vec<Instance> {
                     tracing::warn!(path = %path.display(), %error, "skipping a registry entry that does not parse");
                 })
                 .ok()?;
-            if is_alive(instance.pid) {
+            if crate::platform::is_alive(instance.pid) {
                 Some(instance)
             } else {
                 tracing::debug!(id = %instance.id, "removing the entry of a process that has exited");
@@ -299,32 +286,6 @@ fn running_in(folder: &Path) -> Vec<Instance> {
         .collect();
     found.sort_by(|a, b| (a.started, &a.id).cmp(&(b.started, &b.id)));
     found
-}
-
-/// True while the process `pid` runs: it exists and is not a zombie (a
-/// process killed but not yet reaped by its parent still answers
-/// `kill(pid, 0)`).
-pub fn is_alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: signal 0 only checks that the process exists.
-    let exists = unsafe { libc::kill(pid, 0) } == 0
-        // Alive but another user's: not ours, yet not dead either.
-        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-    exists && !is_zombie(pid)
-}
-
-/// True when `/proc` says `pid` has exited and waits to be reaped.
-fn is_zombie(pid: libc::pid_t) -> bool {
-    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    // The state follows the command name, which is in parentheses and may
-    // itself hold spaces and parentheses.
-    stat.rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().next())
-        .is_some_and(|state| matches!(state, "Z" | "X"))
 }
 
 /// Picks among the instances running now, as [`select`] does.
@@ -457,21 +418,6 @@ mod tests {
         assert_eq!(running_in(&folder), vec![alive]);
         assert!(!folder.join("dead-1.json").exists());
         fs::remove_dir_all(&folder).unwrap();
-    }
-
-    #[test]
-    fn a_zombie_is_not_alive() {
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pid = child.id();
-        assert!(is_alive(std::process::id()));
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        // It exits at once, but is not reaped until `wait` below.
-        while !is_zombie(pid as libc::pid_t) {
-            assert!(std::time::Instant::now() < deadline, "`true` did not exit");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        assert!(!is_alive(pid));
-        child.wait().unwrap();
     }
 
     #[test]

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::instances::{HostInfo, Instance, Registration};
 use crate::panel::{Board, Panel};
+use crate::platform::{take_process_stdio, wait_for_signal};
 use crate::session::DccServer;
 use crate::shared::Shared;
 use crate::tls::{CertificateFiles, Fingerprint, Identity, TlsError};
@@ -25,7 +26,7 @@ use crate::transports::answering::Answering;
 use crate::transports::connections::HttpLimits;
 use crate::transports::host_gate::HostGate;
 use crate::transports::http::Reach;
-use crate::transports::stdio::{StdioTransport, take_process_stdio};
+use crate::transports::stdio::StdioTransport;
 
 /// How long shutdown waits for answers already computed to reach clients.
 const ANSWER_BOUND: Duration = Duration::from_secs(2);
@@ -474,22 +475,4 @@ impl Serve {
 async fn shut_down(bridge: Arc<dcclink_bridge::Bridge>, stopping: CancellationToken) {
     let _ = tokio::task::spawn_blocking(move || bridge.shutdown()).await;
     stopping.cancel();
-}
-
-/// Waits for SIGINT, SIGTERM or SIGHUP (the terminal or launcher went away).
-pub(crate) async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let on = |kind: SignalKind| async move {
-        match signal(kind) {
-            Ok(mut stream) => {
-                stream.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        () = on(SignalKind::interrupt()) => {}
-        () = on(SignalKind::terminate()) => {}
-        () = on(SignalKind::hangup()) => {}
-    }
 }

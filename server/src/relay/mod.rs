@@ -42,7 +42,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
-use crate::transports::stdio::{LineChannel, take_process_stdio};
+use crate::platform::{take_process_stdio, wait_for_signal};
+use crate::transports::stdio::LineChannel;
 use crate::transports::wire_errors;
 use ide::Ide;
 use links::Links;
@@ -82,7 +83,7 @@ pub fn run_stdio(target: Target) -> std::io::Result<()> {
                         break;
                     }
                 },
-                () = crate::runtime::wait_for_signal() => {
+                () = wait_for_signal() => {
                     tracing::info!("signal received");
                     break;
                 }

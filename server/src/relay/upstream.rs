@@ -381,7 +381,7 @@ impl Link {
 
     /// True when the instance's process has exited.
     pub(super) fn is_dead(&self) -> bool {
-        !crate::instances::is_alive(self.instance.pid)
+        !crate::platform::is_alive(self.instance.pid)
     }
 
     /// What a call in flight is told when the instance died under it.

@@ -8,8 +8,6 @@
 //! pins, stays the same across restarts.
 
 use std::fs;
-use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -17,6 +15,7 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::Fingerprint;
+use crate::runtime_dir;
 
 /// The names the self-signed certificate carries. They matter little: a
 /// client that trusts it pins its fingerprint, not a name.
@@ -162,17 +161,13 @@ fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
 
 /// Where the self-signed certificate is kept.
 fn self_signed_file() -> Result<PathBuf, TlsError> {
-    let config = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|dir| !dir.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")))
-        .ok_or(TlsError::NoConfigDir)?;
+    let config = runtime_dir::config_dir().ok_or(TlsError::NoConfigDir)?;
     Ok(config.join("dcclink/tls").join(SELF_SIGNED_FILE))
 }
 
 /// Makes a self-signed certificate and its key, and keeps them at `path`
-/// (written whole to a private temporary file, then renamed, so a second
-/// dcclink starting at the same moment reads one pair or the other).
+/// (written whole, then renamed into place, so a second dcclink starting
+/// at the same moment reads one pair or the other).
 fn make_self_signed(path: &Path) -> Result<Vec<u8>, TlsError> {
     let made = rcgen::generate_simple_self_signed(SELF_SIGNED_NAMES.map(str::to_owned))?;
     let pem = format!("{}{}", made.cert.pem(), made.signing_key.serialize_pem()).into_bytes();
@@ -181,23 +176,8 @@ fn make_self_signed(path: &Path) -> Result<Vec<u8>, TlsError> {
         path: folder.to_owned(),
         source,
     };
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(folder)
-        .map_err(store)?;
-    let temporary = folder.join(format!(".{SELF_SIGNED_FILE}.{}", std::process::id()));
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&temporary)
-        .map_err(store)?;
-    file.write_all(&pem)
-        .and_then(|()| file.sync_all())
-        .map_err(store)?;
-    fs::rename(&temporary, path).map_err(store)?;
+    runtime_dir::create_private_dirs(folder).map_err(store)?;
+    runtime_dir::write_private(path, &pem).map_err(store)?;
     tracing::info!(path = %path.display(), "made a self-signed certificate for remote access");
     Ok(pem)
 }

@@ -69,16 +69,7 @@ impl HttpLimits {
     /// least 8.
     fn connection_cap(&self) -> usize {
         self.max_connections.unwrap_or_else(|| {
-            let mut limit = libc::rlimit {
-                rlim_cur: 0,
-                rlim_max: 0,
-            };
-            // SAFETY: getrlimit writes into the struct it is given.
-            let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
-                usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX)
-            } else {
-                1024
-            };
+            let soft = crate::platform::descriptor_limit().unwrap_or(1024);
             (soft / 2).clamp(8, 256)
         })
     }

@@ -6,7 +6,7 @@
 //!   unusable message or a batch with -32600, and an oversized line with
 //!   -32600 carrying the request's id when its start names one
 //!   ([`crate::transports::wire_errors`]), and the connection stays usable;
-//! * stdout belongs to the protocol alone: [`protect_stdout`] moves it to a
+//! * stdout belongs to the protocol alone: [`crate::protect_stdout`] moves it to a
 //!   private descriptor and points fd 1 at stderr, so a `print()` in a tool
 //!   or a chatty DCC library cannot corrupt the stream.
 
@@ -345,62 +345,4 @@ where
         // The writer finishes what is queued, then shuts stdout.
         self.lines.close().await
     }
-}
-
-static PROTOCOL_STDOUT: std::sync::OnceLock<std::os::fd::OwnedFd> = std::sync::OnceLock::new();
-
-/// Reserves stdout for the protocol: moves it to a private descriptor and
-/// points fd 1 at stderr, so that anything else that prints, in Python or in
-/// C, lands on stderr. Call it before importing user code. Idempotent.
-pub fn protect_stdout() -> io::Result<()> {
-    use std::os::fd::AsFd;
-    if PROTOCOL_STDOUT.get().is_some() {
-        return Ok(());
-    }
-    let stdout = io::stdout().as_fd().try_clone_to_owned()?;
-    // SAFETY: dup2 on two descriptors this process owns; it only changes
-    // what fd 1 refers to.
-    if unsafe { libc::dup2(libc::STDERR_FILENO, libc::STDOUT_FILENO) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let _ = PROTOCOL_STDOUT.set(stdout);
-    Ok(())
-}
-
-/// Takes the process's stdin and (protected) stdout for the protocol. Pipes,
-/// which is what IDEs use, are driven by tokio's non-blocking pipe driver;
-/// anything else falls back to tokio's blocking stdio handles. Must be called
-/// inside a tokio runtime.
-pub(crate) fn take_process_stdio() -> io::Result<(BoxReader, BoxWriter)> {
-    use std::os::fd::AsRawFd;
-    protect_stdout()?;
-    let stdout = PROTOCOL_STDOUT
-        .get()
-        .ok_or_else(|| io::Error::other("stdout was not reserved"))?
-        .try_clone()?;
-    let reader: BoxReader = match reopen_fifo(libc::STDIN_FILENO, false) {
-        Some(file) => Box::pin(tokio::net::unix::pipe::Receiver::from_file(file)?),
-        None => Box::pin(tokio::io::stdin()),
-    };
-    let writer: BoxWriter = match reopen_fifo(stdout.as_raw_fd(), true) {
-        Some(file) => Box::pin(tokio::net::unix::pipe::Sender::from_file(file)?),
-        None => Box::pin(tokio::fs::File::from_std(std::fs::File::from(stdout))),
-    };
-    Ok((reader, writer))
-}
-
-/// Opens a FIFO descriptor afresh, so that making it non-blocking does not
-/// change the descriptor the parent process shares.
-fn reopen_fifo(fd: i32, write: bool) -> Option<std::fs::File> {
-    use std::os::unix::fs::FileTypeExt;
-    let path = format!("/proc/self/fd/{fd}");
-    let is_fifo = std::fs::metadata(&path).ok()?.file_type().is_fifo();
-    if !is_fifo {
-        return None;
-    }
-    std::fs::OpenOptions::new()
-        .read(!write)
-        .write(write)
-        .open(path)
-        .ok()
 }

@@ -4,7 +4,7 @@
 //! message arrives: no timer, no polling, and no server thread ever enters
 //! the host's code or takes its interpreter lock.
 //!
-//! It is an `eventfd` on Linux and a non-blocking pipe on other Unixes. A
+//! Unix: an `eventfd` on Linux, a non-blocking pipe on other Unixes. A
 //! flag keeps a burst of messages to one write.
 //!
 //! [`Pump::pump`]: crate::Pump::pump
@@ -12,6 +12,9 @@
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What a host's loop watches: a file descriptor.
+pub type WakeHandle = RawFd;
 
 /// The readable-when-there-is-work descriptor of a [`Bridge`](crate::Bridge).
 #[derive(Debug)]
@@ -68,7 +71,7 @@ impl WakeFd {
     }
 
     /// The descriptor to watch for reading.
-    pub fn raw_fd(&self) -> RawFd {
+    pub fn raw_fd(&self) -> WakeHandle {
         self.read.as_raw_fd()
     }
 

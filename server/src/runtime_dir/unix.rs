@@ -1,20 +1,7 @@
-//! dcclink's private folder: the instance registry and the audit logs live
-//! in it, and another user on the machine must be able neither to read it
-//! nor to plant anything in it.
-//!
-//! The folder is `$DCCLINK_RUNTIME_DIR`, else `$XDG_RUNTIME_DIR/dcclink`,
-//! else `<temp dir>/dcclink-<uid>`. The last lives in a shared, sticky
-//! `/tmp`, where another user can make a folder of that name first. So a
-//! folder is used only when it is a real directory (not a symlink), owned
-//! by this user and closed to everyone else (no group or other bits); it is
-//! made 0700 when missing, and refused otherwise, with an error that says
-//! who owns it and what to do.
-//!
-//! Files inside are opened as untrusted: without following symlinks,
-//! without blocking (a FIFO named like an entry must not hang a reader),
-//! regular files owned by this user only, and read up to a bound.
+//! Unix: ownership by uid, permission bits, and `O_NOFOLLOW`.
 
 use std::fs::{DirBuilder, File, Metadata, OpenOptions};
+use std::io::Write as _;
 use std::io::{self, Read as _};
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
@@ -231,6 +218,37 @@ pub(crate) fn read_untrusted(path: &Path, max: u64) -> Result<Vec<u8>, Untrusted
         return Err(too_large());
     }
     Ok(bytes)
+}
+
+/// Makes the folder `path` and its missing parents; the ones made are
+/// private to this user (0700).
+pub(crate) fn create_private_dirs(path: &Path) -> io::Result<()> {
+    DirBuilder::new().recursive(true).mode(0o700).create(path)
+}
+
+/// The user's config dir: `$XDG_CONFIG_HOME`, else `~/.config`.
+pub(crate) fn config_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")))
+}
+
+/// Replaces `path` with a file of `bytes`, private to this user (0600):
+/// written whole to a temporary file beside it, then renamed, so a reader
+/// sees the old file or the new one, never half of either.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&temporary);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temporary)?;
+    file.write_all(bytes)?;
+    drop(file);
+    std::fs::rename(&temporary, path)
 }
 
 /// Opens `path` to append to, creating it 0600; refuses a symlink or any
