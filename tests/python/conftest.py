@@ -75,14 +75,22 @@ def start_http(
         text=True,
         env={**(env or os.environ), "DCCLINK_LOG": log},
     )
+    info = announcement(process)
+    return HttpServer(process, info["url"], info["token"], info["instance"])
+
+
+def announcement(process: subprocess.Popen[str]) -> dict[str, Any]:
+    """The JSON line a dcclink process prints on stderr once it serves (or
+    once its panel window is open); when it prints something else, the
+    process is killed and the test fails with what it said."""
     assert process.stderr is not None
     line = process.stderr.readline()
     try:
-        info = json.loads(line)
+        found: dict[str, Any] = json.loads(line)
     except json.JSONDecodeError:
         process.kill()
-        raise AssertionError(f"dcclink did not announce its URL; it said: {line!r}") from None
-    return HttpServer(process, info["url"], info["token"], info["instance"])
+        raise AssertionError(f"dcclink did not announce itself; it said: {line!r}") from None
+    return found
 
 
 @pytest.fixture

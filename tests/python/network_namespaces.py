@@ -5,7 +5,6 @@ removed when it ends."""
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DCCLINK, FIXTURE_TOOLS
+from conftest import DCCLINK, FIXTURE_TOOLS, announcement
 
 #: The token every instance here is started with.
 TOKEN = "remote-access-test-token-7c1f9e2ab04d"
@@ -109,15 +108,8 @@ def serve(
     )
     env = {**os.environ, "XDG_CONFIG_HOME": str(config), "DCCLINK_LOG": "warn"}
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
-    assert process.stderr is not None
-    line = process.stderr.readline()
     try:
-        announced = json.loads(line)
-    except json.JSONDecodeError:
-        process.kill()
-        raise AssertionError(f"dcclink did not announce itself; it said: {line!r}") from None
-    try:
-        yield RemoteInstance(announced)
+        yield RemoteInstance(announcement(process))
     finally:
         process.terminate()
         process.wait(timeout=10)

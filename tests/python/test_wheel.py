@@ -24,7 +24,7 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import ROOT
+from conftest import ROOT, announcement
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from network_namespaces import (
     PORT,
@@ -133,16 +133,6 @@ async def test_serve_stdio_runs_the_example_tools(installed: Installed) -> None:
     assert echoed.content[0].text == "HI"  # type: ignore[union-attr]
 
 
-def announced(process: subprocess.Popen[str]) -> dict[str, Any]:
-    assert process.stderr is not None
-    line = process.stderr.readline()
-    try:
-        found: dict[str, Any] = json.loads(line)
-    except json.JSONDecodeError:
-        raise AssertionError(f"dcclink said {line!r}") from None
-    return found
-
-
 def test_the_panel_opens_under_xvfb(installed: Installed) -> None:
     def start(*args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
@@ -155,10 +145,10 @@ def test_the_panel_opens_under_xvfb(installed: Installed) -> None:
 
     server = start("serve", "--http", "127.0.0.1:0", "--tools", "tools.py")
     try:
-        instance = announced(server)["instance"]
+        instance = announcement(server)["instance"]
         window = start("panel", "--instance", instance)
         try:
-            assert announced(window) == {"panel": "open"}
+            assert announcement(window) == {"panel": "open"}
         finally:
             window.terminate()
             window.wait(timeout=30)
