@@ -180,21 +180,7 @@ pub(crate) async fn serve(
                 match tls {
                     None => serve_connection(tcp, service, header_timeout, &stop).await,
                     Some(acceptor) => {
-                        // The handshake counts toward the header timeout.
-                        let handshake =
-                            tokio::time::timeout(header_timeout, tls_handshake(tcp, &acceptor));
-                        match handshake.await {
-                            Ok(Handshake::Secure(stream)) => {
-                                serve_connection(stream, service, header_timeout, &stop).await;
-                            }
-                            Ok(Handshake::PlainHttp(tcp)) => {
-                                let refusal = tower::service_fn(|_: Request| async {
-                                    Ok::<_, std::convert::Infallible>(https_only())
-                                });
-                                serve_connection(tcp, refusal, header_timeout, &stop).await;
-                            }
-                            Ok(Handshake::Failed) | Err(_) => {}
-                        }
+                        serve_tls(tcp, &acceptor, service, header_timeout, &stop).await;
                     }
                 }
             };
@@ -210,24 +196,40 @@ pub(crate) async fn serve(
     while tasks.join_next().await.is_some() {}
 }
 
-/// Serves HTTP/1.1 on `io` until the client is done, or, when `stop`
-/// fires, until the requests under way are answered.
-async fn serve_connection<I, S>(
-    io: I,
-    service: S,
-    header_timeout: Duration,
-    stop: &CancellationToken,
-) where
-    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+/// What hyper serves on a connection: a service that answers every
+/// request.
+trait Answers:
+    tower::Service<
+        Request,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S> Answers for S where
     S: tower::Service<
             Request,
             Response = axum::response::Response,
             Error = std::convert::Infallible,
+            Future: Send + 'static,
         > + Clone
         + Send
-        + 'static,
-    S::Future: Send + 'static,
+        + 'static
 {
+}
+
+/// Serves HTTP/1.1 on `io` until the client is done, or, when `stop`
+/// fires, until the requests under way are answered.
+async fn serve_connection(
+    io: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    service: impl Answers,
+    header_timeout: Duration,
+    stop: &CancellationToken,
+) {
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -247,6 +249,30 @@ async fn serve_connection<I, S>(
             connection.as_mut().graceful_shutdown();
             let _ = connection.await;
         }
+    }
+}
+
+/// Serves HTTP over TLS on `tcp` (the handshake counts toward the header
+/// timeout), or answers a client that spoke plain HTTP that the port wants
+/// https.
+async fn serve_tls(
+    tcp: TcpStream,
+    acceptor: &TlsAcceptor,
+    service: impl Answers,
+    header_timeout: Duration,
+    stop: &CancellationToken,
+) {
+    match tokio::time::timeout(header_timeout, tls_handshake(tcp, acceptor)).await {
+        Ok(Handshake::Secure(stream)) => {
+            serve_connection(stream, service, header_timeout, stop).await;
+        }
+        Ok(Handshake::PlainHttp(tcp)) => {
+            let refusal = tower::service_fn(|_: Request| async {
+                Ok::<_, std::convert::Infallible>(https_only())
+            });
+            serve_connection(tcp, refusal, header_timeout, stop).await;
+        }
+        Ok(Handshake::Failed) | Err(_) => {}
     }
 }
 
