@@ -84,6 +84,8 @@ async fn http_client(
     use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
     let server = host.serve_http(dcclink_server::ServerConfig::default());
     let url = server.url().expect("an HTTP url").to_owned();
+    // reqwest builds its TLS config even for http; it needs a provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let transport = StreamableHttpClientTransport::from_config(
         StreamableHttpClientTransportConfig::with_uri(url).auth_header(server.token().to_owned()),
     );
