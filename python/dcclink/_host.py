@@ -146,6 +146,7 @@ def serve(
     allow_hosts: Sequence[str] = (),
     tls_cert: Optional[str] = None,
     tls_key: Optional[str] = None,
+    remote_panel: bool = False,
     tools: tuple[str, ...] = (),
     queue_capacity: int = 1024,
     queue_timeout: float = 60.0,
@@ -181,6 +182,7 @@ def serve(
                 allow_hosts=list(allow_hosts),
                 tls_cert=tls_cert,
                 tls_key=tls_key,
+                remote_panel=remote_panel,
                 max_request_bytes=max_request_bytes,
                 handle_signals=True,
                 dcc="standalone",
@@ -204,6 +206,7 @@ def start(
     allow_hosts: Sequence[str] = (),
     tls_cert: Optional[str] = None,
     tls_key: Optional[str] = None,
+    remote_panel: bool = False,
     queue_capacity: int = 1024,
     queue_timeout: float = 60.0,
     timeout: float = 60.0,
@@ -231,7 +234,8 @@ def start(
     MCP there over TLS, with ``tls_cert`` and ``tls_key`` (PEM files) or a
     self-signed certificate it makes once and keeps in your config dir, and
     answers to its own address and the names in ``allow_hosts``. The panel
-    and local clients get a loopback port of their own."""
+    and local clients get a loopback port of their own; ``remote_panel``
+    serves the panel at the TLS address too."""
     global _adapter
     _native.init_logging(0)
     adapter = hosts.select(host)
@@ -244,6 +248,7 @@ def start(
             allow_hosts=list(allow_hosts),
             tls_cert=tls_cert,
             tls_key=tls_key,
+            remote_panel=remote_panel,
             max_request_bytes=max_request_bytes,
             dcc=dcc or named,
             dcc_version=dcc_version or version,

@@ -224,6 +224,7 @@ class Host:
         allow_hosts: list[str] = ...,
         tls_cert: Optional[str] = None,
         tls_key: Optional[str] = None,
+        remote_panel: bool = False,
         max_request_bytes: int = ...,
         handle_signals: bool = False,
         dcc: str = ...,
@@ -233,7 +234,8 @@ class Host:
         """Starts serving MCP. An ``http`` address other than loopback needs
         ``token`` and is served over TLS (``tls_cert`` and ``tls_key``, or a
         self-signed certificate), answering to its address and
-        ``allow_hosts``."""
+        ``allow_hosts``; with ``remote_panel`` it serves the panel there
+        too."""
     def set_scene(self, scene: Optional[str]) -> None: ...
     def wake_fd(self) -> int: ...
     def open_panel(self, mode: str = "auto") -> None: ...

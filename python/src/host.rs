@@ -257,8 +257,8 @@ impl Host {
     /// instance registry as `dcc`. An `http` address other than loopback
     /// needs `token` and is served over TLS (`tls_cert` and `tls_key`, or
     /// a self-signed certificate), answering to its address and
-    /// `allow_hosts`.
-    #[pyo3(signature = (*, stdio = false, http = None, token = None, allow_hosts = Vec::new(), tls_cert = None, tls_key = None, max_request_bytes = 8 * 1024 * 1024, handle_signals = false, dcc = "python".to_owned(), dcc_version = None, scene = None))]
+    /// `allow_hosts`; with `remote_panel` it serves the panel there too.
+    #[pyo3(signature = (*, stdio = false, http = None, token = None, allow_hosts = Vec::new(), tls_cert = None, tls_key = None, remote_panel = false, max_request_bytes = 8 * 1024 * 1024, handle_signals = false, dcc = "python".to_owned(), dcc_version = None, scene = None))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn start(
         &self,
@@ -269,6 +269,7 @@ impl Host {
         allow_hosts: Vec<String>,
         tls_cert: Option<PathBuf>,
         tls_key: Option<PathBuf>,
+        remote_panel: bool,
         max_request_bytes: usize,
         handle_signals: bool,
         dcc: String,
@@ -298,6 +299,7 @@ impl Host {
             http,
             allowed_hosts: allow_hosts,
             certificate,
+            remote_panel,
             token,
             max_request_bytes,
             handle_signals,

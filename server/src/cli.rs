@@ -211,6 +211,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
+    /// Serve the panel to other machines too, at https://ADDR/panel (with
+    /// the token), on a non-loopback --http; it is loopback-only otherwise.
+    #[arg(long, requires = "http")]
+    pub remote_panel: bool,
+
     /// The bearer token HTTP clients must send (random when not given).
     #[arg(long, env = "DCCLINK_TOKEN", hide_env_values = true)]
     pub token: Option<String>,

@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::instances::{HostInfo, Instance, Registration};
-use crate::panel::{Board, Panel};
+use crate::panel::{Board, Panel, PanelOrigin};
 use crate::platform::{take_process_stdio, wait_for_signal};
 use crate::session::DccServer;
 use crate::shared::Shared;
@@ -47,6 +47,9 @@ pub struct ServerConfig {
     /// The certificate for a non-loopback `http`; a self-signed one, kept
     /// in the user's config dir, when `None`.
     pub certificate: Option<CertificateFiles>,
+    /// Serve the panel to other machines too, at `https://ADDR/panel`, on
+    /// a non-loopback `http` (it is loopback-only otherwise).
+    pub remote_panel: bool,
     /// The bearer token for HTTP; a random one when `None`.
     pub token: Option<String>,
     /// The largest request accepted, in bytes, on either transport.
@@ -68,6 +71,7 @@ impl Default for ServerConfig {
             http: None,
             allowed_hosts: Vec::new(),
             certificate: None,
+            remote_panel: false,
             token: None,
             max_request_bytes: 8 * 1024 * 1024,
             http_limits: HttpLimits::default(),
@@ -402,20 +406,22 @@ impl Serve {
                 callbacks: self.shared.callbacks.clone(),
                 token: self.token.clone(),
                 mcp_url: Arc::from(format!("http://{}/mcp", listener.local_addr()?)),
-                port: listener.local_addr()?.port(),
+                origin: PanelOrigin::Loopback {
+                    port: listener.local_addr()?.port(),
+                },
                 stop: self.cancel.child_token(),
             };
+            let remote_panel = self.config.remote_panel.then(|| Panel {
+                origin: PanelOrigin::Remote,
+                ..panel.clone()
+            });
             self.serve_http(listener, Reach::Loopback(panel), None, tasks);
-        }
-        if let Some((listener, identity)) = listeners.remote {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            let gate = HostGate::new(&self.config.allowed_hosts);
-            self.serve_http(
-                listener,
-                Reach::Remote(gate),
-                Some(identity.acceptor()),
-                tasks,
-            );
+            if let Some((listener, identity)) = listeners.remote {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                let gate = HostGate::new(&self.config.allowed_hosts);
+                let reach = Reach::Remote(gate, remote_panel);
+                self.serve_http(listener, reach, Some(identity.acceptor()), tasks);
+            }
         }
         if self.config.stdio {
             let (reader, writer) = take_process_stdio()?;

@@ -26,15 +26,22 @@ def main() -> None:
         print(hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest())
         return
     answers = []
-    with httpx2.Client(verify=False, timeout=10, follow_redirects=False) as client:
-        for request in json.loads(sys.argv[1]):
+    for request in json.loads(sys.argv[1]):
+        # A client of its own per request: no cookie carries over.
+        with httpx2.Client(verify=False, timeout=10, follow_redirects=False) as client:
             headers = request.get("headers", {})
             try:
                 if "json" in request:
                     response = client.post(request["url"], json=request["json"], headers=headers)
                 else:
                     response = client.get(request["url"], headers=headers)
-                answers.append({"status": response.status_code, "text": response.text})
+                answers.append(
+                    {
+                        "status": response.status_code,
+                        "text": response.text,
+                        "headers": dict(response.headers),
+                    }
+                )
             except httpx2.HTTPError as error:
                 answers.append({"status": 0, "text": f"{type(error).__name__}: {error}"})
     print(json.dumps(answers))

@@ -232,6 +232,27 @@ def test_the_panel_stays_on_the_instance_s_loopback(
     assert panel["status"] == 303, panel  # sets its cookie, then shows the page
 
 
+def test_asked_to_the_instance_serves_its_panel_over_tls(network: Network, tmp_path: Path) -> None:
+    """``--remote-panel``: the panel at the TLS address, for an artist or a
+    supervisor on another machine, with its cookie marked Secure and its
+    actions taken from its own page only."""
+    with serve(network, PORT + 2, tmp_path / "config", "--remote-panel") as shown:
+        panel = shown.url.replace("/mcp", "/panel")
+        elsewhere = f"https://{ALLOWED_NAME}:{PORT + 2}"  # an allowed name, another origin
+        link, page, foreign = probe(
+            network,
+            network.ide,
+            {"url": f"{panel}?token={TOKEN}"},
+            {"url": panel, "headers": {"Cookie": f"dcclink_token={TOKEN}"}},
+            {"url": panel, "headers": {**BEARER, "Origin": elsewhere}},
+        )
+    assert link["status"] == 303, link
+    cookie = link["headers"]["set-cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie, cookie
+    assert page["status"] == 200 and "<html" in page["text"].lower(), page["status"]
+    assert foreign["status"] == 403 and "its own page only" in foreign["text"]
+
+
 def test_a_remote_address_needs_a_token_of_the_user_s_own() -> None:
     result = subprocess.run(
         [str(DCCLINK), "serve", "--http", "0.0.0.0:0", "--tools", str(FIXTURE_TOOLS)],

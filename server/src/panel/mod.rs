@@ -54,11 +54,34 @@ pub(crate) struct Panel {
     pub token: Arc<str>,
     /// The MCP endpoint, for the connection section.
     pub mcp_url: Arc<str>,
-    /// The server's port: the panel answers its own origin only.
-    pub port: u16,
+    /// Which requests come from the panel's own page.
+    pub origin: PanelOrigin,
     /// Fires when the server stops: event streams end then, so a page that
     /// stays open cannot hold the shutdown up.
     pub stop: CancellationToken,
+}
+
+/// Where the panel's page is served from: it answers requests from that
+/// page only.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum PanelOrigin {
+    /// http on a loopback name, on the server's `port`.
+    Loopback {
+        /// The loopback listener's port.
+        port: u16,
+    },
+    /// https, on the listener other machines reach (`--remote-panel`),
+    /// whose host gate has checked `Host` already.
+    Remote,
+}
+
+impl PanelOrigin {
+    fn admits(self, headers: &axum::http::HeaderMap) -> bool {
+        match self {
+            Self::Loopback { port } => auth::own_origin_request(headers, port),
+            Self::Remote => auth::same_https_origin(headers),
+        }
+    }
 }
 
 /// The `/panel` routes.
@@ -84,10 +107,10 @@ pub(crate) fn router(panel: Panel) -> Router {
 /// Its own loopback origin only, and the token (or, on the page itself,
 /// `?token=` once).
 async fn guard(State(panel): State<Panel>, request: Request, next: Next) -> Response {
-    if !auth::own_origin_request(request.headers(), panel.port) {
+    if !panel.origin.admits(request.headers()) {
         return (
             StatusCode::FORBIDDEN,
-            "the panel answers its own page only (a loopback address, on its own port)\n",
+            "the panel answers its own page only (its own address and port)\n",
         )
             .into_response();
     }
@@ -99,8 +122,12 @@ async fn guard(State(panel): State<Panel>, request: Request, next: Next) -> Resp
     if request.uri().path() == "/panel" && from_link.is_some_and(|t| auth::matches(t, &panel.token))
     {
         ConnectionTrust::grant(&request);
+        let secure = match panel.origin {
+            PanelOrigin::Loopback { .. } => "",
+            PanelOrigin::Remote => "; Secure",
+        };
         let cookie = format!(
-            "{}={}; Path=/panel; HttpOnly; SameSite=Strict",
+            "{}={}; Path=/panel; HttpOnly; SameSite=Strict{secure}",
             auth::COOKIE,
             panel.token
         );

@@ -98,6 +98,20 @@ pub(crate) fn own_origin_request(headers: &HeaderMap, port: u16) -> bool {
     is_loopback_host(host) && port_ok && origin_ok
 }
 
+/// True when the request comes from a page on this https listener: an
+/// `Origin`, if sent, that is `https://` and the request's own `Host`. (The
+/// listener's host gate has already checked which `Host` it answers to.)
+pub(crate) fn same_https_origin(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    match (host, headers.get(header::ORIGIN)) {
+        (Some(_), None) => true,
+        (Some(host), Some(origin)) => origin
+            .to_str()
+            .is_ok_and(|origin| origin.strip_prefix("https://") == Some(host)),
+        (None, _) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +134,23 @@ mod tests {
         assert_eq!(presented(&HeaderMap::new()), None);
         assert_eq!(from_query(Some("a=1&token=t0k")), Some("t0k"));
         assert!(matches("same", "same") && !matches("same", "diff"));
+    }
+
+    #[test]
+    fn a_remote_panel_takes_its_own_https_origin_only() {
+        let ok = |origin: Option<&str>| {
+            let mut pairs = vec![(header::HOST, "10.7.0.1:8765")];
+            if let Some(origin) = origin {
+                pairs.push((header::ORIGIN, origin));
+            }
+            same_https_origin(&headers(&pairs))
+        };
+        assert!(ok(None));
+        assert!(ok(Some("https://10.7.0.1:8765")));
+        assert!(!ok(Some("http://10.7.0.1:8765")));
+        assert!(!ok(Some("https://10.7.0.1:9000")));
+        assert!(!ok(Some("https://dcc-box.studio.lan:8765")));
+        assert!(!same_https_origin(&HeaderMap::new()));
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! also come as `?token=` (for clients that cannot send headers, such as the
 //! MCP conformance suite), on loopback only. The loopback listener also
 //! serves the panel at `/panel` ([`crate::panel`]). A listener other
-//! machines reach ([`Reach::Remote`], over TLS) serves `/mcp` alone, takes
-//! the token in the header only, and checks `Host` itself ([`HostGate`]).
+//! machines reach ([`Reach::Remote`], over TLS) serves `/mcp` (and the
+//! panel only when asked), takes the token in the header only, and checks
+//! `Host` itself ([`HostGate`]).
 
 use std::sync::Arc;
 
@@ -45,9 +46,9 @@ pub(crate) enum Reach {
     /// This machine, on loopback: `/mcp` and the panel, a loopback `Host`
     /// and `Origin`, and `?token=` for clients that cannot send headers.
     Loopback(Panel),
-    /// Other machines, over TLS: `/mcp` only, the token in the header only,
-    /// and a `Host` that [`HostGate`] allows.
-    Remote(HostGate),
+    /// Other machines, over TLS: `/mcp` (and the panel when asked), the
+    /// token in the header only, and a `Host` that [`HostGate`] allows.
+    Remote(HostGate, Option<Panel>),
 }
 
 /// The axum app: `/mcp` behind the token, and on loopback the panel.
@@ -69,7 +70,7 @@ pub(crate) fn router(
             .with_allowed_hosts(LOOPBACK_HOSTS)
             .with_allowed_origins(LOOPBACK_ORIGINS),
         // The gate checks both, and says what to do when it refuses.
-        Reach::Remote(_) => config.disable_allowed_hosts().disable_allowed_origins(),
+        Reach::Remote(..) => config.disable_allowed_hosts().disable_allowed_origins(),
     };
     let gate = Gate {
         token,
@@ -90,7 +91,13 @@ pub(crate) fn router(
         .layer(middleware::from_fn_with_state(gate, require_token));
     match reach {
         Reach::Loopback(panel) => mcp.merge(crate::panel::router(panel)),
-        Reach::Remote(hosts) => mcp.layer(middleware::from_fn_with_state(hosts, HostGate::check)),
+        Reach::Remote(hosts, panel) => {
+            let routes = match panel {
+                Some(panel) => mcp.merge(crate::panel::router(panel)),
+                None => mcp,
+            };
+            routes.layer(middleware::from_fn_with_state(hosts, HostGate::check))
+        }
     }
 }
 
