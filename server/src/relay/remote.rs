@@ -25,10 +25,9 @@ impl Remote {
         let url = reqwest::Url::parse(&self.url)
             .map_err(|error| format!("--url {}: {error}", self.url))?;
         let host = url.host_str().unwrap_or_default();
-        let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
         match url.scheme() {
             "https" => {}
-            "http" if loopback => {}
+            "http" if crate::transports::auth::is_loopback_name(host) => {}
             "http" => {
                 return Err(format!(
                     "--url {}: dcclink sends its token to another machine over https only; an instance other machines reach serves https (its `remote_url` in `dcclink list --json`)",
