@@ -24,7 +24,7 @@ use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
 use crate::instances::Instance;
-use crate::tls::Fingerprint;
+use crate::tls::{Fingerprint, Trust};
 
 /// How long connecting and initializing a session may take.
 const OPEN_WITHIN: Duration = Duration::from_secs(10);
@@ -182,15 +182,20 @@ impl Link {
         // One kept-alive connection: the instance answers with TCP_NODELAY
         // set, so reuse meets no delayed-ACK stall, and each call saves a
         // TCP handshake.
-        // The trust for https (a pinned certificate, or the system's
-        // authorities); reqwest needs one for plain http too.
+        // https trusts the pinned certificate, else the system's
+        // authorities; plain http (a local instance) trusts nothing.
         let pin = instance
             .fingerprint
             .as_deref()
             .map(str::parse::<Fingerprint>)
             .transpose()
             .map_err(|error| cannot(error.to_string()))?;
-        let tls = crate::tls::client_config(pin).map_err(|error| cannot(error.to_string()))?;
+        let trust = match pin {
+            _ if !instance.url.starts_with("https:") => Trust::Nobody,
+            Some(pin) => Trust::Pinned(pin),
+            None => Trust::System,
+        };
+        let tls = crate::tls::client_config(trust).map_err(|error| cannot(error.to_string()))?;
         let client = reqwest::Client::builder()
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())

@@ -14,7 +14,7 @@ mod pin;
 
 pub use fingerprint::{Fingerprint, FingerprintError};
 pub use identity::{CertificateFiles, Identity, TlsError};
-pub(crate) use pin::{client_config, mismatch_in};
+pub(crate) use pin::{Trust, client_config, mismatch_in};
 
 /// The one crypto provider dcclink uses, on both sides.
 fn provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {

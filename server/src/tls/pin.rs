@@ -15,19 +15,30 @@ use rustls_platform_verifier::BuilderVerifierExt as _;
 
 use super::Fingerprint;
 
-/// A client config that trusts the certificate `pin` names, or with no pin
-/// the certificates the system trusts.
-pub(crate) fn client_config(
-    pin: Option<Fingerprint>,
-) -> Result<rustls::ClientConfig, rustls::Error> {
+/// Which certificates a client trusts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Trust {
+    /// The one whose fingerprint this is.
+    Pinned(Fingerprint),
+    /// Those the system's certificate authorities vouch for.
+    System,
+    /// None: for a client that speaks plain HTTP only. (reqwest wants a TLS
+    /// config even then; this one costs nothing to make, where the
+    /// system's reads and parses every root certificate.)
+    Nobody,
+}
+
+/// A client config that trusts what `trust` says.
+pub(crate) fn client_config(trust: Trust) -> Result<rustls::ClientConfig, rustls::Error> {
     let provider = super::provider();
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?;
-    let builder = match pin {
-        Some(pin) => builder
+    let builder = match trust {
+        Trust::Pinned(pin) => builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(Pinned { pin, provider })),
-        None => builder.with_platform_verifier()?,
+        Trust::System => builder.with_platform_verifier()?,
+        Trust::Nobody => builder.with_root_certificates(rustls::RootCertStore::empty()),
     };
     Ok(builder.with_no_client_auth())
 }
