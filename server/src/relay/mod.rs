@@ -18,7 +18,9 @@
 //! or the only one running; with several it never guesses. While none is
 //! running the IDE still gets a tool list: one `dcclink_status` tool that
 //! says what to open ([`local`]). The relay watches the registry, reconnects
-//! when the DCC restarts, and tells the IDE the lists changed.
+//! when the DCC restarts, and tells the IDE the lists changed. With `--url`
+//! it serves one instance on another machine instead ([`remote`]), over TLS
+//! that trusts a pinned certificate or the system's authorities.
 //!
 //! No call is left hanging at either end. When the instance's process dies
 //! mid-call, every call in flight to it is answered with an error that says
