@@ -61,6 +61,7 @@ fn main() {
                 tool: "spin".into(),
                 client: "bench".into(),
                 arguments: "{}".into(),
+                task: None,
             },
             Duration::from_secs(60),
             Duration::from_secs(60),

@@ -214,6 +214,7 @@ impl Bridge {
                     tool: info.tool.clone(),
                     client: info.client.clone(),
                     arguments: info.arguments.clone(),
+                    task: info.task.clone(),
                 });
                 Some(call.handle.clone())
             }

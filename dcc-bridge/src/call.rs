@@ -82,6 +82,10 @@ pub struct CallInfo {
     pub client: String,
     /// The arguments as JSON text, shortened for display.
     pub arguments: String,
+    /// The MCP task the call runs as, if its client asked for one: the task
+    /// outlives the client's request, and its id is how the client (and
+    /// the tool, as `ctx.task_id`) names it.
+    pub task: Option<String>,
 }
 
 /// The state one call shares between the server and the pump.
@@ -259,6 +263,7 @@ pub(crate) fn test_handle(id: u64, queue_timeout: Duration) -> CallHandle {
             tool: "t".into(),
             client: "test".into(),
             arguments: "{}".into(),
+            task: None,
         },
         queue_timeout,
         Duration::from_secs(60),

@@ -50,6 +50,9 @@ pub enum EventKind {
         client: String,
         /// The arguments as JSON text, shortened for display.
         arguments: String,
+        /// The MCP task it runs as, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        task: Option<String>,
     },
     /// A call started on the host's main thread.
     CallStarted {

@@ -53,6 +53,10 @@ pub enum LockLevel {
     Subscriptions = 14,
     /// The calls waiting between rounds for their client's answer.
     RoundTrips = 15,
+    /// The instance's MCP tasks, by id.
+    Tasks = 16,
+    /// One task's open question and the session it last heard from.
+    Task = 17,
 }
 
 #[cfg(debug_assertions)]

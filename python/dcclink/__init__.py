@@ -31,6 +31,7 @@ from dcclink._host import (
     start,
     stats,
     stop,
+    tasks,
 )
 from dcclink._native import (
     Audio,
@@ -73,5 +74,6 @@ __all__ = [
     "start",
     "stats",
     "stop",
+    "tasks",
     "tool",
 ]

@@ -64,6 +64,7 @@ def _register(host: _native.Host, definition: _tools.ToolDef) -> None:
         title=definition.title,
         output_schema=definition.output_schema,
         hints=definition.hints,
+        task=definition.task,
     )
 
 
@@ -330,6 +331,16 @@ def stats() -> dict[str, int]:
     reason, main-thread tasks run, the queue depth
     and how many milliseconds ago the main thread last pumped."""
     return current_host().stats()
+
+
+def tasks() -> list[dict[str, Any]]:
+    """The MCP tasks of the running host, oldest first, for a host's own UI:
+    each with its ``id``, ``tool``, ``client``, ``status`` (``working``,
+    ``input_required``, ``completed``, ``failed`` or ``cancelled``), the
+    tool's latest progress ``message``, ``created_at`` (ISO 8601) and
+    ``ttl_ms``. A task is kept until its time to live passes after it
+    ends."""
+    return current_host().tasks()
 
 
 def is_main_thread() -> bool:

@@ -50,6 +50,12 @@ class Context:
     def call_id(self) -> int:
         """The call's number, in order of arrival."""
     @property
+    def task_id(self) -> Optional[str]:
+        """The id of the MCP task the call runs as: the client asked for one
+        (``@dcclink.tool(task=...)``), so the call outlives its request and
+        the client fetches its result later by this id. ``None`` for a
+        plain call."""
+    @property
     def client(self) -> str:
         """The client that made the call."""
     def progress(
@@ -184,6 +190,7 @@ class Host:
         title: Optional[str] = None,
         output_schema: Optional[dict[str, Any]] = None,
         hints: Optional[dict[str, bool]] = None,
+        task: str = "forbidden",
     ) -> None: ...
     def unregister_tool(self, name: str) -> bool: ...
     def register_prompt(
@@ -251,6 +258,7 @@ class Host:
     @property
     def state(self) -> str: ...
     def stats(self) -> dict[str, int]: ...
+    def tasks(self) -> list[dict[str, Any]]: ...
 
 def parse_args(argv: list[str]) -> Union[int, dict[str, Any]]: ...
 def init_logging(verbose: int = 0) -> None: ...

@@ -7,7 +7,7 @@ import typing
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, TypeVar, overload
+from typing import Any, Callable, Literal, Optional, TypeVar, overload
 
 from dcclink._catalog import Catalog
 from dcclink._native import Context
@@ -23,6 +23,10 @@ from dcclink._schema import (
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: Whether a tool may run as an MCP task (its ``execution.taskSupport``).
+TaskSupport = Literal["forbidden", "optional", "required"]
+TASK_SUPPORT: tuple[str, ...] = typing.get_args(TaskSupport)
 
 
 class Cancelled(Exception):
@@ -46,6 +50,8 @@ class ToolDef:
     title: Optional[str] = None
     #: MCP's hints: read_only, destructive, idempotent, open_world.
     hints: dict[str, bool] = field(default_factory=dict)
+    #: Whether it may run as an MCP task: "forbidden", "optional", "required".
+    task: TaskSupport = "forbidden"
 
     @classmethod
     def from_function(
@@ -57,11 +63,16 @@ class ToolDef:
         title: Optional[str] = None,
         hints_given: Optional[dict[str, bool]] = None,
         input_schema: Optional[Json] = None,
+        task: TaskSupport = "forbidden",
     ) -> ToolDef:
         """Reads the signature, type hints and docstring of ``function``;
         ``input_schema``, when given, describes the arguments instead of
         the hints."""
         tool_name = name or function.__name__
+        if task not in TASK_SUPPORT:
+            raise SchemaError(
+                f"tool {tool_name!r}: task={task!r} is not one of {', '.join(TASK_SUPPORT)}"
+            )
         try:
             hints = typing.get_type_hints(function, include_extras=True)
         except Exception as error:  # a hint that does not resolve on this Python
@@ -86,6 +97,7 @@ class ToolDef:
             output_schema=output_schema_for(returned, f"tool {tool_name!r}, its return type"),
             title=title,
             hints=hints_given or {},
+            task=task,
         )
 
     def invoke(self, arguments: dict[str, Any], ctx: Context) -> Any:
@@ -198,6 +210,7 @@ def tool(
     idempotent: Optional[bool] = None,
     open_world: Optional[bool] = None,
     input_schema: Optional[Json] = None,
+    task: TaskSupport = "forbidden",
 ) -> Callable[[F], F]: ...
 def tool(
     function: Optional[F] = None,
@@ -211,6 +224,7 @@ def tool(
     idempotent: Optional[bool] = None,
     open_world: Optional[bool] = None,
     input_schema: Optional[Json] = None,
+    task: TaskSupport = "forbidden",
 ) -> Any:
     """Makes a function an MCP tool.
 
@@ -224,7 +238,11 @@ def tool(
     the schema the hints give with one of your own (any JSON Schema
     2020-12 object schema: ``$defs``, ``$ref``, nested objects); the server
     validates each call against it, and the function gets the JSON values
-    as they are. The function itself is returned unchanged.
+    as they are. ``task`` says whether a client may run it as an MCP task,
+    which answers the call at once and is fetched later by id: "optional",
+    "required" (long work: renders, caches, exports), or "forbidden" (the
+    default). A task runs in the same queue as every other call; the tool
+    sees ``ctx.task_id``. The function itself is returned unchanged.
 
     ```python
     @dcclink.tool
@@ -232,7 +250,7 @@ def tool(
         "Add two integers."
         return a + b
 
-    @dcclink.tool(name="render_frames", timeout=600, read_only=True)
+    @dcclink.tool(name="render_frames", timeout=600, read_only=True, task="optional")
     def render(frames: int, ctx: dcclink.Context) -> str: ...
     ```
     """
@@ -242,7 +260,7 @@ def tool(
 
     def register(f: F) -> F:
         definition = ToolDef.from_function(
-            f, name, description, timeout, title, hints, input_schema
+            f, name, description, timeout, title, hints, input_schema, task
         )
         registry.add(definition.name, definition)
         return f

@@ -84,6 +84,12 @@ impl Context {
         self.inner.call().info().id
     }
 
+    /// The id of the MCP task the call runs as; `None` for a plain call.
+    #[getter]
+    fn task_id(&self) -> Option<String> {
+        self.inner.call().info().task.clone()
+    }
+
     /// The client that made the call.
     #[getter]
     fn client(&self) -> String {

@@ -12,7 +12,8 @@ use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump};
 use dcclink_server::HostInfo;
 use dcclink_server::tls::CertificateFiles;
 use dcclink_server::{
-    ArgumentSpec, PromptSpec, ResourceSpec, ServerConfig, ServerHandle, Shared, ToolHints, ToolSpec,
+    ArgumentSpec, PromptSpec, ResourceSpec, ServerConfig, ServerHandle, Shared, TaskSupport,
+    ToolHints, ToolSpec,
 };
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -89,8 +90,9 @@ impl Host {
 
     /// Registers (or replaces) a tool. `invoke(arguments, ctx)` runs it;
     /// `output_schema` describes its structured results, `hints` holds
-    /// MCP's `read_only`, `destructive`, `idempotent` and `open_world`.
-    #[pyo3(signature = (name, description, schema, invoke, timeout = None, title = None, output_schema = None, hints = None))]
+    /// MCP's `read_only`, `destructive`, `idempotent` and `open_world`, and
+    /// `task` whether it may run as an MCP task.
+    #[pyo3(signature = (name, description, schema, invoke, timeout = None, title = None, output_schema = None, hints = None, task = "forbidden"))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn register_tool(
         &self,
@@ -102,7 +104,13 @@ impl Host {
         title: Option<String>,
         output_schema: Option<&Bound<'_, PyDict>>,
         hints: Option<HashMap<String, bool>>,
+        task: &str,
     ) -> PyResult<()> {
+        let task = TaskSupport::parse(task).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "task={task:?} is not one of forbidden, optional, required"
+            ))
+        })?;
         let object = |schema: &Bound<'_, PyDict>, what: &str| match from_py(schema.as_any())? {
             Value::Object(map) => Ok(map),
             _ => Err(PyValueError::new_err(format!(
@@ -128,6 +136,7 @@ impl Host {
                 open_world: hint("open_world"),
             },
             timeout: timeout.map(|t| seconds(t, "timeout")).transpose()?,
+            task,
         };
         self.shared
             .tools
@@ -442,5 +451,12 @@ impl Host {
         let stats = serde_json::to_value(self.shared.bridge.stats())
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         to_py(py, &stats)
+    }
+
+    /// The MCP tasks this host keeps, oldest first.
+    fn tasks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let tasks = serde_json::to_value(self.shared.tasks.summaries())
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        to_py(py, &tasks)
     }
 }

@@ -14,7 +14,8 @@
 //!
 //! The modules follow a request: [`transports`] take it in, a [`session`]
 //! answers it, the [`registries`] say what runs, a [`job`] runs it on the
-//! main thread and the [`audit`] log records it. The [`panel`] watches it
+//! main thread and the [`audit`] log records it; a call made a task is
+//! kept in [`tasks`] until its client fetches the result. The [`panel`] watches it
 //! all; the [`relay`] passes it on from an IDE to a running instance, over
 //! [`tls`] when the instance is on another machine.
 //! Only what the Python binding, the CLI and the tests use is public.
@@ -33,6 +34,7 @@ mod runtime;
 mod runtime_dir;
 mod session;
 mod shared;
+mod tasks;
 pub mod tls;
 mod transports;
 
@@ -43,9 +45,10 @@ pub use panel::PanelCallback;
 pub use platform::protect_stdout;
 pub use registries::prompts::{ArgumentSpec, PromptSpec};
 pub use registries::resources::{ResourceSpec, check_resource_uri};
-pub use registries::tools::{RegisterError, ToolHints, ToolSpec};
+pub use registries::tools::{RegisterError, TaskSupport, ToolHints, ToolSpec};
 pub use runtime::{RemoteAccess, ServerConfig, ServerHandle, StartError};
 pub use session::DccServer;
 pub use shared::Shared;
+pub use tasks::{TaskSummary, Tasks};
 pub use transports::connections::HttpLimits;
 pub use transports::stdio::StdioTransport;

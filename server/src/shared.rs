@@ -13,6 +13,7 @@ use crate::audit::AuditLog;
 use crate::job::JobHandler;
 use crate::job::round_trips::RoundTrips;
 use crate::registries::{CompletionRegistry, PromptRegistry, ResourceRegistry, ToolRegistry};
+use crate::tasks::Tasks;
 
 /// What every session shares: the bridge to the host and the tools.
 pub struct Shared {
@@ -35,6 +36,8 @@ pub struct Shared {
     /// The calls waiting between rounds for their client's answer (MCP
     /// 2026-07-28).
     pub round_trips: Arc<RoundTrips>,
+    /// The MCP tasks of this instance, whichever session made them.
+    pub tasks: Arc<Tasks>,
 }
 
 impl Shared {
@@ -52,6 +55,7 @@ impl Shared {
             callbacks: Arc::default(),
             audit: AuditLog::default(),
             round_trips: Arc::default(),
+            tasks: Arc::default(),
         }
     }
 

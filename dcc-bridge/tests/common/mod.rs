@@ -25,6 +25,7 @@ pub(crate) fn handle(bridge: &Bridge) -> Arc<CallHandle> {
             tool: format!("tool{id}"),
             client: "test".into(),
             arguments: "{}".into(),
+            task: None,
         },
         bridge.config().queue_timeout,
         Duration::from_secs(60),

@@ -102,7 +102,12 @@ pub(crate) fn wait_for_reply(
     }
 }
 
-async fn send(peer: Peer<RoleServer>, method: String, params: Value) -> Result<Value, String> {
+/// Sends `method` with `params` to the client on `peer`, and returns its answer.
+pub(crate) async fn send(
+    peer: Peer<RoleServer>,
+    method: String,
+    params: Value,
+) -> Result<Value, String> {
     let invalid = |e: serde_json::Error| format!("dcclink built an invalid {method}: {e}");
     let failed = |e: ServiceError| match e {
         ServiceError::McpError(error) => error.message.to_string(),

@@ -15,7 +15,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use dcclink_bridge::{
     Bridge, CallContext, CallHandle, CallInfo, CancelReason, EventKind, Outbox, Outcome, Pending,
-    QueuedCall,
+    Progress, QueuedCall,
 };
 use rmcp::model::{
     CallToolResult, ClientCapabilities, ContentBlock, JsonObject, LoggingMessageNotificationParam,
@@ -46,9 +46,18 @@ pub struct Caller {
     pub min_log_level: dcclink_bridge::LogLevel,
     /// On MCP 2026-07-28, what the client said it can answer: its tool's
     /// questions then go out in an `InputRequiredResult`. `None` on the
-    /// 2025 revisions, where they are requests of their own.
+    /// 2025 revisions, where they are requests of their own. A task's
+    /// questions always come back as a [`Step::Asking`], on either revision.
     pub round_trips: Option<ClientCapabilities>,
+    /// The MCP task the call runs as, if any.
+    pub task: Option<String>,
+    /// Sees each progress report on its way to the client (a task keeps
+    /// the latest message as its status).
+    pub on_progress: Option<ProgressSeen>,
 }
+
+/// Sees a call's progress reports.
+pub(crate) type ProgressSeen = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// A job queued on the bridge, from its submission to its answer.
 ///
@@ -100,6 +109,7 @@ impl Running {
             tool: job.name,
             client: caller.label.clone(),
             arguments: shorten(serde_json::to_string(&arguments).unwrap_or_default()),
+            task: caller.task.clone(),
         };
         let call = Arc::new(CallHandle::new(
             info,
@@ -212,6 +222,11 @@ impl Running {
                 failure(cancelled_message(call, &self.bridge, &self.label))
             }
         }
+    }
+
+    /// True when dcclink's shutdown (the DCC quitting) ended the call.
+    pub fn stopped_by_shutdown(&self) -> bool {
+        self.call.cancel_reason() == Some(CancelReason::ShuttingDown)
     }
 
     /// Gives up on a job whose client never came back for its answer: the
@@ -423,6 +438,9 @@ async fn send_pending(pending: Pending, caller: &Caller) {
         if caller.peer.notify_logging_message(param).await.is_err() {
             return;
         }
+    }
+    if let (Some(progress), Some(seen)) = (&pending.progress, &caller.on_progress) {
+        seen(progress);
     }
     if let (Some(progress), Some(token)) = (pending.progress, &caller.progress_token) {
         let mut param = ProgressNotificationParam::new(token.clone(), progress.progress);

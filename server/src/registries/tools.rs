@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::job::output::JobOutput;
 use crate::job::{Job, JobHandler, JobKind};
 use crate::registries::watched_list::WatchedList;
+use crate::tasks::wire::EXECUTION;
 
 /// A tool with an output schema: its result is checked before the call
 /// ends, and one that does not fit becomes an error for the tool's author
@@ -66,6 +67,39 @@ pub struct ToolSpec {
     pub hints: ToolHints,
     /// How long it may run; the server's default when `None`.
     pub timeout: Option<Duration>,
+    /// Whether it may run as an MCP task.
+    pub task: TaskSupport,
+}
+
+/// Whether a tool may run as an MCP task, one that answers its call at once
+/// and is fetched later: its `execution.taskSupport`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TaskSupport {
+    /// Never: the call's answer is its result (the spec's default).
+    #[default]
+    Forbidden,
+    /// As the client likes.
+    Optional,
+    /// Only as a task (long work: renders, caches, exports).
+    Required,
+}
+
+impl TaskSupport {
+    /// The spec's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Forbidden => "forbidden",
+            Self::Optional => "optional",
+            Self::Required => "required",
+        }
+    }
+
+    /// The value the spec's word names.
+    pub fn parse(word: &str) -> Option<Self> {
+        [Self::Forbidden, Self::Optional, Self::Required]
+            .into_iter()
+            .find(|support| support.as_str() == word)
+    }
 }
 
 /// MCP's hints about a tool, for the client to decide what to ask the
@@ -128,6 +162,7 @@ pub struct RegisteredTool {
     tool: Tool,
     validator: jsonschema::Validator,
     timeout: Option<Duration>,
+    task: TaskSupport,
     /// The tool's handler, wrapped in [`CheckedOutput`] when it declares an
     /// output schema: the check runs as part of the call, so the call's one
     /// verdict (client, panel, audit log, stats) already includes it.
@@ -143,6 +178,11 @@ impl RegisteredTool {
     /// The tool's own timeout, if it has one.
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
+    }
+
+    /// Whether it may run as a task.
+    pub fn task_support(&self) -> TaskSupport {
+        self.task
     }
 
     /// A call of this tool, for the bridge.
@@ -229,6 +269,12 @@ impl ToolRegistry {
         if let Some(schema) = spec.output_schema {
             tool = tool.with_raw_output_schema(Arc::new(schema));
         }
+        if spec.task != TaskSupport::Forbidden {
+            let execution = serde_json::json!({ "taskSupport": spec.task.as_str() });
+            let mut meta = rmcp::model::MetaObject::new();
+            meta.insert(EXECUTION.to_owned(), execution);
+            tool.meta = Some(meta);
+        }
         let handler = match output_validator {
             Some(validator) => Arc::new(CheckedOutput {
                 tool: spec.name.clone(),
@@ -241,6 +287,7 @@ impl ToolRegistry {
             tool,
             validator,
             timeout: spec.timeout,
+            task: spec.task,
             handler,
         };
         self.tools.insert(spec.name, entry);

@@ -1,5 +1,6 @@
 //! The MCP server: a hand-written rmcp [`ServerHandler`] over the run-time
-//! [`ToolRegistry`]. One instance serves one client session.
+//! [`ToolRegistry`](crate::registries::tools::ToolRegistry). One instance
+//! serves one client session; its tasks ([`tasks`]) outlive it.
 // MCP logging is deprecated from protocol 2026-07-28 (SEP-2577), but every
 // client of the 2025 revisions still uses it.
 #![allow(deprecated)]
@@ -14,13 +15,14 @@ use dcclink_bridge::{Bridge, EventKind, LogLevel, Outcome};
 use rmcp::ErrorData as McpError;
 use rmcp::ServerHandler;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
-    GetPromptRequestParams, GetPromptResponse, GetPromptResult, Implementation,
-    InitializeRequestParams, InitializeResult, InputRequiredResult, InputResponses, JsonObject,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, ServerCapabilities, ServerConfig, SetLevelRequestParams,
-    SubscribeRequestParams, UnsubscribeRequestParams,
+    CallToolRequestParams, CallToolResponse, CancelTaskParams, CompleteRequestParams,
+    CompleteResult, GetPromptRequestParams, GetPromptResponse, GetPromptResult, GetTaskParams,
+    GetTaskResult, Implementation, InitializeRequestParams, InitializeResult, InputRequiredResult,
+    InputResponses, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, ServerCapabilities,
+    ServerConfig, SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams,
+    UpdateTaskParams,
 };
 use rmcp::service::{NotificationContext, RequestContext, RoleServer};
 use tokio_util::sync::CancellationToken;
@@ -33,8 +35,10 @@ use crate::log_levels;
 use crate::registries::completions::{self, Target};
 use crate::registries::pagination;
 use crate::shared::Shared;
+use crate::tasks::wire;
 
 mod list_changes;
+mod tasks;
 
 use list_changes::watch_lists;
 
@@ -56,6 +60,7 @@ pub(crate) fn capabilities() -> ServerCapabilities {
         .enable_prompts_list_changed()
         .enable_completions()
         .enable_logging()
+        .enable_tasks()
         .build()
 }
 
@@ -130,6 +135,8 @@ impl DccServer {
             cancelled: context.ct,
             disconnected: self.disconnected.clone(),
             min_log_level: self.min_log_level(),
+            task: None,
+            on_progress: None,
         }
     }
 
@@ -186,6 +193,41 @@ impl DccServer {
         };
         record.end(&shared.audit, outcome);
         Ok(Reply::Output(output))
+    }
+
+    /// A `tools/call` answered with the tool's result.
+    async fn call_plain(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let Some(tool) = self.shared.tools.get(&request.name) else {
+            return Err(McpError::invalid_params(
+                format!(
+                    "unknown tool '{}'; call tools/list for the tools this host offers ({})",
+                    request.name,
+                    self.shared.tools.names().join(", ")
+                ),
+                None,
+            ));
+        };
+        let arguments = request.arguments.unwrap_or_default();
+        if let Err(problem) = tool.validate(&arguments) {
+            let record = Record::begin(self.client_label(&context), &tool.job(), &arguments);
+            record.end(&self.shared.audit, Outcome::Failed);
+            return Ok(running::error_result(problem).into());
+        }
+        let retry = Retry {
+            request_state: request.request_state,
+            input_responses: request.input_responses,
+        };
+        match self
+            .run_recorded(tool.job(), arguments, retry, context)
+            .await?
+        {
+            Reply::Output(output) => Ok(running::tool_result(output).into()),
+            Reply::InputRequired(asked) => Ok(asked.into()),
+        }
     }
 }
 
@@ -293,33 +335,40 @@ impl ServerHandler for DccServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let Some(tool) = self.shared.tools.get(&request.name) else {
-            return Err(McpError::invalid_params(
-                format!(
-                    "unknown tool '{}'; call tools/list for the tools this host offers ({})",
-                    request.name,
-                    self.shared.tools.names().join(", ")
-                ),
-                None,
-            ));
-        };
-        let arguments = request.arguments.unwrap_or_default();
-        if let Err(problem) = tool.validate(&arguments) {
-            let record = Record::begin(self.client_label(&context), &tool.job(), &arguments);
-            record.end(&self.shared.audit, Outcome::Failed);
-            return Ok(running::error_result(problem).into());
+        self.call_tool_or_task(request, context).await
+    }
+
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, McpError> {
+        let task = self.task(&request.task_id, &context)?;
+        Ok(GetTaskResult::new(wire::detailed_2026(
+            &task,
+            &task.state(),
+        )))
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let task = self.task(&request.task_id, &context)?;
+        for (key, answer) in request.input_responses {
+            task.answer(&key, Ok(answer));
         }
-        let retry = Retry {
-            request_state: request.request_state,
-            input_responses: request.input_responses,
-        };
-        match self
-            .run_recorded(tool.job(), arguments, retry, context)
-            .await?
-        {
-            Reply::Output(output) => Ok(running::tool_result(output).into()),
-            Reply::InputRequired(asked) => Ok(asked.into()),
-        }
+        Ok(())
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.task(&request.task_id, &context)?.cancel();
+        Ok(())
     }
 
     async fn complete(
@@ -460,11 +509,14 @@ impl ServerHandler for DccServer {
     async fn on_custom_request(
         &self,
         request: rmcp::model::CustomRequest,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::CustomResult, McpError> {
-        Err(crate::transports::wire_errors::custom_request_error(
-            &request.method,
-        ))
+        match request.method.as_str() {
+            "tasks/get" | "tasks/cancel" | "tasks/result" | "tasks/list" => {
+                self.legacy_task_request(request, context).await
+            }
+            method => Err(crate::transports::wire_errors::custom_request_error(method)),
+        }
     }
 
     async fn set_level(

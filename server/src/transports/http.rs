@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header::WWW_AUTHENTICATE;
 use axum::http::{Method, StatusCode};
@@ -23,7 +23,6 @@ use axum::response::{IntoResponse, Json, Response};
 use futures::StreamExt;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use rmcp::model::ClientJsonRpcMessage;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
@@ -34,7 +33,8 @@ use crate::transports::answering::Answering;
 use crate::transports::auth;
 use crate::transports::connections::ConnectionTrust;
 use crate::transports::host_gate::HostGate;
-use crate::transports::wire_errors;
+use crate::transports::sessions::Sessions;
+use crate::transports::{task_param, wire_errors};
 
 /// The loopback names a `Host` header may carry.
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
@@ -78,7 +78,7 @@ pub(crate) fn router(
     };
     let service = StreamableHttpService::new(
         move || Ok(DccServer::new(shared.clone(), "http")),
-        Arc::new(LocalSessionManager::default()),
+        Arc::new(Sessions::default()),
         config,
     );
     let mcp = Router::new()
@@ -133,6 +133,7 @@ async fn refuse_unreadable(
                 .into_response();
         }
     };
+    let bytes = task_param::lift(&bytes).map_or(bytes, Bytes::from);
     if serde_json::from_slice::<ClientJsonRpcMessage>(&bytes).is_err() {
         return match wire_errors::diagnose(&bytes) {
             Some((error, id)) => (

@@ -8,5 +8,8 @@ pub(crate) mod auth;
 pub(crate) mod connections;
 pub(crate) mod host_gate;
 pub(crate) mod http;
+pub(crate) mod legacy_tasks;
+pub(crate) mod sessions;
 pub(crate) mod stdio;
+pub(crate) mod task_param;
 pub(crate) mod wire_errors;

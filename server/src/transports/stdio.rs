@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::transports::wire_errors;
+use crate::transports::{legacy_tasks, task_param, wire_errors};
 
 /// How long closing waits for the last lines to be written.
 const CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
@@ -319,6 +319,7 @@ where
         &mut self,
         item: TxJsonRpcMessage<RoleServer>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        let item = legacy_tasks::outgoing(item);
         let line = serde_json::to_vec(&item).map_err(io::Error::from);
         let queued = line.map(|line| self.lines.queue(line));
         async move { queued?.await }
@@ -326,9 +327,12 @@ where
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
         loop {
-            let line = self.lines.next_line().await?;
+            let mut line = self.lines.next_line().await?;
+            if let Some(lifted) = task_param::lift(&line) {
+                line = lifted;
+            }
             match serde_json::from_slice(&line) {
-                Ok(message) => return Some(message),
+                Ok(message) => return Some(legacy_tasks::incoming(message)),
                 Err(error) => {
                     tracing::warn!(%error, "bad message on stdin");
                     if let Some((reply, id)) = wire_errors::diagnose(&line)

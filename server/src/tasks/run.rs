@@ -1,0 +1,122 @@
+//! Drives a task's call to its end on the server's runtime, with no request
+//! waiting on it: the call keeps its place in the FIFO, its queue deadline
+//! and its timeout, exactly as a plain call; only its answer goes to the
+//! task instead of a client.
+//!
+//! A tool's question (`ctx.ask`, `ctx.sample`, `ctx.roots()`) puts the task
+//! in `input_required`. On 2026-07-28 the client reads it in `tasks/get`
+//! and answers with `tasks/update`; on 2025-11-25 it goes out at once as a
+//! request of its own on the session that last heard of the task, tied to
+//! it by `io.modelcontextprotocol/related-task`.
+
+use std::sync::Arc;
+
+use rmcp::model::{CustomNotification, ServerNotification};
+use serde_json::{Value, json};
+
+use crate::audit::Record;
+use crate::job::client_requests;
+use crate::job::question::Question;
+use crate::job::running::{self, Caller, Running, Step};
+use crate::shared::Shared;
+use crate::tasks::task::{Ended, Task};
+use crate::tasks::wire;
+
+/// Which revision's client made the task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Revision {
+    /// 2025-11-25: experimental tasks, asked for with `params.task`.
+    Experimental2025,
+    /// 2026-07-28: the `io.modelcontextprotocol/tasks` extension.
+    Extension2026,
+}
+
+/// Runs `running` for `task` until it ends, then keeps its result in the
+/// task and ends its audit `record`.
+pub(crate) fn spawn(
+    task: Arc<Task>,
+    mut running: Running,
+    record: Record,
+    caller: Caller,
+    shared: Arc<Shared>,
+    revision: Revision,
+) {
+    if revision == Revision::Experimental2025 {
+        tokio::spawn(announce_status(task.clone()));
+    }
+    tokio::spawn(async move {
+        loop {
+            match running.next(&caller).await {
+                Step::Done(output, outcome) => {
+                    record.end(&shared.audit, outcome);
+                    let why = running.stopped_by_shutdown().then(|| {
+                        "the DCC stopped (dcclink shut down) before the task ended; run it \
+                         again when the DCC is back"
+                            .to_owned()
+                    });
+                    let result = running::tool_result(output);
+                    task.end(Ended {
+                        result,
+                        outcome,
+                        why,
+                    });
+                    return;
+                }
+                Step::Asking(question) => ask(&task, *question, revision),
+            }
+        }
+    });
+}
+
+/// Opens the tool's question on the task; on 2025-11-25 sends it too.
+fn ask(task: &Arc<Task>, question: Question, revision: Revision) {
+    let Question {
+        request,
+        reply,
+        timeout,
+    } = question;
+    let key = task.ask(request.clone(), reply);
+    if revision == Revision::Extension2026 {
+        return; // the client reads it in tasks/get
+    }
+    let task = task.clone();
+    tokio::spawn(async move {
+        let (method, mut params) = match serde_json::to_value(&request) {
+            Ok(Value::Object(mut message)) => (
+                message.remove("method").unwrap_or_default(),
+                message.remove("params").unwrap_or_else(|| json!({})),
+            ),
+            _ => (Value::Null, Value::Null),
+        };
+        wire::tie_to_task(&mut params, &task.id);
+        let method = method.as_str().unwrap_or_default().to_owned();
+        let sent = client_requests::send(task.peer(), method, params);
+        let answer = match tokio::time::timeout(timeout, sent).await {
+            Ok(answer) => answer,
+            Err(_) => Err("the client did not answer in time".to_owned()),
+        };
+        task.answer(&key, answer);
+    });
+}
+
+/// Sends 2025-11-25's `notifications/tasks/status` on each change of the
+/// task's status, to the session that last heard of it, until it ends.
+async fn announce_status(task: Arc<Task>) {
+    let mut changes = task.watch();
+    let mut last = std::mem::discriminant(&changes.borrow().status);
+    while changes.changed().await.is_ok() {
+        let state = changes.borrow_and_update().clone();
+        let now = std::mem::discriminant(&state.status);
+        if now != last {
+            last = now;
+            let params = wire::task_2025(&task, &state);
+            let notification = CustomNotification::new("notifications/tasks/status", Some(params));
+            let _ = (task.peer())
+                .send_notification(ServerNotification::CustomNotification(notification))
+                .await;
+        }
+        if state.status.is_terminal() {
+            return;
+        }
+    }
+}
