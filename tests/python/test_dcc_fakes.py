@@ -274,3 +274,16 @@ def test_without_a_ui_the_caller_pumps_and_the_pack_works(dcc: str, module: str)
     summary = anyio.run(summarize)
     assert not summary.is_error, summary.content
     assert summary.structured_content is not None
+
+
+def test_the_packs_long_tools_may_run_as_tasks(dcc: dict[str, Any]) -> None:
+    async def main() -> dict[str, Any]:
+        with anyio.fail_after(60):
+            async with sdk_session(dcc["url"], dcc["token"]) as session:
+                listed = (await session.list_tools()).tools
+                return {tool.name: tool.execution for tool in listed}
+
+    execution = anyio.run(main)
+    for long_tool in ("capture_viewport", "export_scene"):
+        assert execution[long_tool].task_support == "optional", long_tool
+    assert execution["create_object"] is None, "quick edits answer at once"

@@ -275,7 +275,7 @@ def _engine(name: str) -> str:
     return name
 
 
-@dcclink.tool(timeout=300, read_only=True)
+@dcclink.tool(timeout=300, read_only=True, task="optional")
 @no_undo_step
 def render_image(
     width: int = 320,
@@ -337,7 +337,7 @@ def _remove(scene: Any, temporary: list[Any]) -> None:
             bpy.data.lights.remove(data_block)
 
 
-@dcclink.tool(timeout=300, destructive=True)  # it may overwrite the file
+@dcclink.tool(timeout=300, destructive=True, task="optional")  # it may overwrite the file
 @no_undo_step
 def export_gltf(path: str, selected_only: bool = False) -> dict[str, Any]:
     """Exports the scene (or the selection) as glTF binary (.glb) to

@@ -256,7 +256,7 @@ def redo(steps: int = 1) -> dict[str, Any]:
     }
 
 
-@dcclink.tool(timeout=120, read_only=True)
+@dcclink.tool(timeout=120, read_only=True, task="optional")
 @no_undo_step
 def capture_viewport(width: int = 640, height: int = 360) -> dcclink.Image:
     """A picture of the Scene Viewer at the current frame, returned inline
@@ -280,7 +280,7 @@ def capture_viewport(width: int = 640, height: int = 360) -> dcclink.Image:
     return png_written("dcclink-viewport-", flipbook)
 
 
-@dcclink.tool(timeout=300, destructive=True)  # it may overwrite the file
+@dcclink.tool(timeout=300, destructive=True, task="optional")  # it may overwrite the file
 @no_undo_step
 def export_scene(path: str, selected_only: bool = False) -> dict[str, Any]:
     """Exports the objects (or the selected ones) as Alembic (.abc) to
