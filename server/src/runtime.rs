@@ -384,6 +384,9 @@ impl Serve {
         if !self.answering.settled(ANSWER_BOUND).await {
             tracing::warn!("answers still unsent after {ANSWER_BOUND:?}; closing anyway");
         }
+        if !self.shared.tasks.ending.settled(ANSWER_BOUND).await {
+            tracing::warn!("tasks still ending after {ANSWER_BOUND:?}; closing anyway");
+        }
         self.cancel.cancel();
         let drain = async { while tasks.join_next().await.is_some() {} };
         if tokio::time::timeout(Duration::from_secs(3), drain)

@@ -94,6 +94,23 @@ def announcement(process: subprocess.Popen[str]) -> dict[str, Any]:
 
 
 @pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """An environment with a registry of its own."""
+    return {**os.environ, "DCCLINK_RUNTIME_DIR": str(tmp_path / "runtime")}
+
+
+@pytest.fixture
+def instances(env: dict[str, str]) -> Iterator[list[HttpServer]]:
+    """Starts instances on demand (``instances.append(start_http(env=env))``
+    via ``launch``); stops them all afterwards."""
+    started: list[HttpServer] = []
+    yield started
+    for server in started:
+        server.process.terminate()
+        server.process.wait(timeout=10)
+
+
+@pytest.fixture
 def http_server() -> Iterator[HttpServer]:
     server = start_http()
     yield server

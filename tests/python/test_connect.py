@@ -5,12 +5,10 @@ instances found in the registry (a registry of the test's own)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -26,23 +24,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """An environment with a registry of its own."""
-    return {**os.environ, "DCCLINK_RUNTIME_DIR": str(tmp_path / "runtime")}
-
-
-@pytest.fixture
-def instances(env: dict[str, str]) -> Iterator[list[HttpServer]]:
-    """Starts instances on demand (``instances.append(start_http(env=env))``
-    via ``launch``); stops them all afterwards."""
-    started: list[HttpServer] = []
-    yield started
-    for server in started:
-        server.process.terminate()
-        server.process.wait(timeout=10)
 
 
 def launch(instances: list[HttpServer], env: dict[str, str], log: str = "warn") -> HttpServer:

@@ -7,6 +7,8 @@ extension (``resultType: "task"``, ``tasks/get`` with the result inlined,
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal, Optional
@@ -14,13 +16,14 @@ from typing import Any, Literal, Optional
 import anyio
 import mcp.types as types
 import pytest
-from conftest import DCCLINK, ROOT, HttpServer, sdk_session, start_http
+from conftest import DCCLINK, INIT, ROOT, HttpServer, sdk_session, start_http
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client
-from mcp.client.extension import ClientExtension
+from mcp.client.extension import ClientExtension, NotificationBinding
 from mcp.shared.exceptions import MCPError
 from mcp_types import methods as _methods
 from mcp_types._v2025_11_25 import CreateTaskResult as CreateTaskResult2025
 from pydantic import TypeAdapter
+from test_connect import ToolListChanges, relay, stop
 
 TASK_TOOLS = ROOT / "tests" / "fixtures" / "task_tools.py"
 RAW: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
@@ -423,3 +426,131 @@ def test_on_2026_07_28_a_task_required_tool_needs_the_extension(server: HttpServ
     assert refused.error.data == {
         "requiredCapabilities": {"extensions": {"io.modelcontextprotocol/tasks": {}}}
     }
+
+
+def test_a_task_outlives_the_relay_that_started_it(
+    env: dict[str, str], instances: list[HttpServer]
+) -> None:
+    instances.append(start_http("--tools", str(TASK_TOOLS), env=env))
+    # An IDE starts a render through `dcclink connect`, and the relay is
+    # killed mid-render (the IDE crashed).
+    connect = subprocess.Popen(
+        [str(DCCLINK), "connect"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    assert connect.stdin is not None and connect.stdout is not None
+    call = {
+        "jsonrpc": "2.0",
+        "id": 2,
+        "method": "tools/call",
+        "params": {
+            "name": "render_turntable",
+            "arguments": {"frames": 40, "delay": 0.03},
+            "task": {"ttl": 60_000},
+        },
+    }
+    for message in (INIT, {"jsonrpc": "2.0", "method": "notifications/initialized"}, call):
+        connect.stdin.write(json.dumps(message) + "\n")
+        connect.stdin.flush()
+    answers = [json.loads(connect.stdout.readline()) for _ in range(2)]
+    task_id = answers[1]["result"]["task"]["taskId"]
+    connect.kill()
+    connect.wait(timeout=10)
+
+    async def come_back() -> tuple[Any, Any]:
+        async with relay(env) as session:
+            return await get_task(session, task_id), await task_result(session, task_id)
+
+    polled, fetched = run(come_back)
+    assert polled.task_id == task_id
+    assert fetched.structured_content == {"frames": 40, "image": "turntable_40.png"}
+
+
+def test_a_dcc_restart_under_the_relay_ends_its_tasks_clearly(
+    env: dict[str, str], instances: list[HttpServer]
+) -> None:
+    changes = ToolListChanges()
+    first = start_http("--tools", str(TASK_TOOLS), env=env)
+    instances.append(first)
+
+    async def main() -> dict[str, Any]:
+        ended: dict[str, Any] = {}
+        async with relay(env, "--dcc", "standalone", message_handler=changes.seen) as session:
+            task = await start_task(session, "bake", {})
+            await poll_until_message(session, task.task_id, "baking")
+
+            async def wait_for_result() -> None:
+                try:
+                    ended["result"] = await task_result(session, task.task_id)
+                except MCPError as error:
+                    ended["error"] = error
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(wait_for_result)
+                await anyio.sleep(0.2)  # tasks/result is waiting at the instance
+                stop(first)  # the DCC quits mid-task
+            await changes.next()
+            instances.append(start_http("--tools", str(TASK_TOOLS), env=env))
+            await changes.next()
+            with pytest.raises(MCPError) as lost:
+                await get_task(session, task.task_id)
+            ended["lost"] = lost.value
+        return ended
+
+    ended = run(main)
+    # The waiting tasks/result was answered, not left hanging: with what the
+    # call itself answered (the tool saw ctx.cancelled as the DCC quit), or
+    # the relay's word that the instance went away.
+    assert "result" in ended or "error" in ended
+    lost = ended["lost"].error
+    assert lost.code == types.INVALID_PARAMS
+    assert "has stopped" in lost.message and "run the tool again" in lost.message
+
+
+class StatusWatch(ClientExtension):
+    """Sees 2025-11-25's ``notifications/tasks/status`` (the SDK 2.3 drops
+    notifications its core tables do not name, unless bound)."""
+
+    identifier = "dev.dcclink/test-task-status"
+
+    def __init__(self) -> None:
+        self.seen: list[types.TaskStatusNotificationParams] = []
+        self.ended = anyio.Event()
+
+    async def record(self, params: types.TaskStatusNotificationParams) -> None:
+        self.seen.append(params)
+        if params.status in TERMINAL:
+            self.ended.set()
+
+    def notifications(self) -> Any:
+        method = "notifications/tasks/status"
+        params = types.TaskStatusNotificationParams
+        return [NotificationBinding(method=method, params_type=params, handler=self.record)]
+
+
+def test_a_task_ends_failed_when_the_dcc_quits() -> None:
+    quitting = start_http("--tools", str(TASK_TOOLS))
+    watch = StatusWatch()
+
+    async def main() -> None:
+        url = f"{quitting.url}?token={quitting.token}"
+        with anyio.fail_after(60):
+            async with Client(url, mode="legacy", extensions=[watch]) as client:
+                task = await start_task(client.session, "bake", {})
+                await poll_until_message(client.session, task.task_id, "baking")
+                quitting.process.terminate()  # the DCC quits mid-task
+                await watch.ended.wait()
+
+    try:
+        run(main)
+    except BaseException as error:  # the client's goodbye to a server that is gone
+        if not watch.ended.is_set():
+            raise AssertionError(f"no status said the task ended: {watch.seen}") from error
+    finally:
+        quitting.process.terminate()
+        quitting.process.wait(timeout=10)
+    assert watch.seen[-1].status == "failed"
+    assert "the DCC stopped" in (watch.seen[-1].status_message or "")

@@ -34,6 +34,12 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         &["tests/benches/relay_overhead.py"],
         &env,
     )?;
+    sh::step("what an MCP task costs, against a plain call");
+    sh::run(
+        python.as_os_str(),
+        &["tests/benches/task_overhead.py"],
+        &env,
+    )?;
     sh::step("wake latency on the Qt host, beside timer-driven pumps");
     sh::run(python.as_os_str(), &["tests/benches/qt_wake.py"], &env)?;
     sh::step("a call in Blender's UI, against running it directly (under Xvfb)");

@@ -30,10 +30,15 @@ pub(super) fn answer(id: &RawValue, result: &impl Serialize) -> Vec<u8> {
 /// The line that answers request `id` with a JSON-RPC error: `message`
 /// says what went wrong and what to do.
 pub(super) fn failure(id: &RawValue, message: &str) -> Vec<u8> {
+    error(id, -32603, message)
+}
+
+/// The line that answers request `id` with the JSON-RPC error `code`.
+pub(super) fn error(id: &RawValue, code: i32, message: &str) -> Vec<u8> {
     line(
         id,
         "error",
-        serde_json::json!({ "code": -32603, "message": message }),
+        serde_json::json!({ "code": code, "message": message }),
     )
 }
 

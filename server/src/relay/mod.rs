@@ -32,6 +32,7 @@ mod ide;
 mod links;
 mod local;
 mod remote;
+mod tasks;
 mod upstream;
 
 use std::collections::HashMap;
@@ -46,12 +47,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::platform::{take_process_stdio, wait_for_signal};
 use crate::transports::stdio::LineChannel;
-use crate::transports::wire_errors;
+use crate::transports::{legacy_tasks, wire_errors};
 use ide::Ide;
 use links::Links;
 pub use links::{Choice, Target};
 use local::STATUS_TOOL;
 pub use remote::Remote;
+use tasks::TaskOwners;
 use upstream::{Failure, Headers, Inbox as _, Link, Outgoing};
 
 /// The longest line the IDE may send.
@@ -127,6 +129,8 @@ struct Inner {
     links: Links,
     /// The IDE's requests waiting for an instance's answer, by id.
     in_flight: OrderedMutex<HashMap<RequestId, InFlight>>,
+    /// Which instance created each task the IDE made.
+    tasks: TaskOwners,
 }
 
 /// Keeps a request in [`Inner::in_flight`] while it waits.
@@ -152,6 +156,7 @@ impl Relay {
                 links: Links::new(target, ide.clone())?,
                 ide,
                 in_flight: OrderedMutex::new(LockLevel::Relay, HashMap::new()),
+                tasks: TaskOwners::default(),
             }),
         })
     }
@@ -220,6 +225,8 @@ impl Relay {
         match method {
             "initialize" => {
                 let result = local::initialize_result(params.as_deref());
+                let mut result = serde_json::to_value(result).unwrap_or_default();
+                legacy_tasks::declare_tasks(&mut result);
                 if let Some(params) = params {
                     let _ = self.inner.ide.hello.set(params);
                 }
@@ -228,6 +235,9 @@ impl Relay {
             "ping" => Some(local::answer(id, &serde_json::json!({}))),
             "tools/list" => self.list_tools(id, line).await,
             "tools/call" => self.call_tool(id, params.as_deref(), line).await,
+            "tasks/get" | "tasks/result" | "tasks/cancel" | "tasks/update" => {
+                self.task_request(id, params.as_deref(), line).await
+            }
             _ => match self.inner.links.chosen().await {
                 Ok(link) => self.send_on(link, None, id, line).await,
                 Err(why) => Some(match local::empty_list(method) {
@@ -309,8 +319,36 @@ impl Relay {
             },
         };
         match self.inner.links.to(target.as_deref()).await {
-            Ok(link) => self.send_on(link, target.as_deref(), id, line).await,
+            Ok(link) => {
+                let instance = link.instance.id.clone();
+                let answer = self.send_on(link, target.as_deref(), id, line).await;
+                if let Some(answer) = &answer {
+                    self.inner.tasks.note(answer, &instance);
+                }
+                answer
+            }
             Err(why) => failed(why),
+        }
+    }
+
+    /// A request about a task: passed on, unless the instance that created
+    /// the task has stopped, which the relay then says (the instance running
+    /// now never heard of the task).
+    async fn task_request(
+        &self,
+        id: &RawValue,
+        params: Option<&RawValue>,
+        line: Outgoing,
+    ) -> Option<Vec<u8>> {
+        let chosen = self.inner.links.chosen().await;
+        let now = chosen.as_ref().ok().map(|link| link.instance.id.as_str());
+        let lost = tasks::named_task(params).and_then(|task| self.inner.tasks.lost(&task, now));
+        if let Some(why) = lost {
+            return Some(local::error(id, -32602, &why));
+        }
+        match chosen {
+            Ok(link) => self.send_on(link, None, id, line).await,
+            Err(why) => Some(local::failure(id, &why)),
         }
     }
 

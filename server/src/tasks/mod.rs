@@ -22,6 +22,8 @@ use rmcp::ErrorData as McpError;
 use rmcp::service::{Peer, RoleServer};
 use serde::Serialize;
 
+use crate::transports::answering::Answering;
+
 pub(crate) use task::Task;
 
 /// How long a task is kept when its client names no time to live.
@@ -89,18 +91,27 @@ impl Missing {
     }
 }
 
+/// How often the store looks for tasks to drop. A task asked for by id is
+/// checked there and then; the rest may outstay their time by this much.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
 #[derive(Default)]
 struct Kept {
     tasks: HashMap<String, Arc<Task>>,
     /// Ids in order of creation.
     order: VecDeque<String>,
     expired: VecDeque<String>,
+    swept_at: Option<Instant>,
 }
 
 impl Kept {
     fn forget(&mut self, id: &str) {
         self.tasks.remove(id);
-        self.order.retain(|kept| kept != id);
+        if self.order.front().is_some_and(|oldest| oldest == id) {
+            self.order.pop_front();
+        } else {
+            self.order.retain(|kept| kept != id);
+        }
         if self.expired.len() == REMEMBERED_EXPIRED {
             self.expired.pop_front();
         }
@@ -111,6 +122,10 @@ impl Kept {
     /// oldest ended tasks while the results held pass [`MAX_RESULT_BYTES`].
     fn sweep(&mut self) {
         let now = Instant::now();
+        if self.swept_at.is_some_and(|at| now < at + SWEEP_EVERY) {
+            return;
+        }
+        self.swept_at = Some(now);
         let expired: Vec<String> = (self.tasks.values())
             .filter(|task| task.is_expired(now))
             .map(|task| task.id.clone())
@@ -139,12 +154,16 @@ impl Kept {
 /// The tasks of this instance, by id.
 pub struct Tasks {
     kept: OrderedMutex<Kept>,
+    /// The tasks whose end has not yet gone out to their client: shutdown
+    /// waits for them (bounded) before it closes the sessions.
+    pub(crate) ending: Answering,
 }
 
 impl Default for Tasks {
     fn default() -> Self {
         Self {
             kept: OrderedMutex::new(LockLevel::Tasks, Kept::default()),
+            ending: Answering::default(),
         }
     }
 }
@@ -198,6 +217,10 @@ impl Tasks {
         let mut kept = self.kept.lock();
         kept.sweep();
         match kept.tasks.get(id) {
+            Some(task) if task.is_expired(Instant::now()) => {
+                kept.forget(id);
+                Err(Missing::Expired.error(id))
+            }
             Some(task) => Ok(task.clone()),
             None if kept.expired.iter().any(|gone| gone == id) => Err(Missing::Expired.error(id)),
             None => Err(Missing::Unknown.error(id)),

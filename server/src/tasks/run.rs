@@ -42,9 +42,12 @@ pub(crate) fn spawn(
     revision: Revision,
 ) {
     if revision == Revision::Experimental2025 {
-        tokio::spawn(announce_status(task.clone()));
+        tokio::spawn(announce_changes(task.clone()));
     }
+    // Shutdown waits (bounded) for the task's end to go out.
+    let ending = shared.tasks.ending.begin();
     tokio::spawn(async move {
+        let _ending = ending;
         loop {
             match running.next(&caller).await {
                 Step::Done(output, outcome) => {
@@ -60,6 +63,9 @@ pub(crate) fn spawn(
                         outcome,
                         why,
                     });
+                    if revision == Revision::Experimental2025 {
+                        announce(&task).await;
+                    }
                     return;
                 }
                 Step::Asking(question) => ask(&task, *question, revision),
@@ -100,23 +106,28 @@ fn ask(task: &Arc<Task>, question: Question, revision: Revision) {
 }
 
 /// Sends 2025-11-25's `notifications/tasks/status` on each change of the
-/// task's status, to the session that last heard of it, until it ends.
-async fn announce_status(task: Arc<Task>) {
+/// task's status short of its end (which [`spawn`]'s driver sends, so that
+/// shutdown can wait for it), to the session that last heard of it.
+async fn announce_changes(task: Arc<Task>) {
     let mut changes = task.watch();
     let mut last = std::mem::discriminant(&changes.borrow().status);
     while changes.changed().await.is_ok() {
-        let state = changes.borrow_and_update().clone();
-        let now = std::mem::discriminant(&state.status);
-        if now != last {
-            last = now;
-            let params = wire::task_2025(&task, &state);
-            let notification = CustomNotification::new("notifications/tasks/status", Some(params));
-            let _ = (task.peer())
-                .send_notification(ServerNotification::CustomNotification(notification))
-                .await;
-        }
-        if state.status.is_terminal() {
+        let status = std::mem::discriminant(&changes.borrow_and_update().status);
+        if task.has_ended() {
             return;
         }
+        if status != last {
+            last = status;
+            announce(&task).await;
+        }
     }
+}
+
+/// Sends the task's state now as 2025-11-25's `notifications/tasks/status`.
+async fn announce(task: &Task) {
+    let params = wire::task_2025(task, &task.state());
+    let notification = CustomNotification::new("notifications/tasks/status", Some(params));
+    let _ = (task.peer())
+        .send_notification(ServerNotification::CustomNotification(notification))
+        .await;
 }

@@ -170,9 +170,14 @@ impl Task {
         self.cancel.clone()
     }
 
+    /// True once it can change no more.
+    pub(crate) fn has_ended(&self) -> bool {
+        self.state.borrow().status.is_terminal()
+    }
+
     /// True once it has ended and its time to live has passed.
     pub(crate) fn is_expired(&self, now: Instant) -> bool {
-        now >= self.created_at + self.ttl && self.state.borrow().status.is_terminal()
+        now >= self.created_at + self.ttl && self.has_ended()
     }
 
     /// The bytes its result holds (0 until it ends).

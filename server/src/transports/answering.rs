@@ -1,4 +1,5 @@
-//! The `/mcp` answers still being written. Shutdown waits (bounded) for them
+//! The answers still on their way: `/mcp` responses being written, and MCP
+//! tasks whose end has not gone out. Shutdown waits (bounded) for them
 //! before it closes the sessions, so a call that finished just before
 //! `dcclink.stop()` still reaches its client.
 
@@ -7,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-/// Counts the POST responses on their way to clients.
+/// Counts answers on their way to clients.
 #[derive(Debug, Clone)]
 pub(crate) struct Answering(Arc<watch::Sender<usize>>);
 
@@ -18,14 +19,14 @@ impl Default for Answering {
 }
 
 impl Answering {
-    /// Counts one more response until the returned guard drops.
+    /// Counts one more answer until the returned guard drops.
     pub(crate) fn begin(&self) -> AnswerGuard {
         self.0.send_modify(|open| *open += 1);
         AnswerGuard(self.0.clone())
     }
 
-    /// Waits until no response is being written, at most `bound`; true when
-    /// none is.
+    /// Waits until no answer is on its way, at most `bound`; true when none
+    /// is.
     pub(crate) async fn settled(&self, bound: Duration) -> bool {
         let mut open = self.0.subscribe();
         tokio::time::timeout(bound, open.wait_for(|open| *open == 0))
@@ -34,7 +35,8 @@ impl Answering {
     }
 }
 
-/// One response being written; dropped with the response's body.
+/// One answer on its way; dropped once it has gone out (or with the
+/// response body that carries it).
 #[derive(Debug)]
 pub(crate) struct AnswerGuard(Arc<watch::Sender<usize>>);
 

@@ -144,7 +144,7 @@ fn move_execution(list: &mut Value) {
 
 /// The `tasks` capability of 2025-11-25: task-augmented `tools/call`,
 /// `tasks/list` and `tasks/cancel`.
-fn declare_tasks(hello: &mut Value) {
+pub(crate) fn declare_tasks(hello: &mut Value) {
     if let Some(capabilities) = hello.get_mut("capabilities") {
         capabilities["tasks"] = json!({
             "list": {},

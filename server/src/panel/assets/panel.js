@@ -32,7 +32,7 @@ function apply(event, live = true) {
   switch (event.type) {
     case "call_queued": {
       const call = { id: event.call, tool: event.tool, client: event.client, args: event.arguments,
-                     state: "queued", queuedAt: event.time_ms };
+                     task: event.task, state: "queued", queuedAt: event.time_ms };
       calls.set(call.id, call);
       lastCall.set(event.client, event.time_ms);
       drawCall(call);
@@ -122,7 +122,14 @@ function buildRow(call) {
   row.append(el("td", "", `#${call.id}`));
   const state = el("td");
   state.append(el("span", "state"));
-  row.append(state, el("td", "tool", call.tool), el("td", "client", call.client));
+  const tool = el("td", "tool", call.tool);
+  if (call.task) {
+    // An MCP task: its client fetches the result later, by this id.
+    const badge = el("span", "task-badge", "task");
+    badge.title = `MCP task ${call.task}: the client fetches its result by id, even after it reconnects`;
+    tool.append(" ", badge);
+  }
+  row.append(state, tool, el("td", "client", call.client));
   const progress = el("td");
   const wrap = el("div", "progress");
   const track = el("div", "track");
@@ -151,7 +158,9 @@ function buildRow(call) {
 }
 
 function trimRows() {
-  const rows = document.querySelectorAll("tr.call");
+  // Tasks stay: their results are kept on the server until they expire.
+  const rows = [...document.querySelectorAll("tr.call")]
+    .filter((row) => !calls.get(Number(row.dataset.call))?.task);
   for (let i = MAX_ROWS; i < rows.length; i++) {
     rows[i].detail.remove();
     rows[i].remove();
