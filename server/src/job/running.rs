@@ -303,7 +303,7 @@ fn output_text(output: &JobOutput) -> String {
 }
 
 /// An error output with no traceback.
-fn failure(message: String) -> JobOutput {
+pub(crate) fn failure(message: String) -> JobOutput {
     JobOutput::Error {
         message,
         traceback: None,

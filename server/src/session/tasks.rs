@@ -10,7 +10,6 @@
 
 use std::sync::Arc;
 
-use dcclink_bridge::Outcome;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ClientCapabilities, CustomRequest,
@@ -20,13 +19,11 @@ use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::audit::Record;
-use crate::job::running::{self, Running};
 use crate::registries::pagination;
 use crate::registries::tools::{RegisteredTool, TaskSupport};
 use crate::session::DccServer;
 use crate::tasks::run::{self, Revision};
-use crate::tasks::task::{Ended, Task};
+use crate::tasks::task::Task;
 use crate::tasks::wire::{self, CREATED_TASK};
 use crate::transports::task_param::TASK_PARAM;
 
@@ -110,7 +107,7 @@ impl DccServer {
                 ),
                 None,
             )),
-            (_, Some(revision)) => self.start_task(&tool, request, revision, context),
+            (_, Some(revision)) => self.start_task(tool, request, revision, context),
             (_, None) => self.call_plain(request, context).await,
         }
     }
@@ -118,7 +115,7 @@ impl DccServer {
     /// Makes the call a task, queues it, and answers with the task.
     fn start_task(
         &self,
-        tool: &RegisteredTool,
+        tool: Arc<RegisteredTool>,
         request: CallToolRequestParams,
         revision: Revision,
         context: RequestContext<RoleServer>,
@@ -151,41 +148,15 @@ impl DccServer {
         caller.on_progress = Some(Arc::new(move |progress| {
             seen.progressed(progress.message.as_deref());
         }));
-        let job = tool.job();
         let arguments = request.arguments.unwrap_or_default();
-        let record = Record::begin(caller.label.clone(), &job, &arguments);
-        let shared = &self.shared;
-        if let Err(problem) = tool.validate(&arguments) {
-            record.end(&shared.audit, Outcome::Failed);
-            task.end(Ended {
-                result: running::error_result(problem),
-                outcome: Outcome::Failed,
-                why: None,
-            });
-        } else {
-            let timeout = shared.default_timeout;
-            match Running::start(&shared.bridge, job, arguments, timeout, &caller) {
-                Ok(running) => {
-                    run::spawn(
-                        task.clone(),
-                        running,
-                        record,
-                        caller,
-                        shared.clone(),
-                        revision,
-                    );
-                }
-                Err((output, outcome)) => {
-                    record.end(&shared.audit, outcome);
-                    let result = running::tool_result(output);
-                    task.end(Ended {
-                        result,
-                        outcome,
-                        why: None,
-                    });
-                }
-            }
-        }
+        run::start(
+            task.clone(),
+            tool,
+            arguments,
+            caller,
+            self.shared.clone(),
+            revision,
+        );
         Ok(match revision {
             Revision::Experimental2025 => {
                 let mut meta = MetaObject::new();

@@ -14,10 +14,15 @@ use std::sync::Arc;
 use rmcp::model::{CustomNotification, ServerNotification};
 use serde_json::{Value, json};
 
+use dcclink_bridge::Outcome;
+use rmcp::model::JsonObject;
+
 use crate::audit::Record;
 use crate::job::client_requests;
+use crate::job::output::JobOutput;
 use crate::job::question::Question;
 use crate::job::running::{self, Caller, Running, Step};
+use crate::registries::tools::RegisteredTool;
 use crate::shared::Shared;
 use crate::tasks::task::{Ended, Task};
 use crate::tasks::wire;
@@ -31,12 +36,15 @@ pub(crate) enum Revision {
     Extension2026,
 }
 
-/// Runs `running` for `task` until it ends, then keeps its result in the
-/// task and ends its audit `record`.
-pub(crate) fn spawn(
+/// Queues the call of `tool` with `arguments` for `task` and runs it until
+/// it ends, then keeps its result in the task. It starts once the caller
+/// has its answer (the task), so that the answer goes out before the main
+/// thread wakes for the call: the spec asks for it as soon as possible, and
+/// a task is what the client waits on from then on.
+pub(crate) fn start(
     task: Arc<Task>,
-    mut running: Running,
-    record: Record,
+    tool: Arc<RegisteredTool>,
+    arguments: JsonObject,
     caller: Caller,
     shared: Arc<Shared>,
     revision: Revision,
@@ -48,30 +56,54 @@ pub(crate) fn spawn(
     let ending = shared.tasks.ending.begin();
     tokio::spawn(async move {
         let _ending = ending;
-        loop {
-            match running.next(&caller).await {
-                Step::Done(output, outcome) => {
-                    record.end(&shared.audit, outcome);
-                    let why = running.stopped_by_shutdown().then(|| {
-                        "the DCC stopped (dcclink shut down) before the task ended; run it \
-                         again when the DCC is back"
-                            .to_owned()
-                    });
-                    let result = running::tool_result(output);
-                    task.end(Ended {
-                        result,
-                        outcome,
-                        why,
-                    });
-                    if revision == Revision::Experimental2025 {
-                        announce(&task).await;
-                    }
-                    return;
-                }
-                Step::Asking(question) => ask(&task, *question, revision),
+        let job = tool.job();
+        let record = Record::begin(caller.label.clone(), &job, &arguments);
+        let started = match tool.validate(&arguments) {
+            Err(problem) => Err((running::failure(problem), Outcome::Failed)),
+            Ok(()) => {
+                let timeout = shared.default_timeout;
+                Running::start(&shared.bridge, job, arguments, timeout, &caller)
             }
+        };
+        let (output, outcome, why) = match started {
+            Err((output, outcome)) => (output, outcome, None),
+            Ok(running) => drive(&task, running, &caller, revision).await,
+        };
+        record.end(&shared.audit, outcome);
+        let result = running::tool_result(output);
+        task.end(Ended {
+            result,
+            outcome,
+            why,
+        });
+        if revision == Revision::Experimental2025 {
+            announce(&task).await;
         }
     });
+}
+
+/// Runs `running` until it ends, opening the tool's questions on the task
+/// meanwhile: its output, its verdict, and why it failed when the DCC
+/// stopped under it.
+async fn drive(
+    task: &Arc<Task>,
+    mut running: Running,
+    caller: &Caller,
+    revision: Revision,
+) -> (JobOutput, Outcome, Option<String>) {
+    loop {
+        match running.next(caller).await {
+            Step::Done(output, outcome) => {
+                let why = running.stopped_by_shutdown().then(|| {
+                    "the DCC stopped (dcclink shut down) before the task ended; run it again \
+                     when the DCC is back"
+                        .to_owned()
+                });
+                return (output, outcome, why);
+            }
+            Step::Asking(question) => ask(task, *question, revision),
+        }
+    }
 }
 
 /// Opens the tool's question on the task; on 2025-11-25 sends it too.

@@ -327,9 +327,9 @@ where
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
         loop {
-            let mut line = self.lines.next_line().await?;
-            if let Some(lifted) = task_param::lift(&line) {
-                line = lifted;
+            let line = self.lines.next_line().await?;
+            if let Some(message) = task_param::parse(&line) {
+                return Some(legacy_tasks::incoming(message));
             }
             match serde_json::from_slice(&line) {
                 Ok(message) => return Some(legacy_tasks::incoming(message)),
