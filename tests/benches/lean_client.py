@@ -12,6 +12,7 @@ use the official SDK."""
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import subprocess
 from typing import Any, Optional
@@ -105,6 +106,11 @@ class LeanStdioClient(LeanClient):
         self._process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0
         )
+        # Unbuffered so that each request goes out at once; the answers are
+        # read through a buffer, since an unbuffered readline() reads one
+        # byte per system call (and so charges a long answer by its length).
+        assert self._process.stdout is not None
+        self._answers = io.BufferedReader(self._process.stdout)  # type: ignore[arg-type]
         self._initialize()
 
     def _send(self, message: dict[str, Any]) -> None:
@@ -116,9 +122,8 @@ class LeanStdioClient(LeanClient):
 
     def _exchange(self, message: dict[str, Any]) -> dict[str, Any]:
         self._send(message)
-        assert self._process.stdout is not None
         while True:
-            line = self._process.stdout.readline()
+            line = self._answers.readline()
             if not line:
                 raise RuntimeError("the stdio server exited")
             answer = json.loads(line)
