@@ -332,6 +332,17 @@ class TasksExtension(ClientExtension):
     identifier = "io.modelcontextprotocol/tasks"
 
 
+def client_2026(transport: str, server: HttpServer, **options: Any) -> Client:
+    """A 2026-07-28 client of the HTTP ``server``, or of a ``dcclink serve
+    --stdio`` of its own."""
+    if transport == "stdio":
+        params = StdioServerParameters(
+            command=str(DCCLINK), args=["serve", "--stdio", "--tools", str(TASK_TOOLS)]
+        )
+        return Client(params, mode="2026-07-28", **options)
+    return Client(f"{server.url}?token={server.token}", mode="2026-07-28", **options)
+
+
 def raw_request(method: str, params: dict[str, Any]) -> Any:
     """A request the SDK has no type for (the 2026-07-28 tasks extension);
     a task's id routes it (``Mcp-Name``), as the extension says."""
@@ -342,11 +353,12 @@ def raw_request(method: str, params: dict[str, Any]) -> Any:
     return Raw(method=method, params=params)
 
 
-def test_on_2026_07_28_a_tool_call_becomes_a_task_polled_to_its_result(server: HttpServer) -> None:
-    url = f"{server.url}?token={server.token}"
-
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_on_2026_07_28_a_tool_call_becomes_a_task_polled_to_its_result(
+    server: HttpServer, transport: str
+) -> None:
     async def main() -> dict[str, Any]:
-        async with Client(url, mode="2026-07-28", extensions=[TasksExtension()]) as client:
+        async with client_2026(transport, server, extensions=[TasksExtension()]) as client:
             session = client.session
             created = await session.send_request(
                 raw_request("tools/call", {"name": "render_turntable", "arguments": {"frames": 5}}),
@@ -369,17 +381,16 @@ def test_on_2026_07_28_a_tool_call_becomes_a_task_polled_to_its_result(server: H
     assert polled["result"]["structuredContent"] == {"frames": 5, "image": "turntable_5.png"}
 
 
+@pytest.mark.parametrize("transport", ["stdio", "http"])
 def test_on_2026_07_28_a_task_asks_in_tasks_get_and_hears_in_tasks_update(
-    server: HttpServer,
+    server: HttpServer, transport: str
 ) -> None:
-    url = f"{server.url}?token={server.token}"
-
     async def never_asked(context: Any, params: Any) -> types.ElicitResult:
         raise AssertionError("a task's question travels in tasks/get, not as a request")
 
     async def main() -> tuple[Any, Any]:
-        async with Client(
-            url, mode="2026-07-28", extensions=[TasksExtension()], elicitation_callback=never_asked
+        async with client_2026(
+            transport, server, extensions=[TasksExtension()], elicitation_callback=never_asked
         ) as client:
             session = client.session
             created = await session.send_request(
@@ -412,11 +423,12 @@ def test_on_2026_07_28_a_task_asks_in_tasks_get_and_hears_in_tasks_update(
     }
 
 
-def test_on_2026_07_28_a_task_required_tool_needs_the_extension(server: HttpServer) -> None:
-    url = f"{server.url}?token={server.token}"
-
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_on_2026_07_28_a_task_required_tool_needs_the_extension(
+    server: HttpServer, transport: str
+) -> None:
     async def main() -> MCPError:
-        async with Client(url, mode="2026-07-28") as client:
+        async with client_2026(transport, server) as client:
             with pytest.raises(MCPError) as refused:
                 await client.call_tool("bake", {})
             return refused.value
@@ -554,3 +566,25 @@ def test_a_task_ends_failed_when_the_dcc_quits() -> None:
         quitting.process.wait(timeout=10)
     assert watch.seen[-1].status == "failed"
     assert "the DCC stopped" in (watch.seen[-1].status_message or "")
+
+
+def test_on_2026_07_28_tasks_cancel_stops_a_running_task(server: HttpServer) -> None:
+    async def main() -> tuple[Any, Any]:
+        async with client_2026("http", server, extensions=[TasksExtension()]) as client:
+            session = client.session
+            created = await session.send_request(
+                raw_request("tools/call", {"name": "bake", "arguments": {}}), RAW
+            )
+            poll = raw_request("tasks/get", {"taskId": created["taskId"]})
+            while (await session.send_request(poll, RAW)).get("statusMessage") != "baking":
+                await anyio.sleep(0.01)
+            acked = await session.send_request(
+                raw_request("tasks/cancel", {"taskId": created["taskId"]}), RAW
+            )
+            while (polled := await session.send_request(poll, RAW))["status"] not in TERMINAL:
+                await anyio.sleep(0.01)
+            return acked, polled
+
+    acked, polled = run(main)
+    assert acked == {"resultType": "complete"}
+    assert polled["status"] == "cancelled"

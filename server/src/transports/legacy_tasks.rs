@@ -15,8 +15,8 @@
 //! 2026-07-28 requests carry their revision in `_meta` and pass untouched.
 
 use rmcp::model::{
-    ClientRequest, CustomRequest, CustomResult, JsonRpcMessage, ProtocolVersion, RequestMetaObject,
-    ServerResult,
+    ClientRequest, CustomRequest, CustomResult, GetMeta, JsonRpcMessage, ProtocolVersion,
+    RequestMetaObject, ServerResult,
 };
 use rmcp::service::{RoleServer, RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
@@ -58,9 +58,8 @@ impl<T: Transport<RoleServer>> Transport<RoleServer> for LegacyTasks<T> {
 }
 
 /// True when a request's `_meta` says it speaks 2026-07-28 or later.
-fn on_2026(meta: Option<&RequestMetaObject>) -> bool {
-    (meta.and_then(RequestMetaObject::protocol_version))
-        .is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
+fn on_2026(meta: &RequestMetaObject) -> bool {
+    (meta.protocol_version()).is_some_and(|version| version >= ProtocolVersion::V_2026_07_28)
 }
 
 /// A custom request for `method`, with `params` as they came.
@@ -76,13 +75,12 @@ pub(crate) fn incoming(message: RxJsonRpcMessage<RoleServer>) -> RxJsonRpcMessag
     let JsonRpcMessage::Request(mut request) = message else {
         return message;
     };
+    if on_2026(request.request.get_meta()) {
+        return JsonRpcMessage::Request(request);
+    }
     request.request = match request.request {
-        ClientRequest::GetTaskRequest(get) if !on_2026(get.params.meta.as_ref()) => {
-            custom("tasks/get", get.params)
-        }
-        ClientRequest::CancelTaskRequest(cancel) if !on_2026(cancel.params.meta.as_ref()) => {
-            custom("tasks/cancel", cancel.params)
-        }
+        ClientRequest::GetTaskRequest(get) => custom("tasks/get", get.params),
+        ClientRequest::CancelTaskRequest(cancel) => custom("tasks/cancel", cancel.params),
         other => other,
     };
     JsonRpcMessage::Request(request)
@@ -151,5 +149,48 @@ pub(crate) fn declare_tasks(hello: &mut Value) {
             "cancel": {},
             "requests": { "tools": { "call": {} } },
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::model::{ClientJsonRpcMessage, RequestId, ServerJsonRpcMessage};
+
+    fn method_after(line: &str) -> (String, bool) {
+        let message: ClientJsonRpcMessage = serde_json::from_str(line).unwrap();
+        let JsonRpcMessage::Request(request) = incoming(message) else {
+            panic!("a request stays a request");
+        };
+        let custom = matches!(request.request, ClientRequest::CustomRequest(_));
+        (request.request.method().to_owned(), custom)
+    }
+
+    #[test]
+    fn only_2025_task_requests_become_custom() {
+        let v2025 = r#"{"jsonrpc":"2.0","id":3,"method":"tasks/get","params":{"taskId":"t"}}"#;
+        assert_eq!(method_after(v2025), ("tasks/get".to_owned(), true));
+        let v2026 = r#"{"jsonrpc":"2.0","id":3,"method":"tasks/cancel","params":{"taskId":"t",
+            "_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#;
+        assert_eq!(method_after(v2026), ("tasks/cancel".to_owned(), false));
+    }
+
+    #[test]
+    fn a_2025_tasks_answer_and_capability_take_their_shape() {
+        let created = json!({"task": {"taskId": "t", "status": "working"}});
+        let mut meta = rmcp::model::MetaObject::new();
+        meta.insert(CREATED_TASK.to_owned(), created.clone());
+        let result = rmcp::model::CallToolResult::success(Vec::new()).with_meta(Some(meta));
+        let answer = ServerJsonRpcMessage::response(result.into(), RequestId::Number(1));
+        let JsonRpcMessage::Response(answer) = outgoing(answer) else {
+            panic!("a response stays a response");
+        };
+        assert_eq!(serde_json::to_value(answer.result).unwrap(), created);
+        let mut hello = json!({"capabilities": {"tools": {}}});
+        declare_tasks(&mut hello);
+        assert_eq!(
+            hello["capabilities"]["tasks"]["requests"]["tools"]["call"],
+            json!({})
+        );
     }
 }
