@@ -54,6 +54,12 @@ pub enum EventKind {
         #[serde(skip_serializing_if = "Option::is_none")]
         task: Option<String>,
     },
+    /// An MCP task's time to live passed after it ended: its result is gone,
+    /// and the panel drops its call.
+    TaskExpired {
+        /// The task's id.
+        task: String,
+    },
     /// A call started on the host's main thread.
     CallStarted {
         /// The call number.

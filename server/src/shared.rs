@@ -46,6 +46,7 @@ impl Shared {
     /// timeout get `default_timeout`.
     pub fn new(bridge: Arc<Bridge>, default_timeout: Duration) -> Self {
         Self {
+            tasks: Arc::new(Tasks::new(bridge.clone())),
             bridge,
             tools: Arc::default(),
             resources: Arc::default(),
@@ -55,7 +56,6 @@ impl Shared {
             callbacks: Arc::default(),
             audit: AuditLog::default(),
             round_trips: Arc::default(),
-            tasks: Arc::default(),
         }
     }
 

@@ -22,6 +22,8 @@ import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp_types import methods as _methods
+from mcp_types._v2025_11_25 import CreateTaskResult as CreateTaskResult2025
 
 T = TypeVar("T")
 
@@ -219,3 +221,20 @@ def panel_events(server: HttpServer) -> list[dict[str, Any]]:
             if line.startswith("data:"):
                 return list(json.loads(line[5:])["events"])
     raise AssertionError("the panel's event stream sent no snapshot")
+
+
+@pytest.fixture
+def sdk_takes_created_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK 2.3 has 2025-11-25's task types but no task client: its
+    session checks every ``tools/call`` result against ``CallToolResult``.
+    A task-augmented call's answer is a ``CreateTaskResult``; this checks
+    it against that type instead (every other result as before)."""
+    check = _methods.validate_server_result
+
+    def validate(method: str, version: str, data: Any, **options: Any) -> None:
+        if method == "tools/call" and version == "2025-11-25" and "task" in data:
+            CreateTaskResult2025.model_validate(data)
+            return
+        check(method, version, data, **options)
+
+    monkeypatch.setattr(_methods, "validate_server_result", validate)

@@ -16,9 +16,19 @@ from typing import Any, Callable
 import anyio
 import httpx2
 import pytest
-from conftest import DCCLINK, FIXTURE_TOOLS, ROOT, HttpServer, sdk_session, start_until_running
+from conftest import (
+    DCCLINK,
+    FIXTURE_TOOLS,
+    ROOT,
+    HttpServer,
+    sdk_session,
+    start_http,
+    start_until_running,
+)
 from mcp import ClientSession
+from mcp.shared.exceptions import MCPError
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from test_tasks import TASK_TOOLS, get_task, start_task, task_result
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "artifacts"
@@ -391,3 +401,32 @@ def test_a_question_with_no_panel_open_fails_at_once(http_server: HttpServer) ->
     assert result.is_error
     assert "no panel is open" in result.content[0].text
     assert time.monotonic() - started < 10, "it did not wait for nobody"
+
+
+@pytest.mark.usefixtures("sdk_takes_created_tasks")
+def test_a_task_is_marked_and_its_row_goes_when_it_expires(browser: Browser) -> None:
+    server = start_http("--tools", str(TASK_TOOLS))
+    page = open_panel(browser, server)
+
+    async def create(session: ClientSession) -> str:
+        task = await start_task(session, "which_task", {}, ttl=1000)
+        await task_result(session, task.task_id)
+        return task.task_id
+
+    async def expire(session: ClientSession) -> None:
+        with pytest.raises(MCPError, match="Task has expired"):
+            await get_task(session, task_id)
+
+    try:
+        task_id = Agent(server, create).join()
+        badge = f"{row(1)} .task-badge"
+        page.wait_for_selector(badge, timeout=15_000)
+        assert task_id in (page.get_attribute(badge, "title") or "")
+        page.wait_for_selector(f'{row(1)}[data-state="done"]', timeout=15_000)
+        time.sleep(1.2)  # past the task's time to live
+        Agent(server, expire).join()
+        page.wait_for_selector(row(1), state="detached", timeout=15_000)
+    finally:
+        page.close()
+        server.process.terminate()
+        server.process.wait(timeout=10)

@@ -20,8 +20,6 @@ from conftest import DCCLINK, INIT, ROOT, HttpServer, sdk_session, start_http
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 from mcp.client.extension import ClientExtension, NotificationBinding
 from mcp.shared.exceptions import MCPError
-from mcp_types import methods as _methods
-from mcp_types._v2025_11_25 import CreateTaskResult as CreateTaskResult2025
 from pydantic import TypeAdapter
 from test_connect import ToolListChanges, relay, stop
 
@@ -29,21 +27,7 @@ TASK_TOOLS = ROOT / "tests" / "fixtures" / "task_tools.py"
 RAW: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
-@pytest.fixture(autouse=True)
-def sdk_takes_created_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The SDK 2.3 has 2025-11-25's task types but no task client: its
-    session checks every ``tools/call`` result against ``CallToolResult``.
-    A task-augmented call's answer is a ``CreateTaskResult``; this checks
-    it against that type instead (every other result as before)."""
-    check = _methods.validate_server_result
-
-    def validate(method: str, version: str, data: Any, **options: Any) -> None:
-        if method == "tools/call" and version == "2025-11-25" and "task" in data:
-            CreateTaskResult2025.model_validate(data)
-            return
-        check(method, version, data, **options)
-
-    monkeypatch.setattr(_methods, "validate_server_result", validate)
+pytestmark = pytest.mark.usefixtures("sdk_takes_created_tasks")
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,9 @@ const FANOUT: usize = 8192;
 struct CallEvents {
     lifecycle: Vec<Arc<Event>>,
     progress: Option<Arc<Event>>,
+    /// The MCP task it runs as: kept until the task expires, however many
+    /// calls come after.
+    task: Option<String>,
 }
 
 #[derive(Default)]
@@ -34,6 +37,24 @@ struct State {
     logs: VecDeque<Arc<Event>>,
     clients: BTreeMap<u64, Arc<Event>>,
     questions: BTreeMap<u64, Arc<Event>>,
+}
+
+impl State {
+    /// Drops the oldest calls past [`CALLS_KEPT`], except tasks (the store
+    /// bounds those, and says when each expires).
+    fn forget_old_calls(&mut self) {
+        let mut plain = self.calls.values().filter(|c| c.task.is_none()).count();
+        while plain > CALLS_KEPT {
+            let oldest = self
+                .calls
+                .iter()
+                .find(|(_, c)| c.task.is_none())
+                .map(|(id, _)| *id);
+            let Some(oldest) = oldest else { return };
+            self.calls.remove(&oldest);
+            plain -= 1;
+        }
+    }
 }
 
 /// The host's state as the panel shows it.
@@ -94,15 +115,20 @@ impl Board {
             | EventKind::CallStarted { call }
             | EventKind::CallEnded { call, .. }
             | EventKind::CallResult { call, .. } => {
+                let entry = state.calls.entry(*call).or_default();
+                entry.lifecycle.push(event.clone());
+                if let EventKind::CallQueued {
+                    task: Some(task), ..
+                } = &event.kind
+                {
+                    entry.task = Some(task.clone());
+                }
+                state.forget_old_calls();
+            }
+            EventKind::TaskExpired { task } => {
                 state
                     .calls
-                    .entry(*call)
-                    .or_default()
-                    .lifecycle
-                    .push(event.clone());
-                while state.calls.len() > CALLS_KEPT {
-                    state.calls.pop_first();
-                }
+                    .retain(|_, call| call.task.as_ref() != Some(task));
             }
             EventKind::ClientConnected { client, .. } => {
                 state.clients.insert(*client, event.clone());

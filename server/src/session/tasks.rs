@@ -129,10 +129,8 @@ impl DccServer {
             .map(|info| info.capabilities.clone());
         let peer = context.peer.clone();
         let mut caller = self.caller(context);
-        let task = self
-            .shared
-            .tasks
-            .create(&request.name, &caller.label, ttl_ms, peer)?;
+        let task = (self.shared.tasks).create(&request.name, &caller.label, ttl_ms)?;
+        task.heard_from(&peer);
         // The task outlives the request and the connection: only
         // tasks/cancel (or the panel) stops it.
         caller.cancelled = task.cancelled();

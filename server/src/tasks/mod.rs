@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
+use dcclink_bridge::{Bridge, EventKind};
 use rmcp::ErrorData as McpError;
-use rmcp::service::{Peer, RoleServer};
 use serde::Serialize;
 
 use crate::transports::answering::Answering;
@@ -102,6 +102,8 @@ struct Kept {
     order: VecDeque<String>,
     expired: VecDeque<String>,
     swept_at: Option<Instant>,
+    /// Tasks dropped under the lock, announced once it is released.
+    dropped: Vec<String>,
 }
 
 impl Kept {
@@ -116,6 +118,7 @@ impl Kept {
             self.expired.pop_front();
         }
         self.expired.push_back(id.to_owned());
+        self.dropped.push(id.to_owned());
     }
 
     /// Drops every task that ended and outlived its time to live, then the
@@ -154,21 +157,38 @@ impl Kept {
 /// The tasks of this instance, by id.
 pub struct Tasks {
     kept: OrderedMutex<Kept>,
+    /// Where a dropped task is announced (the panel drops its call).
+    bridge: Arc<Bridge>,
     /// The tasks whose end has not yet gone out to their client: shutdown
     /// waits for them (bounded) before it closes the sessions.
     pub(crate) ending: Answering,
 }
 
-impl Default for Tasks {
-    fn default() -> Self {
+impl Tasks {
+    /// No tasks yet; those dropped later are announced on `bridge`'s bus.
+    pub fn new(bridge: Arc<Bridge>) -> Self {
         Self {
             kept: OrderedMutex::new(LockLevel::Tasks, Kept::default()),
+            bridge,
             ending: Answering::default(),
         }
     }
-}
 
-impl Tasks {
+    /// Runs `change` on the kept tasks after a sweep, then announces the
+    /// tasks dropped meanwhile (with the lock released).
+    fn with_kept<R>(&self, change: impl FnOnce(&mut Kept) -> R) -> R {
+        let (result, dropped) = {
+            let mut kept = self.kept.lock();
+            kept.sweep();
+            let result = change(&mut kept);
+            (result, std::mem::take(&mut kept.dropped))
+        };
+        for task in dropped {
+            (self.bridge.events()).publish(EventKind::TaskExpired { task });
+        }
+        result
+    }
+
     /// A new working task of `tool` for `client`, kept for `ttl` (the
     /// client's wish in milliseconds, bounded) or [`DEFAULT_TTL`]. Refused
     /// when [`MAX_TASKS`] tasks still run.
@@ -177,7 +197,6 @@ impl Tasks {
         tool: &str,
         client: &str,
         ttl_ms: Option<u64>,
-        peer: Peer<RoleServer>,
     ) -> Result<Arc<Task>, McpError> {
         let ttl = ttl_ms
             .map(Duration::from_millis)
@@ -189,14 +208,10 @@ impl Tasks {
             tool.to_owned(),
             client.to_owned(),
             ttl,
-            peer,
         ));
-        let mut kept = self.kept.lock();
-        kept.sweep();
-        if kept.tasks.len() >= MAX_TASKS {
-            match kept.oldest_ended() {
-                Some(oldest) => kept.forget(&oldest),
-                None => {
+        self.with_kept(|kept| {
+            if kept.tasks.len() >= MAX_TASKS {
+                let Some(oldest) = kept.oldest_ended() else {
                     return Err(McpError::internal_error(
                         format!(
                             "dcclink already runs {MAX_TASKS} tasks; wait for some to end, or \
@@ -204,19 +219,18 @@ impl Tasks {
                         ),
                         None,
                     ));
-                }
+                };
+                kept.forget(&oldest);
             }
-        }
-        kept.tasks.insert(id.clone(), task.clone());
-        kept.order.push_back(id);
-        Ok(task)
+            kept.tasks.insert(id.clone(), task.clone());
+            kept.order.push_back(id);
+            Ok(task)
+        })
     }
 
     /// The task `id`, or why there is none.
     pub(crate) fn find(&self, id: &str) -> Result<Arc<Task>, McpError> {
-        let mut kept = self.kept.lock();
-        kept.sweep();
-        match kept.tasks.get(id) {
+        self.with_kept(|kept| match kept.tasks.get(id) {
             Some(task) if task.is_expired(Instant::now()) => {
                 kept.forget(id);
                 Err(Missing::Expired.error(id))
@@ -224,7 +238,7 @@ impl Tasks {
             Some(task) => Ok(task.clone()),
             None if kept.expired.iter().any(|gone| gone == id) => Err(Missing::Expired.error(id)),
             None => Err(Missing::Unknown.error(id)),
-        }
+        })
     }
 
     /// What each task kept is doing, oldest first, for a host's own UI
@@ -248,12 +262,100 @@ impl Tasks {
 
     /// Every task kept, oldest first.
     pub(crate) fn list(&self) -> Vec<Arc<Task>> {
-        let mut kept = self.kept.lock();
-        kept.sweep();
-        let Kept { tasks, order, .. } = &*kept;
-        order
-            .iter()
-            .filter_map(|id| tasks.get(id).cloned())
-            .collect()
+        self.with_kept(|kept| {
+            (kept.order.iter())
+                .filter_map(|id| kept.tasks.get(id).cloned())
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dcclink_bridge::{BridgeConfig, Outcome};
+    use rmcp::model::{CallToolResult, ContentBlock};
+
+    use crate::tasks::task::Ended;
+
+    fn ended(text: String) -> Ended {
+        Ended {
+            result: CallToolResult::success(vec![ContentBlock::text(text)]),
+            outcome: Outcome::Done,
+            why: None,
+        }
+    }
+
+    /// Why `id` names no task.
+    fn missing(tasks: &Tasks, id: &str) -> String {
+        match tasks.find(id) {
+            Ok(_) => panic!("task {id} is still kept"),
+            Err(error) => error.message.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_task_past_its_ttl_is_dropped_only_once_it_has_ended() {
+        let bridge = Bridge::new(BridgeConfig::default());
+        let dropped = bridge.events().subscribe(16);
+        let tasks = Tasks::new(bridge);
+        let task = tasks.create("render", "test", Some(0)).unwrap();
+        assert_eq!(task.ttl, MIN_TTL, "the shortest time to live is one second");
+        std::thread::sleep(MIN_TTL);
+        assert!(tasks.find(&task.id).is_ok(), "it still runs");
+        task.end(ended("done".into()));
+        assert!(missing(&tasks, &task.id).contains("Task has expired"));
+        assert!(
+            missing(&tasks, &task.id).contains("Task has expired"),
+            "it is remembered"
+        );
+        assert!(missing(&tasks, "never-was").contains("Task not found"));
+        let announced: Vec<_> = dropped.try_iter().map(|event| event.kind.clone()).collect();
+        assert_eq!(
+            announced,
+            [EventKind::TaskExpired {
+                task: task.id.clone()
+            }]
+        );
+    }
+
+    #[test]
+    fn past_the_count_bound_the_oldest_ended_task_goes_and_then_new_ones_are_refused() {
+        let tasks = Tasks::new(Bridge::new(BridgeConfig::default()));
+        let first = tasks.create("render", "test", None).unwrap();
+        first.end(ended("done".into()));
+        let running: Vec<_> = (1..MAX_TASKS)
+            .map(|_| tasks.create("render", "test", None).unwrap())
+            .collect();
+        let last = tasks.create("render", "test", None).unwrap();
+        assert!(
+            missing(&tasks, &first.id).contains("expired"),
+            "the ended task made room"
+        );
+        assert!(tasks.find(&last.id).is_ok() && tasks.find(&running[0].id).is_ok());
+        let refused = match tasks.create("render", "test", None) {
+            Ok(_) => panic!("a task past the bound was kept"),
+            Err(error) => error.message.to_string(),
+        };
+        assert!(refused.contains("already runs 1000 tasks"), "{refused}");
+    }
+
+    #[test]
+    fn past_the_memory_bound_the_oldest_ended_results_go() {
+        let tasks = Tasks::new(Bridge::new(BridgeConfig::default()));
+        let big = "x".repeat(MAX_RESULT_BYTES / 3 + 1);
+        let made: Vec<_> = (0..3)
+            .map(|_| {
+                let task = tasks.create("export", "test", None).unwrap();
+                task.end(ended(big.clone()));
+                task
+            })
+            .collect();
+        std::thread::sleep(SWEEP_EVERY); // the store sweeps at most once a second
+        assert!(
+            missing(&tasks, &made[0].id).contains("expired"),
+            "the oldest result went"
+        );
+        assert!(tasks.find(&made[1].id).is_ok() && tasks.find(&made[2].id).is_ok());
     }
 }

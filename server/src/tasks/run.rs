@@ -128,10 +128,15 @@ fn ask(task: &Arc<Task>, question: Question, revision: Revision) {
         };
         wire::tie_to_task(&mut params, &task.id);
         let method = method.as_str().unwrap_or_default().to_owned();
-        let sent = client_requests::send(task.peer(), method, params);
-        let answer = match tokio::time::timeout(timeout, sent).await {
-            Ok(answer) => answer,
-            Err(_) => Err("the client did not answer in time".to_owned()),
+        let answer = match task.peer() {
+            None => Err("no client has asked about the task yet".to_owned()),
+            Some(peer) => {
+                let sent = client_requests::send(peer, method, params);
+                match tokio::time::timeout(timeout, sent).await {
+                    Ok(answer) => answer,
+                    Err(_) => Err("the client did not answer in time".to_owned()),
+                }
+            }
         };
         task.answer(&key, answer);
     });
@@ -159,7 +164,9 @@ async fn announce_changes(task: Arc<Task>) {
 async fn announce(task: &Task) {
     let params = wire::task_2025(task, &task.state());
     let notification = CustomNotification::new("notifications/tasks/status", Some(params));
-    let _ = (task.peer())
-        .send_notification(ServerNotification::CustomNotification(notification))
-        .await;
+    if let Some(peer) = task.peer() {
+        let _ = (peer)
+            .send_notification(ServerNotification::CustomNotification(notification))
+            .await;
+    }
 }

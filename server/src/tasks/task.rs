@@ -98,7 +98,7 @@ struct Contact {
     asking: Option<Asking>,
     /// The session that last created, polled or waited on the task: a
     /// 2025-11-25 client's questions go out on it.
-    peer: Peer<RoleServer>,
+    peer: Option<Peer<RoleServer>>,
     /// Questions asked so far, for unique keys.
     asked: u64,
 }
@@ -122,14 +122,8 @@ pub(crate) struct Task {
 }
 
 impl Task {
-    /// A working task of `tool`, for `client` on `peer`.
-    pub(crate) fn new(
-        id: String,
-        tool: String,
-        client: String,
-        ttl: Duration,
-        peer: Peer<RoleServer>,
-    ) -> Self {
+    /// A working task of `tool`, for `client`.
+    pub(crate) fn new(id: String, tool: String, client: String, ttl: Duration) -> Self {
         let now = SystemTime::now();
         let state = State {
             status: Status::Working,
@@ -138,7 +132,7 @@ impl Task {
         };
         let contact = Contact {
             asking: None,
-            peer,
+            peer: None,
             asked: 0,
         };
         Self {
@@ -185,14 +179,15 @@ impl Task {
         self.size.load(Ordering::Relaxed)
     }
 
-    /// The session a question goes out on.
-    pub(crate) fn peer(&self) -> Peer<RoleServer> {
+    /// The session its questions and status go out on, once one has
+    /// created, polled or waited on it.
+    pub(crate) fn peer(&self) -> Option<Peer<RoleServer>> {
         self.contact.lock().peer.clone()
     }
 
-    /// Records that the client on `peer` asked about the task.
+    /// Records that the client on `peer` created or asked about the task.
     pub(crate) fn heard_from(&self, peer: &Peer<RoleServer>) {
-        self.contact.lock().peer = peer.clone();
+        self.contact.lock().peer = Some(peer.clone());
     }
 
     /// Cancels it, unless it has ended: the status is `cancelled` from now

@@ -39,6 +39,14 @@ function apply(event, live = true) {
       drawClients();
       break;
     }
+    case "task_expired":
+      // Its result is gone from the server: so goes its row.
+      for (const call of [...calls.values()].filter((c) => c.task === event.task)) {
+        call.row?.detail.remove();
+        call.row?.remove();
+        calls.delete(call.id);
+      }
+      return;
     case "client_connected":
       clients.set(event.client, { name: event.name, transport: event.transport, since: event.time_ms });
       return drawClients();
