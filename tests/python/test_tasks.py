@@ -446,13 +446,21 @@ def test_a_task_outlives_the_relay_that_started_it(
             "name": "render_turntable",
             "arguments": {"frames": 40, "delay": 0.03},
             "task": {"ttl": 60_000},
+            "_meta": {"progressToken": "turntable"},
         },
     }
     for message in (INIT, {"jsonrpc": "2.0", "method": "notifications/initialized"}, call):
         connect.stdin.write(json.dumps(message) + "\n")
         connect.stdin.flush()
-    answers = [json.loads(connect.stdout.readline()) for _ in range(2)]
-    task_id = answers[1]["result"]["task"]["taskId"]
+    seen = [json.loads(connect.stdout.readline())]
+    while seen[-1].get("id") != 2:
+        seen.append(json.loads(connect.stdout.readline()))
+    task_id = seen[-1]["result"]["task"]["taskId"]
+    # While its client is connected, the task's progress reaches it.
+    while seen[-1].get("method") != "notifications/progress":
+        seen.append(json.loads(connect.stdout.readline()))
+    progress = seen[-1]["params"]
+    assert progress["progressToken"] == "turntable" and progress["message"].startswith("frame ")
     connect.kill()
     connect.wait(timeout=10)
 
