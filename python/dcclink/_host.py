@@ -153,6 +153,7 @@ def serve(
     queue_timeout: float = 60.0,
     timeout: float = 60.0,
     max_request_bytes: int = 8 * 1024 * 1024,
+    worker: bool = False,
     verbose: int = 0,
 ) -> None:
     """Runs the standalone host and blocks until it shuts down (Ctrl-C,
@@ -165,6 +166,11 @@ def serve(
     line on stderr once it listens: the fields of :class:`ServerInfo`
     (``panel`` is the link that opens the panel in a browser, ``instance``
     its id for ``dcclink panel --instance``).
+
+    ``worker`` serves as one of a pool's workers (:mod:`dcclink.workers`):
+    tool calls push no undo step (a batch worker has no use for the
+    history, and each step costs time and memory), and an HTTP worker is
+    not listed in the instance registry.
     """
     if not stdio and http is None:
         stdio = True
@@ -173,7 +179,7 @@ def serve(
     _native.init_logging(verbose)
     host = _create_host(queue_capacity, queue_timeout, timeout)
     try:
-        _tools.call_scope = hosts.headless_scope
+        _tools.call_scope = None if worker else hosts.headless_scope
         load_tool_files(list(tools))
         info = ServerInfo.of(
             host.start(
@@ -186,7 +192,7 @@ def serve(
                 remote_panel=remote_panel,
                 max_request_bytes=max_request_bytes,
                 handle_signals=True,
-                dcc="standalone",
+                dcc=None if worker else "standalone",
                 dcc_version=platform.python_version(),
             )
         )

@@ -19,6 +19,8 @@ __all__ = [
     "Image",
     "MainThreadCall",
     "Serving",
+    "Worker",
+    "WorkerCall",
     "__version__",
     "check_resource_uri",
     "close_panel",
@@ -148,6 +150,63 @@ class MainThreadCall:
 
     def wait(self, timeout: float = 30.0) -> Any: ...
 
+#: What ``WorkerCall.next`` gives: ``("progress", (progress, total,
+#: message))``, or how the call ended: ``("result", CallToolResult)``,
+#: ``("refused", why)`` (the tool did not run), ``("lost", why)`` (the link
+#: broke with the call in flight: it may have run) or ``("cancelled", None)``.
+WorkerEvent = tuple[str, Any]
+
+@final
+class Worker:
+    """A link to one worker of a pool: a headless dcclink serving MCP,
+    started here (``spawn``) or reached over HTTP (``connect``). Every wait
+    releases the GIL. Used by one thread at a time."""
+
+    @staticmethod
+    def spawn(
+        command: list[str],
+        env: Optional[list[tuple[str, str]]] = None,
+        cwd: Optional[str] = None,
+        start_timeout: float = 60.0,
+    ) -> Worker:
+        """Starts ``command``, which serves MCP on stdio, and opens a
+        session with it. Raises ``RuntimeError`` with what it said on
+        stderr when it does not start."""
+    @staticmethod
+    def connect(
+        url: str, token: str, fingerprint: Optional[str] = None, start_timeout: float = 60.0
+    ) -> Worker:
+        """Opens a session with a worker serving Streamable HTTP at ``url``,
+        trusting the certificate with ``fingerprint`` when given."""
+    @property
+    def pid(self) -> Optional[int]:
+        """Its process id, when this link started it."""
+    @property
+    def tools(self) -> list[dict[str, Any]]:
+        """Its tools, as ``tools/list`` gave them."""
+    def alive(self) -> bool:
+        """False once its process has exited or its session closed."""
+    def call(self, tool: str, arguments: dict[str, Any], timeout: float) -> WorkerCall:
+        """Calls ``tool`` and returns at once; ``timeout`` bounds the wait
+        for its answer."""
+    def last_words(self, timeout: float = 2.0) -> str:
+        """The last lines its process wrote on stderr, once it exited."""
+    def kill(self) -> None:
+        """Kills its process at once."""
+    def close(self, timeout: float = 5.0) -> None:
+        """Ends the session; a process still running after ``timeout`` is
+        killed."""
+
+@final
+class WorkerCall:
+    """A call in flight on a worker."""
+
+    def next(self, timeout: float) -> Optional[WorkerEvent]:
+        """The next event, waiting at most ``timeout`` seconds; None when
+        none came."""
+    def cancel(self) -> None:
+        """Cancels it: the worker's tool sees ``ctx.cancelled``."""
+
 @final
 class Serving:
     """Where clients reach a server that ``Host.start`` started."""
@@ -234,11 +293,12 @@ class Host:
         remote_panel: bool = False,
         max_request_bytes: int = ...,
         handle_signals: bool = False,
-        dcc: str = ...,
+        dcc: Optional[str] = ...,
         dcc_version: Optional[str] = None,
         scene: Optional[str] = None,
     ) -> Serving:
-        """Starts serving MCP. An ``http`` address other than loopback needs
+        """Starts serving MCP. With HTTP it is listed in the instance
+        registry as ``dcc``, unless ``dcc`` is None. An ``http`` address other than loopback needs
         ``token`` and is served over TLS (``tls_cert`` and ``tls_key``, or a
         self-signed certificate), answering to its address and
         ``allow_hosts``; with ``remote_panel`` it serves the panel there

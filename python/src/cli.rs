@@ -77,6 +77,7 @@ pub(crate) fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bo
     options.set_item("tls_key", args.tls_key)?;
     options.set_item("remote_panel", args.remote_panel)?;
     options.set_item("tools", args.tools)?;
+    options.set_item("worker", args.worker)?;
     options.set_item("queue_capacity", args.queue_capacity)?;
     options.set_item("queue_timeout", args.queue_timeout)?;
     options.set_item("timeout", args.timeout)?;

@@ -263,11 +263,12 @@ impl Host {
 
     /// Starts serving MCP; says where clients reach it (the URLs and the id
     /// are `None` without HTTP). With HTTP the server is listed in the
-    /// instance registry as `dcc`. An `http` address other than loopback
+    /// instance registry as `dcc` (`None` keeps it out: a pool's worker is
+    /// no DCC for an IDE to find). An `http` address other than loopback
     /// needs `token` and is served over TLS (`tls_cert` and `tls_key`, or
     /// a self-signed certificate), answering to its address and
     /// `allow_hosts`; with `remote_panel` it serves the panel there too.
-    #[pyo3(signature = (*, stdio = false, http = None, token = None, allow_hosts = Vec::new(), tls_cert = None, tls_key = None, remote_panel = false, max_request_bytes = 8 * 1024 * 1024, handle_signals = false, dcc = "python".to_owned(), dcc_version = None, scene = None))]
+    #[pyo3(signature = (*, stdio = false, http = None, token = None, allow_hosts = Vec::new(), tls_cert = None, tls_key = None, remote_panel = false, max_request_bytes = 8 * 1024 * 1024, handle_signals = false, dcc = Some("python".to_owned()), dcc_version = None, scene = None))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn start(
         &self,
@@ -281,7 +282,7 @@ impl Host {
         remote_panel: bool,
         max_request_bytes: usize,
         handle_signals: bool,
-        dcc: String,
+        dcc: Option<String>,
         dcc_version: Option<String>,
         scene: Option<String>,
     ) -> PyResult<Serving> {
@@ -312,7 +313,7 @@ impl Host {
             token,
             max_request_bytes,
             handle_signals,
-            register: Some(HostInfo {
+            register: dcc.map(|dcc| HostInfo {
                 dcc,
                 dcc_version,
                 scene,

@@ -16,6 +16,7 @@ mod job;
 mod main_thread;
 mod panel_plugin;
 mod seconds;
+mod workers;
 
 use pyo3::prelude::*;
 
@@ -30,6 +31,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<content::EmbeddedResource>()?;
     m.add_class::<content::Content>()?;
     m.add_class::<main_thread::MainThreadCall>()?;
+    m.add_class::<workers::Worker>()?;
+    m.add_class::<workers::WorkerCall>()?;
     m.add_function(wrap_pyfunction!(cli::parse_args, m)?)?;
     m.add_function(wrap_pyfunction!(cli::init_logging, m)?)?;
     m.add_function(wrap_pyfunction!(cli::protect_stdout, m)?)?;

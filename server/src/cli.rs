@@ -225,6 +225,12 @@ pub struct ServeArgs {
     #[arg(long = "tools", value_name = "FILE|MODULE")]
     pub tools: Vec<PathBuf>,
 
+    /// Serve as one of a worker pool's workers (`dcclink.workers` starts
+    /// them so): tool calls push no undo step, and an HTTP worker stays
+    /// out of the instance registry, where IDEs look for DCCs.
+    #[arg(long)]
+    pub worker: bool,
+
     /// How many calls may wait for the host's main thread.
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub queue_capacity: usize,

@@ -37,6 +37,7 @@ mod shared;
 mod tasks;
 pub mod tls;
 mod transports;
+pub mod workers;
 
 pub use instances::{HostInfo, Instance};
 pub use job::JobHandler;

@@ -24,7 +24,7 @@ use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
 use crate::instances::Instance;
-use crate::tls::{Fingerprint, Trust};
+use crate::tls::Fingerprint;
 
 /// How long connecting and initializing a session may take.
 const OPEN_WITHIN: Duration = Duration::from_secs(10);
@@ -179,30 +179,13 @@ impl Link {
             instance.dcc, instance.id, instance.url
         );
         let cannot = |why: String| format!("cannot reach {place}: {why}");
-        // One kept-alive connection: the instance answers with TCP_NODELAY
-        // set, so reuse meets no delayed-ACK stall, and each call saves a
-        // TCP handshake.
-        // https trusts the pinned certificate, else the system's
-        // authorities; plain http (a local instance) trusts nothing.
         let pin = instance
             .fingerprint
             .as_deref()
             .map(str::parse::<Fingerprint>)
             .transpose()
             .map_err(|error| cannot(error.to_string()))?;
-        let trust = match pin {
-            _ if !instance.url.starts_with("https:") => Trust::Nobody,
-            Some(pin) => Trust::Pinned(pin),
-            None => Trust::System,
-        };
-        let tls = crate::tls::client_config(trust).map_err(|error| cannot(error.to_string()))?;
-        let client = reqwest::Client::builder()
-            .tcp_nodelay(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .tls_backend_preconfigured(tls);
-        let client = client
-            .build()
-            .map_err(|error| cannot(with_causes(&error)))?;
+        let client = crate::tls::http_client(&instance.url, pin).map_err(cannot)?;
         let auth = HeaderValue::try_from(format!("Bearer {}", instance.token))
             .map_err(|_| cannot("its token is not a valid header".into()))?;
         let mut link = Self {
@@ -344,9 +327,9 @@ impl Link {
             .await
             .map_err(|error| {
                 if error.is_connect() {
-                    Failure::NotSent(with_causes(&error))
+                    Failure::NotSent(crate::tls::with_causes(&error))
                 } else {
-                    Failure::NoAnswer(with_causes(&error))
+                    Failure::NoAnswer(crate::tls::with_causes(&error))
                 }
             })
     }
@@ -422,22 +405,6 @@ impl Link {
     pub(super) fn is_closed(&self) -> bool {
         self.lost.is_cancelled()
     }
-}
-
-/// `error` and what caused it, which says why a connection failed where
-/// `error` alone does not (and a certificate that is not the pinned one
-/// in plain words).
-fn with_causes(error: &reqwest::Error) -> String {
-    if let Some(mismatch) = crate::tls::mismatch_in(error) {
-        return format!("{error}: {mismatch}");
-    }
-    let mut text = error.to_string();
-    let mut cause = std::error::Error::source(error);
-    while let Some(inner) = cause {
-        text = format!("{text}: {inner}");
-        cause = inner.source();
-    }
-    text
 }
 
 fn is_event_stream(response: &reqwest::Response) -> bool {

@@ -4,9 +4,10 @@
 //! - The server's side, [`Identity`]: the certificate a non-loopback
 //!   listener presents, the user's own or a self-signed one that dcclink
 //!   makes once and keeps in the user's config dir.
-//! - The relay's side, [`client_config`]: it trusts one certificate by its
-//!   [`Fingerprint`] (what a self-signed server prints), or else the
-//!   system's certificate authorities.
+//! - The clients' side, [`http_client`] (the relay's and a worker
+//!   pool's): it trusts one certificate by its [`Fingerprint`] (what a
+//!   self-signed server prints), or else the system's certificate
+//!   authorities.
 
 mod fingerprint;
 mod identity;
@@ -14,7 +15,7 @@ mod pin;
 
 pub use fingerprint::{Fingerprint, FingerprintError};
 pub use identity::{CertificateFiles, Identity, TlsError};
-pub(crate) use pin::{Trust, client_config, mismatch_in};
+pub(crate) use pin::{http_client, with_causes};
 
 /// The one crypto provider dcclink uses, on both sides.
 fn provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {

@@ -43,6 +43,26 @@ pub(crate) fn client_config(trust: Trust) -> Result<rustls::ClientConfig, rustls
     Ok(builder.with_no_client_auth())
 }
 
+/// An HTTP client for `url` that trusts what its scheme and `pin` say: the
+/// pinned certificate, else the system's authorities, and nothing for
+/// plain `http` (a local instance). It keeps one connection alive with
+/// TCP_NODELAY (an instance answers with it set, so reuse meets no
+/// delayed-ACK stall) and follows no redirect.
+pub(crate) fn http_client(url: &str, pin: Option<Fingerprint>) -> Result<reqwest::Client, String> {
+    let trust = match pin {
+        _ if !url.starts_with("https:") => Trust::Nobody,
+        Some(pin) => Trust::Pinned(pin),
+        None => Trust::System,
+    };
+    let tls = client_config(trust).map_err(|error| error.to_string())?;
+    reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_backend_preconfigured(tls)
+        .build()
+        .map_err(|error| with_causes(&error))
+}
+
 /// The pin mismatch somewhere in `error`'s causes, told plainly: rustls
 /// shows a verifier's own error only in debug form, and the I/O errors
 /// that carry it (one inside another) hide it from `source()`.
@@ -132,4 +152,20 @@ impl ServerCertVerifier for Pinned {
             .signature_verification_algorithms
             .supported_schemes()
     }
+}
+
+/// `error` and what caused it, which says why a connection failed where
+/// `error` alone does not (and a certificate that is not the pinned one
+/// in plain words).
+pub(crate) fn with_causes(error: &reqwest::Error) -> String {
+    if let Some(mismatch) = mismatch_in(error) {
+        return format!("{error}: {mismatch}");
+    }
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        text = format!("{text}: {inner}");
+        cause = inner.source();
+    }
+    text
 }

@@ -1,0 +1,188 @@
+"""One place in a pool: a worker, and the thread that hands it items one
+at a time and replaces it when it dies."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any, Optional
+
+from dcclink.workers._items import Item, WorkerError
+from dcclink.workers._local import Started
+from dcclink.workers._results import tool_error, value_of
+
+if TYPE_CHECKING:
+    from dcclink.workers._pool import Pool
+
+log = logging.getLogger("dcclink.workers")
+
+#: How often a waiting slot looks whether its pool is closing.
+POLL = 0.5
+#: How many times a slot tries to start a replacement before it gives up.
+STARTS = 3
+
+
+class Slot:
+    """Worker ``number`` of a pool."""
+
+    def __init__(self, pool: Pool, number: int) -> None:
+        self.pool = pool
+        self.number = number
+        self.worker: Optional[Started] = None
+        #: "starting", "idle", "busy", "replacing", "dead" or "stopped".
+        self.state = "starting"
+        self.item: Optional[Item] = None
+        #: The running item's last progress: (progress, total, message).
+        self.progress: Optional[tuple[float, Optional[float], Optional[str]]] = None
+        self.done = 0
+        self.failed = 0
+        self.replaced = 0
+        self.error: Optional[str] = None
+        self.thread = threading.Thread(
+            target=self._run, name=f"dcclink-worker-{number}", daemon=True
+        )
+
+    def describe(self) -> str:
+        """How errors name it: "worker 1 (pid 4242 on node-a)"."""
+        worker = self.worker
+        if worker is None:
+            return f"worker {self.number}"
+        pid = f"pid {worker.pid} " if worker.pid is not None else ""
+        return f"worker {self.number} ({pid}on {worker.node})"
+
+    def start(self) -> None:
+        """Starts its first worker; raises WorkerError."""
+        self.worker = self.pool.engine.start(self.number)
+        self.state = "idle"
+
+    def _run(self) -> None:
+        while True:
+            item = self.pool.queue.take()
+            if item is None:
+                break
+            if not self._ready():
+                self.pool.queue.put(item, first=True)
+                self.pool.slot_died(self)
+                break
+            self._serve(item)
+        self.stop(self.pool.stop_timeout)
+
+    def stop(self, timeout: float) -> None:
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            self.pool.engine.stop(worker, timeout)
+        if self.state != "dead":
+            self.state = "stopped"
+        self.pool.changed()
+
+    def _serve(self, item: Item) -> None:
+        """Runs ``item`` on this slot's live worker."""
+        worker = self.worker
+        assert worker is not None
+        item.attempts += 1
+        self.item, self.state, self.progress = item, "busy", None
+        self.pool.changed()
+        try:
+            kind, value = self._exchange(item, worker)
+        finally:
+            self.item, self.state, self.progress = None, "idle", None
+        self._settle(item, kind, value)
+        self.pool.changed()
+
+    def _exchange(self, item: Item, worker: Started) -> tuple[str, Any]:
+        """Sends the item's call and waits for how it ends, noting progress."""
+        try:
+            call = worker.link.call(item.tool, item.arguments, self.pool.item_timeout)
+        except RuntimeError as error:
+            return "lost", str(error)
+        item.call = call
+        if item.done:  # cancelled between the queue and the call
+            call.cancel()
+        try:
+            while True:
+                event = call.next(POLL)
+                if event is None:
+                    if self.pool.closing:
+                        call.cancel()
+                    continue
+                kind, value = event
+                if kind != "progress":
+                    return kind, value
+                self.progress = value
+                self.pool.changed()
+        finally:
+            item.call = None
+
+    def _settle(self, item: Item, kind: str, value: Any) -> None:
+        where = self.describe()
+        if kind == "result":
+            error = tool_error(value)
+            if error is None:
+                item.settle(value_of(value, self.pool.output_schema(item.tool)))
+                self.done += 1
+            else:
+                item.fail(error, where)
+                self.failed += 1
+        elif kind == "refused":
+            item.fail(f"the worker refused the call: {value}", where)
+            self.failed += 1
+        elif kind == "cancelled":
+            item.cancel()
+        else:
+            self._lost(item, str(value), where)
+
+    def _lost(self, item: Item, why: str, where: str) -> None:
+        """The worker died (or stopped answering) with ``item`` on it."""
+        worker = self.worker
+        said = worker.link.last_words(1.0) if worker is not None else ""
+        last = said.strip().splitlines()[-1:] if said.strip() else []
+        died = f"{why}" + (f" (its last words: {last[0]})" if last else "")
+        log.warning("%s lost item %d (%s): %s", where, item.index, item.tool, died)
+        self._replace()
+        if item.idempotent and item.attempts < 2 and not item.done:
+            log.info("item %d (%s) is idempotent: it runs again", item.index, item.tool)
+            self.pool.queue.put(item, first=True)
+            return
+        again = (
+            "it had run once already"
+            if item.idempotent
+            else (
+                f"{item.tool} is not marked idempotent, so dcclink did not run it again "
+                "(mark it @dcclink.tool(idempotent=True) if running it twice is safe)"
+            )
+        )
+        item.fail(f"the worker died while running it: {died}; {again}", where)
+        self.failed += 1
+
+    def _ready(self) -> bool:
+        """Whether a live worker serves this slot, replacing a dead one."""
+        worker = self.worker
+        if worker is not None and worker.link.alive():
+            return True
+        return self._replace()
+
+    def _replace(self) -> bool:
+        """Stops the worker (it died, or no longer answers) and starts
+        another, trying a few times; False, and the slot is dead, when
+        none starts."""
+        self.state = "replacing"
+        self.pool.changed()
+        old, self.worker = self.worker, None
+        if old is not None:
+            old.link.kill()
+            self.pool.engine.stop(old, 0.0)
+        for _ in range(STARTS):
+            if self.pool.closing:
+                break
+            try:
+                self.start()
+            except WorkerError as error:
+                self.error = str(error)
+                log.warning("worker %d: %s", self.number, error)
+                continue
+            self.replaced += 1
+            self.pool.changed()
+            return True
+        self.state = "dead"
+        self.pool.changed()
+        return False
