@@ -171,6 +171,8 @@ class Pool:
     ) -> None:
         """Waits until every item has ended, reporting progress as they do."""
         total, reported = len(work), 0
+        if ctx is not None:
+            ctx.progress(0, total, f"0/{total} items")
         while True:
             with batch.changed:
                 if batch.ended == reported:

@@ -185,8 +185,9 @@ impl Worker {
             return String::new();
         };
         let stderr = process.stderr.clone();
+        // The timer is made inside the runtime, which it needs.
         runtime
-            .block_on(tokio::time::timeout(within, stderr))
+            .block_on(async move { tokio::time::timeout(within, stderr).await })
             .unwrap_or_default()
     }
 

@@ -1,0 +1,230 @@
+"""Worker pools (``dcclink.workers``) of real headless Blender workers: the
+``bpy`` 5.0.1 module in ``.venv-blender``, two of them, each a ``dcclink
+serve --stdio --worker`` child of the pool's process.
+
+The pool is driven as a TD's script drives it (from this process), and as
+an agent does: through a host tool that maps over the pool, called by the
+official SDK, which sees the progress and cancels."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import pytest
+from blender_processes import BLENDER_PYTHON
+from conftest import ROOT, HttpServer, sdk_session, start_http, start_until_running
+from dcclink.workers import ItemError, Pool, WorkerError
+
+pytestmark = pytest.mark.skipif(
+    not BLENDER_PYTHON.exists() and not os.environ.get("DCCLINK_REQUIRE_BLENDER"),
+    reason="needs .venv-blender with bpy (cargo xtask setup makes it)",
+)
+
+TOOLS = ROOT / "tests" / "fixtures" / "pool_tools.py"
+HOST_TOOLS = ROOT / "tests" / "fixtures" / "pool_host.py"
+#: Generous: catches a hang, never times a run.
+BOUND = 30.0
+
+
+def blender_pool(size: int = 2) -> Pool:
+    return Pool([TOOLS], size=size, python=str(BLENDER_PYTHON))
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[Pool]:
+    with blender_pool() as started:
+        yield started
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped) still answers signal 0.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ")[-1][0] != "Z"
+
+
+def until(what: str, condition: Any, bound: float = BOUND) -> None:
+    deadline = time.monotonic() + bound
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {bound} s"
+        time.sleep(0.02)
+
+
+def test_items_run_in_parallel_on_two_blender_workers(pool: Pool) -> None:
+    first, second = pool.map("where", [{"seconds": 1.0, "index": i} for i in range(2)])
+    assert {first["blender"], second["blender"]} == {"5.0.1"}
+    assert first["pid"] != second["pid"]
+    assert first["start"] < second["end"] and second["start"] < first["end"], "they did not overlap"
+
+
+def test_results_come_back_in_the_items_order(pool: Pool) -> None:
+    # Even items sleep, odd ones do not: they end out of order.
+    items = [{"seconds": 0.2 if i % 2 == 0 else 0.0, "index": i} for i in range(8)]
+    results = pool.map("where", items)
+    assert [result["index"] for result in results] == list(range(8))
+    assert len({result["pid"] for result in results}) == 2
+
+
+def test_a_failed_item_names_itself_and_its_worker(pool: Pool) -> None:
+    pids = {worker["pid"] for worker in pool.status()["workers"]}
+    with pytest.raises(ItemError) as raised:
+        pool.call("fail", {"message": "the mesh has no faces"})
+    assert raised.value.index == 0 and raised.value.tool == "fail"
+    assert "the mesh has no faces" in str(raised.value)
+    assert raised.value.worker is not None
+    assert any(f"pid {pid} " in raised.value.worker for pid in pids), raised.value.worker
+
+    results = pool.map(
+        "fail", [{"message": "first"}, {"message": "second"}], return_exceptions=True
+    )
+    assert [type(result) for result in results] == [ItemError, ItemError]
+    assert [(result.index, "first" in str(result)) for result in results] == [
+        (0, True),
+        (1, False),
+    ]
+
+
+def test_an_unknown_tool_is_refused_before_anything_runs(pool: Pool) -> None:
+    with pytest.raises(ValueError, match=r"no tool 'render'.*subdivide"):
+        pool.map("render", [{}])
+
+
+def test_a_worker_killed_mid_item_is_replaced_and_only_the_idempotent_item_runs_again() -> None:
+    with blender_pool() as pool:
+        results: dict[str, Any] = {}
+
+        def run(tool: str) -> None:
+            try:
+                results[tool] = pool.call(tool, {"seconds": 2.0})
+            except ItemError as error:
+                results[tool] = error
+
+        callers = [threading.Thread(target=run, args=(t,)) for t in ("where", "where_again")]
+        for caller in callers:
+            caller.start()
+        busy = lambda: [w for w in pool.status()["workers"] if w["state"] == "busy"]  # noqa: E731
+        until("both items running", lambda: len(busy()) == 2)
+        killed = {worker["pid"] for worker in busy()}
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+        for caller in callers:
+            caller.join(BOUND)
+            assert not caller.is_alive()
+
+        again = results["where_again"]
+        assert isinstance(again, dict), again
+        assert again["pid"] not in killed, "the idempotent item did not run on another worker"
+
+        lost = results["where"]
+        assert isinstance(lost, ItemError), lost
+        assert "died while running it" in str(lost)
+        assert "not marked idempotent" in str(lost)
+        assert lost.worker is not None and any(f"pid {pid} " in lost.worker for pid in killed)
+
+        workers = pool.status()["workers"]
+        assert [worker["replaced"] for worker in workers] == [1, 1]
+        assert all(worker["state"] == "idle" for worker in workers)
+        assert not {worker["pid"] for worker in workers} & killed
+        # The replacements work.
+        assert len({r["pid"] for r in pool.map("where", [{"seconds": 0.5}] * 2)}) == 2
+
+
+def test_a_tool_module_that_fails_to_import_stops_the_pool_from_starting() -> None:
+    with pytest.raises(WorkerError) as raised:
+        Pool([TOOLS, "studio_tools_that_do_not_exist"], size=2, python=str(BLENDER_PYTHON))
+    message = str(raised.value)
+    assert message.startswith("the pool did not start")
+    assert "ModuleNotFoundError: No module named 'studio_tools_that_do_not_exist'" in message
+    assert "worker 0" in message and "worker 1" in message
+
+
+def test_closing_the_pool_leaves_no_worker_process() -> None:
+    pool = blender_pool()
+    pids = [worker["pid"] for worker in pool.status()["workers"]]
+    assert all(alive(pid) for pid in pids)
+    pool.call("where", {"seconds": 0.1})
+    pool.close()
+    assert not [pid for pid in pids if alive(pid)]
+    with pytest.raises(WorkerError, match="closed"):
+        pool.call("where")
+
+
+@pytest.fixture
+def host() -> Iterator[HttpServer]:
+    """A dcclink instance whose tools map over a pool of Blender workers."""
+    env = {**os.environ, "DCCLINK_TEST_WORKER_PYTHON": str(BLENDER_PYTHON)}
+    server = start_http("--tools", str(HOST_TOOLS), env=env)
+    yield server
+    server.process.terminate()
+    server.process.wait(timeout=BOUND)
+
+
+def session_run(server: HttpServer, body: Any) -> Any:
+    out: dict[str, Any] = {}
+
+    async def main() -> None:
+        with anyio.fail_after(120):
+            async with sdk_session(server.url, server.token) as session:
+                out["value"] = await body(session)
+
+    anyio.run(main)
+    return out["value"]
+
+
+def test_an_agent_sees_the_maps_progress_rise_and_its_results_in_order(
+    host: HttpServer,
+) -> None:
+    async def body(session: Any) -> Any:
+        seen: list[tuple[float, Any]] = []
+
+        async def on_progress(progress: float, total: Any, message: Any) -> None:
+            seen.append((progress, total))
+
+        result = await session.call_tool(
+            "map_where", {"n": 6, "seconds": 0.1}, progress_callback=on_progress
+        )
+        return result, seen
+
+    result, seen = session_run(host, body)
+    assert not result.is_error, result.content
+    indices = [item["index"] for item in result.structured_content["result"]]
+    assert indices == list(range(6))
+    progress = [value for value, _ in seen]
+    assert progress == sorted(progress) and progress[-1] == 6, seen
+    assert {total for _, total in seen} == {6}
+
+
+def test_cancelling_a_map_leaves_every_worker_idle_and_alive(host: HttpServer) -> None:
+    async def body(session: Any) -> Any:
+        status = (await session.call_tool("pool_status", {})).structured_content
+        async with anyio.create_task_group() as group:
+            await start_until_running(session, group, "map_where", {"n": 6, "seconds": 20.0})
+            # Both workers have an item by now or within moments.
+            group.cancel_scope.cancel()
+        cancelled_at = time.monotonic()
+        after = await session.call_tool("map_where", {"n": 2, "seconds": 0.0})
+        return (
+            status,
+            after,
+            time.monotonic() - cancelled_at,
+            await session.call_tool("pool_status", {}),
+        )
+
+    before, after, took, status = session_run(host, body)
+    assert not after.is_error, after.content
+    pids = {worker["pid"] for worker in before["workers"]}
+    assert {item["pid"] for item in after.structured_content["result"]} == pids
+    # Each worker stopped its 20 s item when cancelled, so the next map ran at once.
+    assert took < 10, f"the workers took {took:.1f} s to become free"
+    workers = status.structured_content["workers"]
+    assert [(w["state"], w["replaced"]) for w in workers] == [("idle", 0), ("idle", 0)]
+    assert status.structured_content["queued"] == 0
