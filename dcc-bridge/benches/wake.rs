@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use dcclink_bridge::{
     Bridge, BridgeConfig, CallHandle, CallInfo, CancelReason, Message, Outbox, Outcome, Pump,
-    QueuedCall,
+    QueuedCall, RunsOn,
 };
 
 const SAMPLES: usize = 20_000;
@@ -80,6 +80,7 @@ fn main() {
         let message = Message::McpToolCall(QueuedCall {
             handle: handle.clone(),
             run,
+            runs_on: RunsOn::MainThread,
         });
         if bridge.submit(message).is_err() {
             panic!("submit failed");

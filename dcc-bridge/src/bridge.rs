@@ -2,6 +2,7 @@
 //! main thread, with its lifecycle, accounting and event bus.
 
 use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -13,7 +14,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use crate::call::{CallHandle, CancelReason};
 use crate::events::{EventBus, EventKind, Outcome};
 use crate::lifecycle::{Lifecycle, LifecycleState};
-use crate::message::{Message, TaskFate, Work};
+use crate::message::{Message, RunTool, TaskFate, Work};
 use crate::panel_questions::PanelQuestions;
 use crate::stats::{Stats, StatsSnapshot};
 use crate::wake::{WakeFd, WakeHandle};
@@ -26,7 +27,7 @@ pub struct BridgeConfig {
     /// How long a tool call may wait in the FIFO before it is answered with
     /// an error instead of being run late.
     pub queue_timeout: Duration,
-    /// How long shutdown waits for the running call to finish.
+    /// How long shutdown waits for the running calls to finish.
     pub shutdown_grace: Duration,
     /// How many events the bus keeps while nobody listens.
     pub event_backlog: usize,
@@ -270,6 +271,55 @@ impl Bridge {
         }
     }
 
+    /// Starts a call the pump took off the FIFO, unless it was withdrawn
+    /// meanwhile or its queue deadline has passed (then it is accounted as
+    /// such, and false is returned).
+    pub(crate) fn start_call(&self, call: &Arc<CallHandle>) -> bool {
+        if Instant::now() > call.expires_at() {
+            self.cancel(call, CancelReason::Expired);
+        }
+        if !call.try_start() {
+            return false;
+        }
+        Stats::bump(&self.stats.started);
+        self.events.publish(EventKind::CallStarted {
+            call: call.info().id,
+        });
+        true
+    }
+
+    /// Accounts for a call whose tool has returned, proposing `outcome`.
+    pub(crate) fn returned(&self, call: &CallHandle, outcome: Outcome) {
+        let outcome = call.verdict_after_return(outcome);
+        let duration = call.started_at().map(|started| started.elapsed());
+        self.end_call(call, outcome, duration);
+    }
+
+    /// Runs a started call on a thread of its own
+    /// ([`RunsOn::OwnThread`](crate::RunsOn::OwnThread)), catching a panic,
+    /// and accounts for it when its tool returns. When no thread can be
+    /// started the call fails (its client hears that the host dropped it).
+    pub(crate) fn run_on_own_thread(self: &Arc<Self>, call: Arc<CallHandle>, run: RunTool) {
+        let id = call.info().id;
+        let (bridge, running) = (self.clone(), call.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("dcclink-call-{id}"))
+            .spawn(move || {
+                let outcome =
+                    catch_unwind(AssertUnwindSafe(|| run(&running))).unwrap_or_else(|_| {
+                        tracing::error!("panic while running call {id} on its own thread");
+                        Outcome::Failed
+                    });
+                running.finish();
+                bridge.returned(&running, outcome);
+            });
+        if let Err(error) = spawned {
+            tracing::error!(%error, "cannot start a thread for call {id}, so it fails");
+            call.finish();
+            self.returned(&call, Outcome::Failed);
+        }
+    }
+
     /// Accounts for a call the main thread is done with (it returned, or it
     /// never ran), with the verdict `proposed` unless one was decided before.
     pub(crate) fn end_call(
@@ -290,9 +340,10 @@ impl Bridge {
     }
 
     /// Shuts down: stops intake, answers every queued message "shutting
-    /// down", cancels the running call (its `ctx.cancelled` becomes true) and
-    /// waits up to `shutdown_grace` for it to return. Only the first caller
-    /// does the work; later callers get an empty report.
+    /// down", cancels the running calls (their `ctx.cancelled` becomes
+    /// true: the main thread's, and those on threads of their own) and
+    /// waits up to `shutdown_grace` for them to return. Only the first
+    /// caller does the work; later callers get an empty report.
     pub fn shutdown(&self) -> ShutdownReport {
         let mut report = ShutdownReport {
             drained: 0,
@@ -304,16 +355,16 @@ impl Bridge {
         let _ = self.wake_tx.try_send(());
         self.signal_wake();
         report.drained = self.drain();
-        let running = self.running.lock().clone();
-        if let Some(call) = running {
-            self.cancel(&call, CancelReason::ShuttingDown);
+        let running: Vec<Arc<CallHandle>> = self.live.lock().values().cloned().collect();
+        for call in &running {
+            self.cancel(call, CancelReason::ShuttingDown);
         }
         let _ = self.lifecycle.begin_destroy();
         let deadline = Instant::now() + self.config.shutdown_grace;
-        while self.running_call().is_some() && Instant::now() < deadline {
+        while !self.live.lock().is_empty() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(2));
         }
-        report.abandoned_running_call = self.running_call().is_some();
+        report.abandoned_running_call = !self.live.lock().is_empty();
         report.drained += self.drain();
         let _ = self.lifecycle.finish_destroy();
         tracing::info!(

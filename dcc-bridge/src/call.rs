@@ -19,7 +19,7 @@ use crate::outbox::Outbox;
 pub enum CallState {
     /// Waiting in the FIFO.
     Queued = 0,
-    /// Running on the host's main thread.
+    /// Running: on the host's main thread, or on a thread of its own.
     Running = 1,
     /// Ran to the end (with any outcome).
     Finished = 2,

@@ -46,7 +46,7 @@ pub use client_requests::{ClientRequestError, ClientRequests};
 pub use context::CallContext;
 pub use events::{Event, EventBus, EventKind, Outcome};
 pub use lifecycle::{Lifecycle, LifecycleState, TransitionError};
-pub use message::{MainThreadTask, Message, QueuedCall, RunTool, TaskFate};
+pub use message::{MainThreadTask, Message, QueuedCall, RunTool, RunsOn, TaskFate};
 pub use outbox::{LOG_CAPACITY, LogLevel, LogRecord, Outbox, Pending, Progress};
 pub use panel_questions::{AnswerError, FormAction, FormReply, PanelQuestions, QuestionError};
 pub use pump::Pump;

@@ -17,6 +17,21 @@ pub struct QueuedCall {
     /// Runs the tool and sends the answer. Dropped unrun when the call is
     /// withdrawn; the waiting side then reads the reason from `handle`.
     pub run: RunTool,
+    /// Where it runs once its turn comes.
+    pub runs_on: RunsOn,
+}
+
+/// Where a call runs once the pump takes it off the FIFO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunsOn {
+    /// On the host's main thread, one call at a time: every call that
+    /// touches the DCC's scene.
+    #[default]
+    MainThread,
+    /// On a thread of its own, started in turn, so the pump goes on with
+    /// the next message at once: a tool that touches no scene and waits on
+    /// something else, such as a worker pool, without holding the DCC.
+    OwnThread,
 }
 
 /// Whether a [`MainThreadTask`] may run.

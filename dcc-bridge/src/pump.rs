@@ -2,7 +2,9 @@
 //! host's main thread.
 //!
 //! A message is taken, run with no dcclink lock held, and only then is the
-//! next one taken, so order is strict FIFO. Tools may call back into dcclink,
+//! next one taken, so order is strict FIFO. A call marked
+//! [`RunsOn::OwnThread`] starts in that order too, on a thread of its own,
+//! and the pump goes on without waiting for it. Tools may call back into dcclink,
 //! including [`Pump::pump`] itself: a nested pump runs main-thread tasks but
 //! never starts another tool. When it reaches a tool call it sets it aside
 //! and returns; the outer pump runs that call next, so the order holds.
@@ -15,10 +17,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::select;
 
 use crate::bridge::Bridge;
-use crate::call::CancelReason;
-use crate::events::{EventKind, Outcome};
+use crate::events::Outcome;
 use crate::lock_order::{LockLevel, OrderedMutex, assert_none_held};
-use crate::message::{Message, QueuedCall, TaskFate, Work};
+use crate::message::{Message, QueuedCall, RunsOn, TaskFate, Work};
 use crate::stats::Stats;
 
 /// The main-thread side of a [`Bridge`]. Create one per bridge and call it
@@ -156,28 +157,27 @@ impl Pump {
     }
 
     fn run_call(&self, call: QueuedCall) {
-        let QueuedCall { handle, run } = call;
-        if Instant::now() > handle.expires_at() {
-            self.bridge.cancel(&handle, CancelReason::Expired);
-        }
-        if !handle.try_start() {
+        let QueuedCall {
+            handle,
+            run,
+            runs_on,
+        } = call;
+        if !self.bridge.start_call(&handle) {
             // Withdrawn while queued; whoever withdrew it has accounted for it.
             return;
         }
-        let id = handle.info().id;
-        Stats::bump(&self.bridge.stats.started);
-        self.bridge.set_running(Some(handle.clone()));
-        self.bridge
-            .events()
-            .publish(EventKind::CallStarted { call: id });
-        let outcome = self
-            .guarded("running a tool", || run(&handle))
-            .unwrap_or(Outcome::Failed);
-        handle.finish();
-        self.bridge.set_running(None);
-        let outcome = handle.verdict_after_return(outcome);
-        let duration = handle.started_at().map(|started| started.elapsed());
-        self.bridge.end_call(&handle, outcome, duration);
+        match runs_on {
+            RunsOn::MainThread => {
+                self.bridge.set_running(Some(handle.clone()));
+                let outcome = self
+                    .guarded("running a tool", || run(&handle))
+                    .unwrap_or(Outcome::Failed);
+                handle.finish();
+                self.bridge.set_running(None);
+                self.bridge.returned(&handle, outcome);
+            }
+            RunsOn::OwnThread => self.bridge.run_on_own_thread(handle, run),
+        }
     }
 
     /// Runs foreign code with no lock held, at one more level of nesting, and

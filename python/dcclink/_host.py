@@ -65,6 +65,7 @@ def _register(host: _native.Host, definition: _tools.ToolDef) -> None:
         output_schema=definition.output_schema,
         hints=definition.hints,
         task=definition.task,
+        main_thread=definition.main_thread,
     )
 
 

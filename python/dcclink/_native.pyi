@@ -250,6 +250,7 @@ class Host:
         output_schema: Optional[dict[str, Any]] = None,
         hints: Optional[dict[str, bool]] = None,
         task: str = "forbidden",
+        main_thread: bool = True,
     ) -> None: ...
     def unregister_tool(self, name: str) -> bool: ...
     def register_prompt(

@@ -52,6 +52,8 @@ class ToolDef:
     hints: dict[str, bool] = field(default_factory=dict)
     #: Whether it may run as an MCP task: "forbidden", "optional", "required".
     task: TaskSupport = "forbidden"
+    #: False: its calls run on a thread of their own, not the main thread.
+    main_thread: bool = True
 
     @classmethod
     def from_function(
@@ -64,6 +66,7 @@ class ToolDef:
         hints_given: Optional[dict[str, bool]] = None,
         input_schema: Optional[Json] = None,
         task: TaskSupport = "forbidden",
+        main_thread: bool = True,
     ) -> ToolDef:
         """Reads the signature, type hints and docstring of ``function``;
         ``input_schema``, when given, describes the arguments instead of
@@ -98,6 +101,7 @@ class ToolDef:
             title=title,
             hints=hints_given or {},
             task=task,
+            main_thread=main_thread,
         )
 
     def invoke(self, arguments: dict[str, Any], ctx: Context) -> Any:
@@ -110,7 +114,7 @@ class ToolDef:
                     raise ValueError(f"argument {param!r}: {error}") from None
         if self.context_param is not None:
             arguments[self.context_param] = ctx
-        scope = call_scope
+        scope = call_scope if self.main_thread else None  # an undo step belongs to the main thread
         if scope is None:
             return self.function(**arguments)
         with scope(self):
@@ -211,6 +215,7 @@ def tool(
     open_world: Optional[bool] = None,
     input_schema: Optional[Json] = None,
     task: TaskSupport = "forbidden",
+    main_thread: bool = True,
 ) -> Callable[[F], F]: ...
 def tool(
     function: Optional[F] = None,
@@ -225,6 +230,7 @@ def tool(
     open_world: Optional[bool] = None,
     input_schema: Optional[Json] = None,
     task: TaskSupport = "forbidden",
+    main_thread: bool = True,
 ) -> Any:
     """Makes a function an MCP tool.
 
@@ -242,7 +248,13 @@ def tool(
     which answers the call at once and is fetched later by id: "optional",
     "required" (long work: renders, caches, exports), or "forbidden" (the
     default). A task runs in the same queue as every other call; the tool
-    sees ``ctx.task_id``. The function itself is returned unchanged.
+    sees ``ctx.task_id``. ``main_thread=False`` runs each call on a thread of
+    its own, started in its turn, so the DCC's main thread (and the calls
+    queued behind it) need not wait for it: for a tool that touches no scene
+    and waits on something else, such as a worker pool
+    (:mod:`dcclink.workers`). Such a tool must not use the DCC's API itself
+    (:func:`dcclink.run_on_main_thread_sync` does that for it). The function
+    itself is returned unchanged.
 
     ```python
     @dcclink.tool
@@ -260,7 +272,7 @@ def tool(
 
     def register(f: F) -> F:
         definition = ToolDef.from_function(
-            f, name, description, timeout, title, hints, input_schema, task
+            f, name, description, timeout, title, hints, input_schema, task, main_thread
         )
         registry.add(definition.name, definition)
         return f

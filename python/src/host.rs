@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
-use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump};
+use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump, RunsOn};
 use dcclink_server::HostInfo;
 use dcclink_server::tls::CertificateFiles;
 use dcclink_server::{
@@ -90,9 +90,10 @@ impl Host {
 
     /// Registers (or replaces) a tool. `invoke(arguments, ctx)` runs it;
     /// `output_schema` describes its structured results, `hints` holds
-    /// MCP's `read_only`, `destructive`, `idempotent` and `open_world`, and
-    /// `task` whether it may run as an MCP task.
-    #[pyo3(signature = (name, description, schema, invoke, timeout = None, title = None, output_schema = None, hints = None, task = "forbidden"))]
+    /// MCP's `read_only`, `destructive`, `idempotent` and `open_world`,
+    /// `task` whether it may run as an MCP task, and `main_thread` whether
+    /// its calls run on the main thread (else on a thread of their own).
+    #[pyo3(signature = (name, description, schema, invoke, timeout = None, title = None, output_schema = None, hints = None, task = "forbidden", main_thread = true))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn register_tool(
         &self,
@@ -105,6 +106,7 @@ impl Host {
         output_schema: Option<&Bound<'_, PyDict>>,
         hints: Option<HashMap<String, bool>>,
         task: &str,
+        main_thread: bool,
     ) -> PyResult<()> {
         let task = TaskSupport::parse(task).ok_or_else(|| {
             PyValueError::new_err(format!(
@@ -137,6 +139,11 @@ impl Host {
             },
             timeout: timeout.map(|t| seconds(t, "timeout")).transpose()?,
             task,
+            runs_on: if main_thread {
+                RunsOn::MainThread
+            } else {
+                RunsOn::OwnThread
+            },
         };
         self.shared
             .tools

@@ -88,6 +88,21 @@ async def test_http(http_server: HttpServer) -> None:
         assert (await session.send_ping()) is not None
 
 
+async def test_calls_behind_a_tool_off_the_main_thread_do_not_wait_for_it(
+    http_server: HttpServer,
+) -> None:
+    async with http_session(http_server) as session, anyio.create_task_group() as group:
+        beside = await start_until_running(session, group, "beside", {"seconds": 3.0})
+        with anyio.fail_after(1.5):
+            total = await session.call_tool("add", {"a": 2, "b": 3})
+        assert total.structured_content == {"result": 5}
+        assert not beside, "the main thread waited for it"
+        with anyio.fail_after(10):
+            while not beside:
+                await anyio.sleep(0.01)
+    assert beside["answer"].structured_content["main_thread"] is False
+
+
 async def test_ping_answers_while_a_python_tool_holds_the_gil(http_server: HttpServer) -> None:
     async with http_session(http_server) as session, anyio.create_task_group() as group:
         # busy runs, holding the GIL

@@ -208,7 +208,14 @@ def test_cancelling_a_map_leaves_every_worker_idle_and_alive(host: HttpServer) -
         status = (await session.call_tool("pool_status", {})).structured_content
         async with anyio.create_task_group() as group:
             await start_until_running(session, group, "map_where", {"n": 6, "seconds": 20.0})
-            # Both workers have an item by now or within moments.
+            # The map runs off the main thread, so the pool's status answers meanwhile.
+            with anyio.fail_after(BOUND):
+                while True:
+                    now = (await session.call_tool("pool_status", {})).structured_content
+                    if [w["state"] for w in now["workers"]] == ["busy", "busy"]:
+                        break
+                    await anyio.sleep(0.05)
+            assert now["queued"] == 4
             group.cancel_scope.cancel()
         cancelled_at = time.monotonic()
         after = await session.call_tool("map_where", {"n": 2, "seconds": 0.0})

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dcclink_bridge::{
-    Bridge, BridgeConfig, CallHandle, CallInfo, Message, Outbox, Outcome, QueuedCall, TaskFate,
+    Bridge, BridgeConfig, CallHandle, CallInfo, Message, Outbox, Outcome, QueuedCall, RunsOn,
+    TaskFate,
 };
 
 pub(crate) fn bridge_with(capacity: usize, queue_timeout: Duration) -> Arc<Bridge> {
@@ -37,10 +38,20 @@ pub(crate) fn call(
     bridge: &Bridge,
     run: impl FnOnce(&Arc<CallHandle>) -> Outcome + Send + 'static,
 ) -> (Arc<CallHandle>, Message) {
+    call_on(bridge, RunsOn::MainThread, run)
+}
+
+/// A tool call that runs where `runs_on` says.
+pub(crate) fn call_on(
+    bridge: &Bridge,
+    runs_on: RunsOn,
+    run: impl FnOnce(&Arc<CallHandle>) -> Outcome + Send + 'static,
+) -> (Arc<CallHandle>, Message) {
     let handle = handle(bridge);
     let message = Message::McpToolCall(QueuedCall {
         handle: handle.clone(),
         run: Box::new(run),
+        runs_on,
     });
     (handle, message)
 }

@@ -19,7 +19,7 @@ pub(crate) mod running;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dcclink_bridge::{CallContext, Message, QueuedCall};
+use dcclink_bridge::{CallContext, Message, QueuedCall, RunsOn};
 use rmcp::model::JsonObject;
 
 use output::JobOutput;
@@ -41,6 +41,8 @@ pub struct Job {
     pub timeout: Option<Duration>,
     /// What runs.
     pub handler: Arc<dyn JobHandler>,
+    /// Where it runs: the main thread, unless a tool says otherwise.
+    pub runs_on: RunsOn,
 }
 
 /// What kind of request a job answers.

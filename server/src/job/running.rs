@@ -97,7 +97,7 @@ impl Running {
         default_timeout: Duration,
         caller: &Caller,
     ) -> Result<Self, (JobOutput, Outcome)> {
-        let (label, kind) = (job.label(), job.kind);
+        let (label, kind, runs_on) = (job.label(), job.kind, job.runs_on);
         let decorator = job.decorator();
         let notify = Arc::new(Notify::new());
         let outbox = {
@@ -149,6 +149,7 @@ impl Running {
         if let Err(refused) = bridge.submit(kind.message(QueuedCall {
             handle: call.clone(),
             run,
+            runs_on,
         })) {
             let output = failure(format!("{label} was not run: {refused}"));
             publish_result(bridge, &call, &output);

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::job::output::JobOutput;
 use crate::job::{Job, JobHandler, JobKind};
+use dcclink_bridge::RunsOn;
 
 /// What is being completed: a prompt's argument, or a template's variable.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -76,6 +77,7 @@ impl CompletionRegistry {
             name: format!("{}:{}", target.name, target.argument),
             timeout: None,
             handler,
+            runs_on: RunsOn::MainThread,
         })
     }
 }

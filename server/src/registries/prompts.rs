@@ -13,6 +13,7 @@ use crate::job::running::content_block;
 use crate::job::{Job, JobHandler, JobKind};
 use crate::registries::tools::{RegisterError, valid_name};
 use crate::registries::watched_list::WatchedList;
+use dcclink_bridge::RunsOn;
 
 /// One argument of a prompt (always a string, as MCP has it).
 #[derive(Debug, Clone)]
@@ -96,6 +97,7 @@ impl RegisteredPrompt {
             name: self.spec.name.clone(),
             timeout: self.spec.timeout,
             handler: self.handler.clone(),
+            runs_on: RunsOn::MainThread,
         }
     }
 

@@ -16,6 +16,7 @@ use crate::job::{Job, JobHandler, JobKind};
 use crate::registries::tools::RegisterError;
 use crate::registries::uri_template::UriTemplate;
 use crate::registries::watched_list::WatchedList;
+use dcclink_bridge::RunsOn;
 
 /// How a resource presents itself.
 #[derive(Debug, Clone)]
@@ -49,6 +50,7 @@ impl RegisteredResource {
             name: uri.to_owned(),
             timeout: self.spec.timeout,
             handler: self.handler.clone(),
+            runs_on: RunsOn::MainThread,
         }
     }
 

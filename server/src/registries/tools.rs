@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dcclink_bridge::CallContext;
+use dcclink_bridge::{CallContext, RunsOn};
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::Value;
 
@@ -69,6 +69,9 @@ pub struct ToolSpec {
     pub timeout: Option<Duration>,
     /// Whether it may run as an MCP task.
     pub task: TaskSupport,
+    /// Where its calls run: the host's main thread (the default), or a
+    /// thread of their own for a tool that touches no scene.
+    pub runs_on: RunsOn,
 }
 
 /// Whether a tool may run as an MCP task, one that answers its call at once
@@ -163,6 +166,7 @@ pub struct RegisteredTool {
     validator: jsonschema::Validator,
     timeout: Option<Duration>,
     task: TaskSupport,
+    runs_on: RunsOn,
     /// The tool's handler, wrapped in [`CheckedOutput`] when it declares an
     /// output schema: the check runs as part of the call, so the call's one
     /// verdict (client, panel, audit log, stats) already includes it.
@@ -192,6 +196,7 @@ impl RegisteredTool {
             name: self.tool.name.to_string(),
             timeout: self.timeout,
             handler: self.handler.clone(),
+            runs_on: self.runs_on,
         }
     }
 
@@ -288,6 +293,7 @@ impl ToolRegistry {
             validator,
             timeout: spec.timeout,
             task: spec.task,
+            runs_on: spec.runs_on,
             handler,
         };
         self.tools.insert(spec.name, entry);
