@@ -180,22 +180,19 @@ def serve(
     _native.init_logging(verbose)
     host = _create_host(queue_capacity, queue_timeout, timeout)
     try:
-        _tools.call_scope = None if worker else hosts.headless_scope
-        load_tool_files(list(tools))
-        info = ServerInfo.of(
-            host.start(
-                stdio=stdio,
-                http=http,
-                token=token,
-                allow_hosts=list(allow_hosts),
-                tls_cert=tls_cert,
-                tls_key=tls_key,
-                remote_panel=remote_panel,
-                max_request_bytes=max_request_bytes,
-                handle_signals=True,
-                dcc=None if worker else "standalone",
-                dcc_version=platform.python_version(),
-            )
+        info = _start_standalone(
+            host,
+            tools,
+            worker,
+            stdio=stdio,
+            http=http,
+            token=token,
+            allow_hosts=list(allow_hosts),
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            remote_panel=remote_panel,
+            max_request_bytes=max_request_bytes,
+            handle_signals=True,
         )
         if info.url is not None:
             fields = dataclasses.asdict(info)
@@ -204,6 +201,33 @@ def serve(
         host.serve_forever()
     finally:
         host.stop()
+
+
+def _start_standalone(
+    host: _native.Host, tools: Sequence[Union[str, Path]], worker: bool, **serving: Any
+) -> ServerInfo:
+    """Imports the tools and starts serving: as ``dcclink serve``, listed as
+    a standalone host whose calls are undo steps, or as a pool's worker."""
+    _tools.call_scope = None if worker else hosts.headless_scope
+    load_tool_files(list(tools))
+    dcc = None if worker else "standalone"
+    return ServerInfo.of(host.start(dcc=dcc, dcc_version=platform.python_version(), **serving))
+
+
+def start_worker(
+    http: str, token: str, tools: Sequence[Union[str, Path]], timeout: float
+) -> tuple[_native.Host, ServerInfo]:
+    """Starts this process as one of a pool's workers, serving MCP at
+    ``http`` (over TLS when other machines reach it), and returns its host,
+    whose ``serve_forever`` the caller's thread then runs: a Ray actor's
+    (:mod:`dcclink.workers`)."""
+    _native.init_logging(0)
+    host = _create_host(1024, 60.0, timeout)
+    try:
+        return host, _start_standalone(host, tools, True, http=http, token=token)
+    except BaseException:
+        host.stop()
+        raise
 
 
 def start(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import platform
 from dataclasses import dataclass
-from typing import Optional, Protocol
+from typing import Any, Optional, Protocol
 
 from dcclink import _native
 from dcclink.workers._items import WorkerError
@@ -15,12 +15,13 @@ from dcclink.workers._items import WorkerError
 
 @dataclass
 class Started:
-    """A worker an engine started: the link to it, the node it runs on and
-    its process id there."""
+    """A worker an engine started: the link to it, the node it runs on, its
+    process id there, and what the engine keeps of it."""
 
     link: _native.Worker
     node: str
     pid: Optional[int]
+    handle: Any = None
 
 
 class Engine(Protocol):
@@ -30,8 +31,15 @@ class Engine(Protocol):
         """Starts the worker for ``slot`` (its first, or a replacement) and
         returns once it serves; raises :class:`WorkerError` otherwise."""
 
+    def alive(self, worker: Started) -> bool:
+        """Whether the worker still serves."""
+
+    def discard(self, worker: Started) -> None:
+        """Drops a worker that died or stopped answering, killing what is
+        left of it, before ``start`` replaces it."""
+
     def stop(self, worker: Started, timeout: float) -> None:
-        """Stops a worker, killing it after ``timeout`` seconds."""
+        """Stops a worker for good, killing it after ``timeout`` seconds."""
 
     def close(self) -> None:
         """Releases what the engine holds, once every worker has stopped."""
@@ -55,6 +63,13 @@ class LocalEngine:
         except RuntimeError as error:
             raise WorkerError(str(error)) from None
         return Started(link, self.node, link.pid)
+
+    def alive(self, worker: Started) -> bool:
+        return worker.link.alive()
+
+    def discard(self, worker: Started) -> None:
+        worker.link.kill()
+        worker.link.close(0.0)
 
     def stop(self, worker: Started, timeout: float) -> None:
         worker.link.close(timeout)

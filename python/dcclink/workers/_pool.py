@@ -32,9 +32,11 @@ class Pool:
     :class:`WorkerError` with what it said.
 
     ``engine`` says where they run: ``"local"`` (child processes of this
-    one) or ``"ray"`` (actors on a Ray cluster, see ``address`` and
-    ``resources``). ``timeout`` bounds one item, ``start_timeout`` one
-    worker's start.
+    one) or ``"ray"``: actors on the Ray cluster at ``address`` (as
+    ``ray.init`` takes it), spread over its nodes, on those with
+    ``resources`` free (such as ``{"blender": 1}``); each actor's process
+    is the DCC, so the cluster's Python must have it (``bpy``) and dcclink.
+    ``timeout`` bounds one item, ``start_timeout`` one worker's start.
 
     A worker runs one item at a time, on its main thread, and keeps no undo
     history. One that dies is replaced; the item it ran fails with an
@@ -55,6 +57,8 @@ class Pool:
         *,
         python: Optional[str] = None,
         engine: str = "local",
+        address: Optional[str] = None,
+        resources: Optional[dict[str, float]] = None,
         timeout: float = 600.0,
         start_timeout: float = 120.0,
         stop_timeout: float = 5.0,
@@ -65,7 +69,7 @@ class Pool:
         self.stop_timeout = stop_timeout
         self.closing = False
         self.queue = Queue()
-        self.engine = self._engine(engine, _worker_command(python, tools, timeout), start_timeout)
+        self.engine = _engine(engine, tools, python, address, resources, start_timeout, timeout)
         self.slots = [Slot(self, number) for number in range(size)]
         self._start()
         first = self.slots[0].worker
@@ -73,12 +77,6 @@ class Pool:
         self._tools: dict[str, dict[str, Any]] = {tool["name"]: tool for tool in first.link.tools}
         for slot in self.slots:
             slot.thread.start()
-
-    @staticmethod
-    def _engine(name: str, command: list[str], start_timeout: float) -> Engine:
-        if name == "local":
-            return LocalEngine(command, start_timeout)
-        raise ValueError(f'engine must be "local" or "ray", not {name!r}')
 
     def _start(self) -> None:
         """Starts every worker side by side; stops them all and raises
@@ -251,14 +249,50 @@ class Pool:
         self.close()
 
 
-def _worker_command(
-    python: Optional[str], tools: Sequence[Union[str, Path]], timeout: float
-) -> list[str]:
-    """``python -m dcclink serve --stdio --worker`` with the tool modules (a
-    file by its absolute path, so the worker finds it wherever it starts)."""
+def _engine(
+    name: str,
+    tools: Sequence[Union[str, Path]],
+    python: Optional[str],
+    address: Optional[str],
+    resources: Optional[dict[str, float]],
+    start_timeout: float,
+    timeout: float,
+) -> Engine:
+    """The engine ``name`` for these workers."""
+    found = [_located(entry) for entry in tools]
+    if name == "local":
+        if address is not None or resources is not None:
+            raise ValueError('address and resources are for engine="ray"')
+        return LocalEngine(_worker_command(python, found, timeout), start_timeout)
+    if name == "ray":
+        if python is not None:
+            raise ValueError(
+                'with engine="ray" a worker is the cluster\'s own Python: start the Ray '
+                "nodes with the DCC's Python, not python="
+            )
+        from dcclink.workers._ray import RayEngine
+
+        return RayEngine(
+            found,
+            address=address,
+            resources=resources,
+            start_timeout=start_timeout,
+            timeout=timeout,
+        )
+    raise ValueError(f'engine must be "local" or "ray", not {name!r}')
+
+
+def _located(entry: Union[str, Path]) -> str:
+    """A tool file by its absolute path (so the worker finds it wherever it
+    starts), a module by its name."""
+    path = Path(entry)
+    return str(path.resolve()) if path.is_file() else str(entry)
+
+
+def _worker_command(python: Optional[str], tools: list[str], timeout: float) -> list[str]:
+    """``python -m dcclink serve --stdio --worker`` with the tools."""
     command = [python or sys.executable, "-m", "dcclink", "serve", "--stdio", "--worker"]
     command += ["--timeout", str(timeout)]
     for entry in tools:
-        path = Path(entry)
-        command += ["--tools", str(path.resolve()) if path.is_file() else str(entry)]
+        command += ["--tools", entry]
     return command

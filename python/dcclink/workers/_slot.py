@@ -104,6 +104,11 @@ class Slot:
                 if event is None:
                     if self.pool.closing:
                         call.cancel()
+                    elif not self.pool.engine.alive(worker):
+                        # Its link may not say so soon (a Ray node that
+                        # vanished): the engine knows.
+                        call.cancel()
+                        return "lost", "the worker died"
                     continue
                 kind, value = event
                 if kind != "progress":
@@ -138,26 +143,28 @@ class Slot:
         last = said.strip().splitlines()[-1:] if said.strip() else []
         died = f"{why}" + (f" (its last words: {last[0]})" if last else "")
         log.warning("%s lost item %d (%s): %s", where, item.index, item.tool, died)
-        self._replace()
+        # The item is settled (or handed on) first: a replacement may take
+        # a while to start, or never (its Ray node is gone).
         if item.idempotent and item.attempts < 2 and not item.done:
             log.info("item %d (%s) is idempotent: it runs again", item.index, item.tool)
             self.pool.queue.put(item, first=True)
-            return
-        again = (
-            "it had run once already"
-            if item.idempotent
-            else (
-                f"{item.tool} is not marked idempotent, so dcclink did not run it again "
-                "(mark it @dcclink.tool(idempotent=True) if running it twice is safe)"
+        else:
+            again = (
+                "it had run once already"
+                if item.idempotent
+                else (
+                    f"{item.tool} is not marked idempotent, so dcclink did not run it again "
+                    "(mark it @dcclink.tool(idempotent=True) if running it twice is safe)"
+                )
             )
-        )
-        item.fail(f"the worker died while running it: {died}; {again}", where)
-        self.failed += 1
+            item.fail(f"the worker died while running it: {died}; {again}", where)
+            self.failed += 1
+        self._replace()
 
     def _ready(self) -> bool:
         """Whether a live worker serves this slot, replacing a dead one."""
         worker = self.worker
-        if worker is not None and worker.link.alive():
+        if worker is not None and self.pool.engine.alive(worker):
             return True
         return self._replace()
 
@@ -169,8 +176,7 @@ class Slot:
         self.pool.changed()
         old, self.worker = self.worker, None
         if old is not None:
-            old.link.kill()
-            self.pool.engine.stop(old, 0.0)
+            self.pool.engine.discard(old)
         for _ in range(STARTS):
             if self.pool.closing:
                 break

@@ -5,12 +5,14 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
 
 use futures::FutureExt as _;
 use futures::future::{BoxFuture, Shared};
 use rmcp::RoleClient;
 use rmcp::service::{RunningService, ServiceExt as _};
 use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::common::client_side_sse::NeverRetry;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use tokio::io::AsyncBufReadExt as _;
 
@@ -112,8 +114,12 @@ impl Endpoint {
                         why,
                     }
                 })?;
-                let config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
+                let mut config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
                     .auth_header(token.clone());
+                // A worker's stream that breaks means the worker died: the
+                // call fails at once (the pool runs it again elsewhere when
+                // it may) rather than waiting on a resumed stream.
+                config.retry_config = Arc::new(NeverRetry::default());
                 let transport = StreamableHttpClientTransport::with_client(client, config);
                 let session =
                     listener
