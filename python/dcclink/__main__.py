@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from dcclink import _native
 from dcclink._host import serve
+from dcclink.workers._farm import PoolFarm
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -36,7 +37,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     if command == "config":
         return ide_config(**options)
     options["tools"] = tuple(options["tools"])
+    farm = {key: options.pop(key) for key in ("workers", "engine", "address", "worker_python")}
     try:
+        if farm["workers"]:
+            options["farm"] = start_farm(options, **farm)
         serve(**options)
     except KeyboardInterrupt:
         return 0
@@ -44,6 +48,29 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"dcclink: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def start_farm(
+    options: dict[str, Any],
+    workers: int,
+    engine: str,
+    address: Optional[str],
+    worker_python: Optional[str],
+) -> PoolFarm:
+    """``serve --workers``: the pool whose tools the farm serves, started
+    (so that a worker that cannot start stops the farm before it serves)."""
+    from dcclink.workers import Pool
+
+    tools = options.pop("tools")
+    pool = Pool(
+        tools,
+        workers,
+        python=worker_python,
+        engine=engine,
+        address=address,
+        timeout=options["timeout"],
+    )
+    return PoolFarm(pool, engine)
 
 
 def _age(started: int) -> str:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal, Optional, TypeVar, Union
+from typing import Any, Callable, Literal, Optional, Protocol, TypeVar, Union
 
 from dcclink import _native, _prompts, _resources, _tools, hosts, panel
 from dcclink._running import current_host, last_host, running_host, set_host
@@ -155,6 +155,7 @@ def serve(
     timeout: float = 60.0,
     max_request_bytes: int = 8 * 1024 * 1024,
     worker: bool = False,
+    farm: Optional[Farm] = None,
     verbose: int = 0,
 ) -> None:
     """Runs the standalone host and blocks until it shuts down (Ctrl-C,
@@ -171,7 +172,8 @@ def serve(
     ``worker`` serves as one of a pool's workers (:mod:`dcclink.workers`):
     tool calls push no undo step (a batch worker has no use for the
     history, and each step costs time and memory), and an HTTP worker is
-    not listed in the instance registry.
+    not listed in the instance registry. ``farm`` serves a farm's tools
+    instead of importing ``tools`` (``dcclink serve --workers``).
     """
     if not stdio and http is None:
         stdio = True
@@ -179,21 +181,23 @@ def serve(
         _native.protect_stdout()
     _native.init_logging(verbose)
     host = _create_host(queue_capacity, queue_timeout, timeout)
+    serving: dict[str, Any] = {
+        "stdio": stdio,
+        "http": http,
+        "token": token,
+        "allow_hosts": list(allow_hosts),
+        "tls_cert": tls_cert,
+        "tls_key": tls_key,
+        "remote_panel": remote_panel,
+        "max_request_bytes": max_request_bytes,
+        "handle_signals": True,
+    }
     try:
-        info = _start_standalone(
-            host,
-            tools,
-            worker,
-            stdio=stdio,
-            http=http,
-            token=token,
-            allow_hosts=list(allow_hosts),
-            tls_cert=tls_cert,
-            tls_key=tls_key,
-            remote_panel=remote_panel,
-            max_request_bytes=max_request_bytes,
-            handle_signals=True,
-        )
+        if farm is None:
+            info = _start_standalone(host, tools, worker, **serving)
+        else:
+            farm.attach(host)
+            info = ServerInfo.of(host.start(dcc=farm.dcc, scene=farm.scene, **serving))
         if info.url is not None:
             fields = dataclasses.asdict(info)
             line = {key: value for key, value in fields.items() if value is not None}
@@ -201,6 +205,23 @@ def serve(
         host.serve_forever()
     finally:
         host.stop()
+        if farm is not None:
+            farm.close()
+
+
+class Farm(Protocol):
+    """Tools served from elsewhere: a pool of workers runs them
+    (:mod:`dcclink.workers`), so ``serve`` imports none itself."""
+
+    #: How the instance registry lists it (``dcclink list``).
+    dcc: str
+    scene: str
+
+    def attach(self, host: _native.Host) -> None:
+        """Registers the tools in ``host``."""
+
+    def close(self) -> None:
+        """Stops the workers, once ``host`` has stopped."""
 
 
 def _start_standalone(

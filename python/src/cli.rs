@@ -78,6 +78,12 @@ pub(crate) fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bo
     options.set_item("remote_panel", args.remote_panel)?;
     options.set_item("tools", args.tools)?;
     options.set_item("worker", args.worker)?;
+    options.set_item("workers", args.workers)?;
+    let engine =
+        clap::ValueEnum::to_possible_value(&args.engine).map(|value| value.get_name().to_owned());
+    options.set_item("engine", engine)?;
+    options.set_item("address", args.address)?;
+    options.set_item("worker_python", args.worker_python)?;
     options.set_item("queue_capacity", args.queue_capacity)?;
     options.set_item("queue_timeout", args.queue_timeout)?;
     options.set_item("timeout", args.timeout)?;

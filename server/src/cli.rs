@@ -175,6 +175,15 @@ pub enum Launcher {
     Uvx,
 }
 
+/// Where a farm's workers run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// Child processes of the farm.
+    Local,
+    /// Ray actors on the cluster at --address.
+    Ray,
+}
+
 /// `dcclink list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -224,6 +233,27 @@ pub struct ServeArgs {
     /// @dcclink.tool functions to serve (repeatable).
     #[arg(long = "tools", value_name = "FILE|MODULE")]
     pub tools: Vec<PathBuf>,
+
+    /// Serve as a farm: start N headless workers (the --tools in each, on
+    /// --worker-python) and run each tool call on a free one, N at once;
+    /// this process runs no tool itself.
+    #[arg(long, value_name = "N", conflicts_with = "worker")]
+    pub workers: Option<usize>,
+
+    /// Where a farm's workers run: child processes of this one, or actors
+    /// on a Ray cluster (--address).
+    #[arg(long, value_enum, default_value_t = Engine::Local, requires = "workers")]
+    pub engine: Engine,
+
+    /// The Ray cluster of `--engine ray`, as `ray.init` takes it (such as
+    /// `ray://head:10001` or `auto`); a new local one when not given.
+    #[arg(long, value_name = "ADDRESS", requires = "workers")]
+    pub address: Option<String>,
+
+    /// The Python a farm's local workers run: the DCC's headless one (a
+    /// venv with bpy, hython, mayapy); this one when not given.
+    #[arg(long, value_name = "PATH", requires = "workers")]
+    pub worker_python: Option<PathBuf>,
 
     /// Serve as one of a worker pool's workers (`dcclink.workers` starts
     /// them so): tool calls push no undo step, and an HTTP worker stays

@@ -8,8 +8,10 @@ official SDK, which sees the progress and cancels."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +20,15 @@ from typing import Any
 import anyio
 import pytest
 from blender_processes import BLENDER_PYTHON
-from conftest import ROOT, HttpServer, sdk_session, start_http, start_until_running
+from conftest import (
+    DCCLINK,
+    ROOT,
+    HttpServer,
+    announcement,
+    sdk_session,
+    start_http,
+    start_until_running,
+)
 from dcclink.workers import ItemError, Pool, WorkerError
 
 pytestmark = pytest.mark.skipif(
@@ -235,3 +245,48 @@ def test_cancelling_a_map_leaves_every_worker_idle_and_alive(host: HttpServer) -
     workers = status.structured_content["workers"]
     assert [(w["state"], w["replaced"]) for w in workers] == [("idle", 0), ("idle", 0)]
     assert status.structured_content["queued"] == 0
+
+
+@pytest.fixture
+def farm(env: dict[str, str]) -> Iterator[HttpServer]:
+    """``dcclink serve --workers 2``: a farm instance of two Blender workers."""
+    serve = ["serve", "--http", "127.0.0.1:0", "--workers", "2"]
+    workers = ["--worker-python", str(BLENDER_PYTHON), "--tools", str(TOOLS)]
+    process = subprocess.Popen(
+        [str(DCCLINK), *serve, *workers],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    info = announcement(process)
+    yield HttpServer(process, info["url"], info["token"], info["instance"])
+    process.terminate()
+    process.wait(timeout=BOUND)
+
+
+def test_a_farm_runs_two_slow_calls_at_once_and_answers_meanwhile(
+    farm: HttpServer, env: dict[str, str]
+) -> None:
+    async def body(session: Any) -> Any:
+        async with anyio.create_task_group() as group:
+            first = await start_until_running(session, group, "where", {"seconds": 3.0})
+            second = await start_until_running(session, group, "where", {"seconds": 3.0})
+            with anyio.fail_after(1.5):
+                await session.send_ping()
+                listed = await session.list_tools()
+            assert not first and not second, "a call ended before ping and tools/list answered"
+        return first["answer"], second["answer"], listed
+
+    first, second, listed = session_run(farm, body)
+    a, b = first.structured_content, second.structured_content
+    assert a["pid"] != b["pid"] and {a["blender"], b["blender"]} == {"5.0.1"}
+    assert a["start"] < b["end"] and b["start"] < a["end"], "the calls did not overlap"
+    tools = {tool.name: tool for tool in listed.tools}
+    assert set(tools) == {"where", "where_again", "fail", "subdivide"}
+    assert tools["where_again"].annotations.idempotent_hint is True
+
+    shown = subprocess.run(
+        [str(DCCLINK), "list", "--json"], capture_output=True, text=True, env=env, check=True
+    )
+    (entry,) = [json.loads(line) for line in shown.stdout.splitlines()]
+    assert (entry["dcc"], entry["scene"]) == ("farm", "2 local workers")

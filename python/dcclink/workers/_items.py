@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 if TYPE_CHECKING:
     from dcclink import _native
@@ -31,10 +31,16 @@ class ItemError(RuntimeError):
         self.worker = worker
 
 
-class Batch:
-    """The items of one ``map`` or ``call``: cancelled together."""
+#: Where a worker's own progress goes: (progress, total, message).
+ProgressSink = Callable[[float, Optional[float], Optional[str]], Any]
 
-    def __init__(self) -> None:
+
+class Batch:
+    """The items of one ``map`` or ``call``: cancelled together. A single
+    call passes its worker's progress on to ``progress``."""
+
+    def __init__(self, progress: Optional[ProgressSink] = None) -> None:
+        self.progress = progress
         #: Notified each time one of its items ends.
         self.changed = threading.Condition()
         #: How many of its items have ended.

@@ -55,7 +55,7 @@ class Pool:
         tools: Sequence[Union[str, Path]] = (),
         size: int = 2,
         *,
-        python: Optional[str] = None,
+        python: Union[str, Path, None] = None,
         engine: str = "local",
         address: Optional[str] = None,
         resources: Optional[dict[str, float]] = None,
@@ -86,7 +86,7 @@ class Pool:
         def start(slot: Slot) -> None:
             try:
                 slot.start()
-            except WorkerError as error:
+            except Exception as error:  # any reason it did not start is told
                 failures.append(f"worker {slot.number}: {error}")
 
         starters = [threading.Thread(target=start, args=(slot,)) for slot in self.slots]
@@ -117,10 +117,11 @@ class Pool:
         *,
         ctx: Optional[Context] = None,
     ) -> Any:
-        """Runs ``tool`` on a free worker and returns what it returned.
-        Raises :class:`ItemError` when it fails and ``dcclink.Cancelled``
-        when ``ctx`` is cancelled meanwhile."""
-        return self.map(tool, [arguments or {}], ctx=ctx)[0]
+        """Runs ``tool`` on a free worker and returns what it returned. The
+        worker's progress goes to ``ctx``. Raises :class:`ItemError` when it
+        fails and ``dcclink.Cancelled`` when ``ctx`` is cancelled meanwhile."""
+        forward = ctx.progress if ctx is not None else None
+        return self._run(tool, [arguments or {}], ctx, Batch(forward), False)[0]
 
     def map(
         self,
@@ -140,6 +141,16 @@ class Pool:
         cancelled and its :class:`ItemError` is raised, unless
         ``return_exceptions``: then each failed item's error takes its place
         in the results."""
+        return self._run(tool, list(items), ctx, Batch(), return_exceptions)
+
+    def _run(
+        self,
+        tool: str,
+        items: list[dict[str, Any]],
+        ctx: Optional[Context],
+        batch: Batch,
+        return_exceptions: bool,
+    ) -> list[Any]:
         definition = self._tools.get(tool)
         if definition is None:
             known = ", ".join(sorted(self._tools)) or "none"
@@ -147,7 +158,6 @@ class Pool:
         if self.closing:
             raise WorkerError("the pool is closed")
         idempotent = bool((definition.get("annotations") or {}).get("idempotentHint"))
-        batch = Batch()
         work = [
             Item(batch, index, tool, dict(arguments), idempotent)
             for index, arguments in enumerate(items)
@@ -167,10 +177,12 @@ class Pool:
     def _wait(
         self, batch: Batch, work: list[Item], ctx: Optional[Context], return_exceptions: bool
     ) -> None:
-        """Waits until every item has ended, reporting progress as they do."""
+        """Waits until every item has ended, reporting to ``ctx`` how many
+        have, unless its batch passes its worker's progress on instead."""
         total, reported = len(work), 0
-        if ctx is not None:
-            ctx.progress(0, total, f"0/{total} items")
+        counts = ctx if ctx is not None and batch.progress is None else None
+        if counts is not None:
+            counts.progress(0, total, f"0/{total} items")
         while True:
             with batch.changed:
                 if batch.ended == reported:
@@ -180,8 +192,8 @@ class Pool:
                 raise Cancelled(f"cancelled with {total - ended} of {total} items outstanding")
             if ended > reported:
                 reported = ended
-                if ctx is not None:
-                    ctx.progress(ended, total, f"{ended}/{total} items")
+                if counts is not None:
+                    counts.progress(ended, total, f"{ended}/{total} items")
                 if not return_exceptions:
                     failed = next((i for i in work if i.done and i.error is not None), None)
                     if failed is not None and failed.error is not None:
@@ -252,7 +264,7 @@ class Pool:
 def _engine(
     name: str,
     tools: Sequence[Union[str, Path]],
-    python: Optional[str],
+    python: Union[str, Path, None],
     address: Optional[str],
     resources: Optional[dict[str, float]],
     start_timeout: float,
@@ -289,9 +301,9 @@ def _located(entry: Union[str, Path]) -> str:
     return str(path.resolve()) if path.is_file() else str(entry)
 
 
-def _worker_command(python: Optional[str], tools: list[str], timeout: float) -> list[str]:
+def _worker_command(python: Union[str, Path, None], tools: list[str], timeout: float) -> list[str]:
     """``python -m dcclink serve --stdio --worker`` with the tools."""
-    command = [python or sys.executable, "-m", "dcclink", "serve", "--stdio", "--worker"]
+    command = [str(python or sys.executable), "-m", "dcclink", "serve", "--stdio", "--worker"]
     command += ["--timeout", str(timeout)]
     for entry in tools:
         command += ["--tools", entry]

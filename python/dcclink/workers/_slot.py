@@ -114,6 +114,8 @@ class Slot:
                 if kind != "progress":
                     return kind, value
                 self.progress = value
+                if item.batch.progress is not None:
+                    item.batch.progress(*value)
                 self.pool.changed()
         finally:
             item.call = None
