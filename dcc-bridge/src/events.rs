@@ -60,6 +60,15 @@ pub enum EventKind {
         /// The task's id.
         task: String,
     },
+    /// A worker pool's state (`dcclink.workers`): its workers (node, pid,
+    /// state, current item and its progress) and its items done, failed
+    /// and queued. `status` is null once the pool has closed.
+    Pool {
+        /// The pool's id in this process.
+        pool: String,
+        /// Its state, as `Pool.status()` gives it.
+        status: Value,
+    },
     /// A call started on the host's main thread.
     CallStarted {
         /// The call number.

@@ -268,6 +268,18 @@ impl Host {
         Ok(())
     }
 
+    /// Shows a worker pool's state in the panel (`status` as
+    /// `Pool.status()` gives it; `None` once the pool has closed).
+    #[pyo3(signature = (pool, status = None))]
+    fn publish_pool(&self, pool: String, status: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let status = status.map(from_py).transpose()?.unwrap_or(Value::Null);
+        self.shared
+            .bridge
+            .events()
+            .publish(EventKind::Pool { pool, status });
+        Ok(())
+    }
+
     /// Starts serving MCP; says where clients reach it (the URLs and the id
     /// are `None` without HTTP). With HTTP the server is listed in the
     /// instance registry as `dcc` (`None` keeps it out: a pool's worker is

@@ -24,6 +24,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types import methods as _methods
 from mcp_types._v2025_11_25 import CreateTaskResult as CreateTaskResult2025
+from playwright.sync_api import Browser, sync_playwright
 
 T = TypeVar("T")
 
@@ -238,3 +239,24 @@ def sdk_takes_created_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
         check(method, version, data, **options)
 
     monkeypatch.setattr(_methods, "validate_server_result", validate)
+
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "artifacts"
+HEADLESS_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium (Debian's), driven by Playwright."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=HEADLESS_FLAGS)
+        yield chromium
+        chromium.close()

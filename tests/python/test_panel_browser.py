@@ -17,9 +17,9 @@ import anyio
 import httpx2
 import pytest
 from conftest import (
+    ARTIFACTS,
     DCCLINK,
     FIXTURE_TOOLS,
-    ROOT,
     HttpServer,
     sdk_session,
     start_http,
@@ -27,27 +27,8 @@ from conftest import (
 )
 from mcp import ClientSession
 from mcp.shared.exceptions import MCPError
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from test_tasks import TASK_TOOLS, get_task, start_task, task_result
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "artifacts"
-HEADLESS_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=HEADLESS_FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def panel_link(server: HttpServer) -> str:

@@ -30,6 +30,9 @@ from conftest import (
     start_until_running,
 )
 from dcclink.workers import ItemError, Pool, WorkerError
+from mcp import ClientSession
+from playwright.sync_api import Browser, expect
+from test_panel_browser import Agent, open_panel
 
 pytestmark = pytest.mark.skipif(
     not BLENDER_PYTHON.exists() and not os.environ.get("DCCLINK_REQUIRE_BLENDER"),
@@ -290,3 +293,30 @@ def test_a_farm_runs_two_slow_calls_at_once_and_answers_meanwhile(
     )
     (entry,) = [json.loads(line) for line in shown.stdout.splitlines()]
     assert (entry["dcc"], entry["scene"]) == ("farm", "2 local workers")
+
+
+def test_the_panel_shows_the_farms_workers_and_their_items(
+    farm: HttpServer, browser: Browser
+) -> None:
+    page = open_panel(browser, farm)
+    workers = "#pools [data-pool] tbody tr"
+    try:
+        expect(page.locator(workers)).to_have_count(2, timeout=15_000)
+        expect(page.locator(f'{workers}[data-state="idle"]')).to_have_count(2)
+
+        async def two_calls(session: ClientSession) -> None:
+            async with anyio.create_task_group() as group:
+                for index in range(2):
+                    group.start_soon(session.call_tool, "where", {"seconds": 2.0, "index": index})
+
+        agent = Agent(farm, two_calls)
+        busy = page.locator(f'{workers}[data-state="busy"] .item')
+        # Each worker's own progress shows beside its item.
+        expect(busy).to_have_text(["#0 where · sleeping"] * 2, timeout=15_000)
+        agent.join()
+        expect(page.locator("#pools .counts")).to_have_text(
+            "2 done · 0 failed · 0 queued", timeout=15_000
+        )
+        expect(page.locator(f'{workers}[data-state="idle"]')).to_have_count(2)
+    finally:
+        page.close()

@@ -14,6 +14,7 @@ from dcclink._native import Context
 from dcclink._tools import Cancelled
 from dcclink.workers._items import Batch, Item, Queue, WorkerError
 from dcclink.workers._local import Engine, LocalEngine
+from dcclink.workers._panel import PanelView
 from dcclink.workers._slot import Slot
 
 #: How often ``map`` looks at ``ctx.cancelled`` while it waits.
@@ -62,6 +63,7 @@ class Pool:
         timeout: float = 600.0,
         start_timeout: float = 120.0,
         stop_timeout: float = 5.0,
+        name: Optional[str] = None,
     ) -> None:
         if size < 1:
             raise ValueError(f"a pool needs at least one worker, not size={size}")
@@ -71,6 +73,8 @@ class Pool:
         self.queue = Queue()
         self.engine = _engine(engine, tools, python, address, resources, start_timeout, timeout)
         self.slots = [Slot(self, number) for number in range(size)]
+        self.name = name or f"{size} {engine} workers"
+        self._panel = PanelView(self.status)
         self._start()
         first = self.slots[0].worker
         assert first is not None
@@ -98,6 +102,7 @@ class Pool:
             for slot in self.slots:
                 slot.stop(0.0)
             self.engine.close()
+            self._panel.close()
             raise WorkerError("the pool did not start: " + "\n".join(failures))
 
     @property
@@ -208,7 +213,8 @@ class Pool:
             self.queue.close(f"every worker of the pool died; the last said: {slot.error}")
 
     def changed(self) -> None:
-        """A worker's state or item changed."""
+        """A worker's state or item changed: the panel shows it soon."""
+        self._panel.changed()
 
     def status(self) -> dict[str, Any]:
         """The pool now: each worker's number, node, pid, state, current
@@ -231,6 +237,7 @@ class Pool:
                 }
             )
         return {
+            "name": self.name,
             "workers": workers,
             "done": sum(slot.done for slot in self.slots),
             "failed": sum(slot.failed for slot in self.slots),
@@ -253,6 +260,7 @@ class Pool:
         for slot in self.slots:
             slot.thread.join(max(0.0, deadline - time.monotonic()))
         self.engine.close()
+        self._panel.close()
 
     def __enter__(self) -> Pool:
         return self

@@ -54,6 +54,7 @@ class Slot:
         """Starts its first worker; raises WorkerError."""
         self.worker = self.pool.engine.start(self.number)
         self.state = "idle"
+        self.pool.changed()
 
     def _run(self) -> None:
         while True:

@@ -37,6 +37,8 @@ struct State {
     logs: VecDeque<Arc<Event>>,
     clients: BTreeMap<u64, Arc<Event>>,
     questions: BTreeMap<u64, Arc<Event>>,
+    /// Each open worker pool's latest state.
+    pools: BTreeMap<String, Arc<Event>>,
 }
 
 impl State {
@@ -130,6 +132,12 @@ impl Board {
                     .calls
                     .retain(|_, call| call.task.as_ref() != Some(task));
             }
+            EventKind::Pool { pool, status } if status.is_null() => {
+                state.pools.remove(pool);
+            }
+            EventKind::Pool { pool, .. } => {
+                state.pools.insert(pool.clone(), event.clone());
+            }
             EventKind::ClientConnected { client, .. } => {
                 state.clients.insert(*client, event.clone());
             }
@@ -164,6 +172,7 @@ impl Board {
             .chain(state.logs.iter().cloned())
             .chain(state.clients.values().cloned())
             .chain(state.questions.values().cloned())
+            .chain(state.pools.values().cloned())
             .collect();
         events.sort_by_key(|event| event.seq);
         (events, self.live.subscribe())

@@ -10,6 +10,7 @@ const MAX_ROWS = 300;
 
 const calls = new Map();          // call id → call record
 const prompts = new Map();        // question number → its element
+const pools = new Map();          // worker pool id → its element
 const clients = new Map();        // session number → {name, transport, since}
 const lastCall = new Map();       // client label ("name (transport)") → time of its last call
 const finishedAt = [];            // end times of recent calls, for calls/s
@@ -71,6 +72,7 @@ function apply(event, live = true) {
     }
     case "question_opened": return drawPrompt(event);
     case "question_closed": return removePrompt(event.question);
+    case "pool": return drawPool(event.pool, event.status);
     case "log": return log(event.time_ms, event.level, event.message, event.call);
     case "emit":
       if (live) for (const handler of handlers.get(event.name) ?? []) handler(event.data, event);
@@ -83,6 +85,55 @@ function update(id, change) {
   if (!call) return;
   change(call);
   drawCall(call);
+}
+
+// ---- worker pools ---------------------------------------------------------
+
+/** Shows a pool's workers (node, pid, state, current item) and its counts;
+ *  a null status means the pool closed. */
+function drawPool(id, status) {
+  let box = pools.get(id);
+  if (status === null) {
+    box?.remove();
+    pools.delete(id);
+    $("pools").hidden = pools.size === 0;
+    return;
+  }
+  if (!box) {
+    box = el("div", "pool");
+    box.dataset.pool = id;
+    pools.set(id, box);
+    $("pool-list").append(box);
+  }
+  const head = el("h3", null, status.name);
+  head.append(el("span", "counts",
+    `${status.done} done · ${status.failed} failed · ${status.queued} queued`));
+  const table = el("table");
+  const header = el("tr");
+  for (const name of ["#", "Node", "PID", "State", "Item"]) header.append(el("th", null, name));
+  table.append(el("thead"));
+  table.firstChild.append(header);
+  const body = el("tbody");
+  for (const worker of status.workers) {
+    const tr = el("tr");
+    tr.dataset.state = worker.state;
+    const node = el("td", "node", worker.node ? worker.node.slice(0, 12) : "—");
+    node.title = worker.node ?? "";
+    const state = el("td", "state", worker.state);
+    if (worker.error) state.title = worker.error;
+    let item = "—";
+    if (worker.item) {
+      item = `#${worker.item.index} ${worker.item.tool}`;
+      const message = worker.progress?.[2];
+      if (message) item += ` · ${message}`;
+    }
+    tr.append(el("td", null, String(worker.number)), node, el("td", null, String(worker.pid ?? "—")),
+              state, el("td", "item", item));
+    body.append(tr);
+  }
+  table.append(body);
+  box.replaceChildren(head, table);
+  $("pools").hidden = false;
 }
 
 // ---- calls --------------------------------------------------------------
@@ -485,6 +536,9 @@ stream.addEventListener("snapshot", (message) => {
   prompts.clear();
   $("prompt-list").replaceChildren();
   $("prompts").hidden = true;
+  pools.clear();
+  $("pool-list").replaceChildren();
+  $("pools").hidden = true;
   $("call-rows").replaceChildren();
   $("log").replaceChildren();
   info = snapshot.info;
