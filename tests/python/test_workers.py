@@ -8,6 +8,8 @@ official SDK, which sees the progress and cancels."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import signal
@@ -18,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import anyio
+import PIL.Image
 import pytest
 from blender_processes import BLENDER_PYTHON
 from conftest import (
@@ -33,6 +36,7 @@ from dcclink.workers import ItemError, Pool, WorkerError
 from mcp import ClientSession
 from playwright.sync_api import Browser, expect
 from test_panel_browser import Agent, open_panel
+from test_tasks import start_task, task_result
 
 pytestmark = pytest.mark.skipif(
     not BLENDER_PYTHON.exists() and not os.environ.get("DCCLINK_REQUIRE_BLENDER"),
@@ -320,3 +324,27 @@ def test_the_panel_shows_the_farms_workers_and_their_items(
         expect(page.locator(f'{workers}[data-state="idle"]')).to_have_count(2)
     finally:
         page.close()
+
+
+@pytest.mark.usefixtures("sdk_takes_created_tasks")
+def test_the_turntables_example_runs_as_a_task_and_returns_a_contact_sheet() -> None:
+    env = {**os.environ, "BLENDER_PYTHON": str(BLENDER_PYTHON)}
+    server = start_http("--tools", str(ROOT / "examples" / "turntables.py"), env=env)
+
+    async def body(session: ClientSession) -> Any:
+        task = await start_task(session, "render_turntables", {"count": 5, "size": 64})
+        assert task.status == "working"
+        return await task_result(session, task.task_id)
+
+    try:
+        result = session_run(server, body)
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=BOUND)
+    assert not result.is_error, result.content
+    (image,) = result.content
+    sheet = PIL.Image.open(io.BytesIO(base64.b64decode(image.data)))
+    assert sheet.size == (3 * 64, 2 * 64)  # 5 frames, 3 columns
+    # Each of the five frames shows an object in a colour of its own.
+    centres = [sheet.getpixel((64 * (i % 3) + 32, 64 * (i // 3) + 32)) for i in range(5)]
+    assert len(set(centres)) == 5, centres
