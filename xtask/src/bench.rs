@@ -40,6 +40,12 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         &["tests/benches/task_overhead.py"],
         &env,
     )?;
+    sh::step("worker pools: per-item overhead, an undo step, 100 bpy items (local and Ray)");
+    sh::run(
+        env.root.join(".venv-blender/bin/python").as_os_str(),
+        &["tests/benches/pool_overhead.py"],
+        &env,
+    )?;
     sh::step("wake latency on the Qt host, beside timer-driven pumps");
     sh::run(python.as_os_str(), &["tests/benches/qt_wake.py"], &env)?;
     sh::step("a call in Blender's UI, against running it directly (under Xvfb)");

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional, Protocol
 
-from dcclink.workers._items import Item, WorkerError
-from dcclink.workers._local import Started
+from dcclink.workers._items import Item, Queue, WorkerError
+from dcclink.workers._local import Engine, Started
 from dcclink.workers._results import tool_error, value_of
-
-if TYPE_CHECKING:
-    from dcclink.workers._pool import Pool
 
 log = logging.getLogger("dcclink.workers")
 
@@ -20,12 +17,30 @@ log = logging.getLogger("dcclink.workers")
 POLL = 0.5
 #: How many times a slot tries to start a replacement before it gives up.
 STARTS = 3
+#: How much longer than an item's timeout a slot waits for its answer: the
+#: worker itself answers "timed out" at the timeout; silence past this
+#: means the worker is stuck, and it is replaced.
+ANSWER_GRACE = 30.0
+
+
+class Owner(Protocol):
+    """What a slot needs of its pool."""
+
+    engine: Engine
+    queue: Queue
+    item_timeout: float
+    stop_timeout: float
+    closing: bool
+
+    def changed(self) -> None: ...
+    def slot_died(self, slot: Slot) -> None: ...
+    def output_schema(self, tool: str) -> Optional[dict[str, Any]]: ...
 
 
 class Slot:
     """Worker ``number`` of a pool."""
 
-    def __init__(self, pool: Pool, number: int) -> None:
+    def __init__(self, pool: Owner, number: int) -> None:
         self.pool = pool
         self.number = number
         self.worker: Optional[Started] = None
@@ -93,7 +108,8 @@ class Slot:
     def _exchange(self, item: Item, worker: Started) -> tuple[str, Any]:
         """Sends the item's call and waits for how it ends, noting progress."""
         try:
-            call = worker.link.call(item.tool, item.arguments, self.pool.item_timeout)
+            within = self.pool.item_timeout + ANSWER_GRACE
+            call = worker.link.call(item.tool, item.arguments, within)
         except RuntimeError as error:
             return "lost", str(error)
         item.call = call

@@ -16,7 +16,8 @@ use rmcp::transport::common::client_side_sse::NeverRetry;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use tokio::io::AsyncBufReadExt as _;
 
-use super::worker::{Listener, WorkerError};
+use super::error::WorkerError;
+use super::listener::Listener;
 use crate::tls::Fingerprint;
 
 /// How many of a worker's last stderr lines an error about it quotes.

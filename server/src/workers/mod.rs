@@ -10,18 +10,22 @@
 //! the Python package's `dcclink.workers`; this module gives it a blocking
 //! API that never holds the GIL while it waits.
 //!
-//! [`worker`] opens and closes one link; [`call`] is one call on it, as a
-//! stream of progress ending in the result.
+//! [`worker`] opens and closes one link ([`endpoint`] says where to, the
+//! [`listener`] takes what the worker says outside answers); [`call`] is
+//! one call on it, as a stream of progress ending in the result.
 
 mod call;
 mod endpoint;
+mod error;
+mod listener;
 mod worker;
 
 use std::sync::OnceLock;
 
 pub use call::{CallEvent, CallFailure, WorkerCall};
 pub use endpoint::Endpoint;
-pub use worker::{Worker, WorkerError};
+pub use error::WorkerError;
+pub use worker::Worker;
 
 /// The runtime every worker link of this process runs on: one thread, as
 /// a link only moves messages between a pipe or socket and its callers.

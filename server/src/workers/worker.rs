@@ -4,79 +4,13 @@
 use std::time::Duration;
 
 use rmcp::handler::client::progress::ProgressDispatcher;
-use rmcp::model::{
-    CallToolRequestParams, ClientConfig, Implementation, JsonObject, ProgressNotificationParam,
-    ProtocolVersion, Tool,
-};
-use rmcp::service::NotificationContext;
-use rmcp::{ClientHandler, RoleClient};
+use rmcp::model::{CallToolRequestParams, JsonObject, Tool};
 
 use super::call::WorkerCall;
 use super::endpoint::{Endpoint, Process, Session};
+use super::error::WorkerError;
+use super::listener::Listener;
 use super::runtime;
-
-/// Why a link to a worker could not be opened or used.
-#[derive(Debug, thiserror::Error)]
-pub enum WorkerError {
-    /// The links' runtime could not start.
-    #[error("cannot start dcclink's worker runtime: {0}")]
-    Runtime(String),
-    /// The endpoint names no program.
-    #[error("the worker's command is empty: name the program to start")]
-    NoCommand,
-    /// The program could not be started.
-    #[error("cannot start the worker {worker}: {why}")]
-    Spawn {
-        /// The worker, as its endpoint names it.
-        worker: String,
-        /// Why.
-        why: String,
-    },
-    /// It started but did not become a working MCP server.
-    #[error("the worker {worker} did not start: {why}")]
-    NotStarted {
-        /// The worker, as its endpoint names it.
-        worker: String,
-        /// Why, with what it said on stderr.
-        why: String,
-    },
-    /// It did not initialize within the bound.
-    #[error(
-        "the worker {worker} did not start within {within:?}; give it longer (start_timeout) \
-         if the DCC is slow to load"
-    )]
-    TooSlow {
-        /// The worker, as its endpoint names it.
-        worker: String,
-        /// The bound.
-        within: Duration,
-    },
-}
-
-/// The client side of a worker session: it hands each progress
-/// notification to the call it belongs to, and speaks MCP 2025-11-25,
-/// whose calls are plain request and answer, cancelled by notification.
-#[derive(Clone)]
-pub(super) struct Listener {
-    progress: ProgressDispatcher,
-}
-
-impl ClientHandler for Listener {
-    async fn on_progress(
-        &self,
-        params: ProgressNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        self.progress.handle_notification(params).await;
-    }
-
-    fn get_info(&self) -> ClientConfig {
-        let mut config = ClientConfig::default();
-        config.protocol_version = ProtocolVersion::V_2025_11_25;
-        config.client_info = Implementation::new("dcclink-pool", env!("CARGO_PKG_VERSION"));
-        config
-    }
-}
 
 /// An open link to a worker.
 pub struct Worker {
@@ -103,9 +37,7 @@ impl Worker {
         let runtime = runtime()?;
         runtime.block_on(async move {
             let progress = ProgressDispatcher::new();
-            let listener = Listener {
-                progress: progress.clone(),
-            };
+            let listener = Listener::new(progress.clone());
             let opened = tokio::time::timeout(within, endpoint.open(listener)).await;
             let Ok(opened) = opened else {
                 return Err(WorkerError::TooSlow {
