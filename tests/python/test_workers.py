@@ -16,8 +16,8 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Iterator
+from typing import Any, Callable
 
 import anyio
 import PIL.Image
@@ -28,7 +28,6 @@ from conftest import (
     ROOT,
     HttpServer,
     announcement,
-    sdk_session,
     start_http,
     start_until_running,
 )
@@ -185,16 +184,10 @@ def host() -> Iterator[HttpServer]:
     server.process.wait(timeout=BOUND)
 
 
-def session_run(server: HttpServer, body: Any) -> Any:
-    out: dict[str, Any] = {}
-
-    async def main() -> None:
-        with anyio.fail_after(120):
-            async with sdk_session(server.url, server.token) as session:
-                out["value"] = await body(session)
-
-    anyio.run(main)
-    return out["value"]
+def session_run(server: HttpServer, body: Callable[[ClientSession], Awaitable[Any]]) -> Any:
+    """Runs ``body`` with an SDK session, from a thread of its own (the
+    browser's event loop may hold this one's)."""
+    return Agent(server, body).join()
 
 
 def test_an_agent_sees_the_maps_progress_rise_and_its_results_in_order(
