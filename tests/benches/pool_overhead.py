@@ -112,6 +112,16 @@ def serial() -> float:
     return time.perf_counter() - start
 
 
+def overhead_rows(where: str, pool: Pool) -> list[tuple[str, str, str]]:
+    """The no-op straight to a worker of ``pool`` and through it."""
+    through, straight = overhead(pool)
+    extra = f"+{pct(through, 0.5) - pct(straight, 0.5):.2f} ms"
+    return [
+        (f"no-op straight to a {where} worker", ms(straight), ""),
+        (f"no-op through the {where} pool", ms(through), extra),
+    ]
+
+
 def two_processes(python: str) -> float:
     """Seconds for the same ITEMS in two plain bpy processes, half each,
     with no dcclink: what this machine allows two workers at best."""
@@ -163,15 +173,7 @@ def main() -> None:
     )
 
     with Pool([TOOLS], size=2, python=python) as local:
-        through, straight = overhead(local)
-        rows.append(("no-op straight to a local worker", ms(straight), ""))
-        rows.append(
-            (
-                "no-op through the local pool",
-                ms(through),
-                f"+{pct(through, 0.5) - pct(straight, 0.5):.2f} ms",
-            )
-        )
+        rows += overhead_rows("local", local)
         local_memory = idle_memory(local)
 
         cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
@@ -180,15 +182,7 @@ def main() -> None:
                 cluster.add_node(num_cpus=1, resources={"blender": 1})
             ray.init(address=cluster.address, log_to_driver=False)
             with Pool([TOOLS], size=2, engine="ray", resources={"blender": 1}) as remote:
-                through, straight = overhead(remote)
-                rows.append(("no-op straight to a Ray worker (TLS)", ms(straight), ""))
-                rows.append(
-                    (
-                        "no-op through the Ray pool",
-                        ms(through),
-                        f"+{pct(through, 0.5) - pct(straight, 0.5):.2f} ms",
-                    )
-                )
+                rows += overhead_rows("Ray", remote)
                 ray_memory = idle_memory(remote)
                 rounds: dict[str, list[float]] = {"serial": [], "bare": [], "local": [], "ray": []}
                 for _ in range(ROUNDS):

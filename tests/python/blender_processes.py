@@ -113,3 +113,14 @@ def _announcement(process: subprocess.Popen[str], bound: float) -> dict[str, Any
         if time.monotonic() > deadline:
             break
     raise RuntimeError("dcclink did not start in Blender:\n" + "".join(seen[-30:]))
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, exited but not yet reaped,
+    does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ")[-1][0] != "Z"

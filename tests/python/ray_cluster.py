@@ -9,7 +9,6 @@ line for ``test_workers_ray.py`` to check.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 import time
@@ -17,20 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import ray
+from blender_processes import alive
 from dcclink.workers import ItemError, Pool
 from ray.cluster_utils import Cluster
 
 TOOLS = Path(__file__).resolve().parents[1] / "fixtures" / "pool_tools.py"
 BOUND = 60.0
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split(") ")[-1][0] != "Z"
 
 
 def spread(cluster: Cluster, nodes: list[Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any, Callable
 import anyio
 import PIL.Image
 import pytest
-from blender_processes import BLENDER_PYTHON
+from blender_processes import BLENDER_PYTHON, alive
 from conftest import (
     DCCLINK,
     ROOT,
@@ -56,16 +56,6 @@ def blender_pool(size: int = 2) -> Pool:
 def pool() -> Iterator[Pool]:
     with blender_pool() as started:
         yield started
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (exited, not yet reaped) still answers signal 0.
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split(") ")[-1][0] != "Z"
 
 
 def until(what: str, condition: Any, bound: float = BOUND) -> None:
