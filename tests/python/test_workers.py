@@ -32,6 +32,7 @@ from conftest import (
     start_until_running,
 )
 from dcclink.workers import ItemError, Pool, WorkerError
+from dcclink.workers._slot import Slot
 from mcp import ClientSession
 from playwright.sync_api import Browser, expect
 from test_panel_browser import Agent, open_panel
@@ -151,6 +152,41 @@ def test_a_tool_module_that_fails_to_import_stops_the_pool_from_starting() -> No
     assert message.startswith("the pool did not start")
     assert "ModuleNotFoundError: No module named 'studio_tools_that_do_not_exist'" in message
     assert "worker 0" in message and "worker 1" in message
+
+
+def test_a_fault_in_the_pool_itself_fails_the_item_instead_of_leaving_it_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*_: Any) -> None:
+        raise RuntimeError("a bug in the pool")
+
+    with blender_pool(size=1) as pool:
+        monkeypatch.setattr(Slot, "_settle", broken)
+        with pytest.raises(ItemError, match=r"the pool failed while running it.*a bug in the pool"):
+            within(BOUND, lambda: pool.call("where"))
+        # Its only worker's thread is gone: later items fail at once, saying why.
+        with pytest.raises(ItemError, match=r"every worker of the pool died.*a bug in the pool"):
+            within(BOUND, lambda: pool.call("where"))
+
+
+def within(bound: float, action: Callable[[], Any]) -> Any:
+    """``action()``, from a thread of its own; fails the test when it does
+    not return within ``bound`` (a wait the pool left unbounded)."""
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["value"] = action()
+        except BaseException as error:
+            out["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(bound)
+    assert not thread.is_alive(), f"it did not return within {bound} s"
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
 
 
 def test_closing_the_pool_leaves_no_worker_process() -> None:

@@ -121,12 +121,13 @@ class Queue:
     def __init__(self) -> None:
         self._items: collections.deque[Item] = collections.deque()
         self._ready = threading.Condition()
-        self._closed = False
+        #: Why it closed, once it has: what an item put later fails with.
+        self._closed: Optional[str] = None
 
     def put(self, item: Item, *, first: bool = False) -> None:
         with self._ready:
-            if self._closed:
-                item.fail("the pool is closed", None)
+            if self._closed is not None:
+                item.fail(self._closed, None)
                 return
             if first:
                 self._items.appendleft(item)
@@ -142,7 +143,7 @@ class Queue:
                     item = self._items.popleft()
                     if not item.done:
                         return item
-                if self._closed:
+                if self._closed is not None:
                     return None
                 self._ready.wait()
 
@@ -153,7 +154,7 @@ class Queue:
     def close(self, why: str) -> None:
         """Fails every waiting item with ``why`` and wakes every taker."""
         with self._ready:
-            self._closed = True
+            self._closed = why
             waiting, self._items = list(self._items), collections.deque()
             self._ready.notify_all()
         for item in waiting:

@@ -72,16 +72,35 @@ class Slot:
         self.pool.changed()
 
     def _run(self) -> None:
+        try:
+            self._feed()
+        except Exception as error:
+            # A fault of the pool's own: the slot is dead, not its items'
+            # waiters, who would otherwise wait forever.
+            log.exception("worker %d: its thread failed", self.number)
+            self.error = f"its thread failed: {error!r}"
+            self.state = "dead"
+            self.pool.slot_died(self)
+        finally:
+            self.stop(self.pool.stop_timeout)
+
+    def _feed(self) -> None:
+        """Hands the queue's items to the worker, one at a time, until the
+        pool closes or no worker starts."""
         while True:
             item = self.pool.queue.take()
             if item is None:
-                break
-            if not self._ready():
-                self.pool.queue.put(item, first=True)
-                self.pool.slot_died(self)
-                break
-            self._serve(item)
-        self.stop(self.pool.stop_timeout)
+                return
+            try:
+                if not self._ready():
+                    self.pool.queue.put(item, first=True)
+                    self.pool.slot_died(self)
+                    return
+                self._serve(item)
+            except Exception as error:
+                why = f"the pool failed while running it ({error!r}; the log has the traceback)"
+                item.fail(why, self.describe())
+                raise
 
     def stop(self, timeout: float) -> None:
         worker, self.worker = self.worker, None
