@@ -45,10 +45,14 @@ class Batch:
         self.changed = threading.Condition()
         #: How many of its items have ended.
         self.ended = 0
+        #: The error of the first of its items to fail.
+        self.first_error: Optional[BaseException] = None
 
-    def note_ended(self) -> None:
+    def note_ended(self, error: Optional[BaseException]) -> None:
         with self.changed:
             self.ended += 1
+            if self.first_error is None:
+                self.first_error = error
             self.changed.notify_all()
 
 
@@ -98,7 +102,7 @@ class Item:
                 return False
             self._value, self._error = value, error
             self._done.set()
-        self.batch.note_ended()
+        self.batch.note_ended(error)
         return True
 
     def fail(self, message: str, worker: Optional[str]) -> None:

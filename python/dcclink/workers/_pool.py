@@ -199,10 +199,8 @@ class Pool:
                 reported = ended
                 if counts is not None:
                     counts.progress(ended, total, f"{ended}/{total} items")
-                if not return_exceptions:
-                    failed = next((i for i in work if i.done and i.error is not None), None)
-                    if failed is not None and failed.error is not None:
-                        raise failed.error
+                if not return_exceptions and batch.first_error is not None:
+                    raise batch.first_error
             if ended >= total:
                 return
 
