@@ -8,6 +8,8 @@ import collections
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from dcclink._tools import Cancelled
+
 if TYPE_CHECKING:
     from dcclink import _native
 
@@ -110,8 +112,6 @@ class Item:
 
     def cancel(self) -> None:
         """Ends it cancelled; a worker running it gets the cancellation."""
-        from dcclink._tools import Cancelled
-
         self.settle(error=Cancelled(f"item {self.index} ({self.tool}) was cancelled"))
         call = self.call
         if call is not None:

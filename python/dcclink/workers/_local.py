@@ -1,58 +1,37 @@
-"""The engines that start workers, and the local one: worker processes on
-this machine, each a child of this process that speaks MCP on its stdin
-and stdout. It needs nothing beyond dcclink."""
+"""The local engine: worker processes on this machine, each a child of
+this process that speaks MCP on its stdin and stdout. It needs nothing
+beyond dcclink."""
 
 from __future__ import annotations
 
 import os
 import platform
-from dataclasses import dataclass
-from typing import Any, Optional, Protocol
+import sys
+from pathlib import Path
+from typing import Union
 
 from dcclink import _native
+from dcclink.workers._engines import Started
 from dcclink.workers._items import WorkerError
 
 
-@dataclass
-class Started:
-    """A worker an engine started: the link to it, the node it runs on, its
-    process id there, and what the engine keeps of it."""
-
-    link: _native.Worker
-    node: str
-    pid: Optional[int]
-    handle: Any = None
-
-
-class Engine(Protocol):
-    """Where a pool's workers run."""
-
-    def start(self, slot: int) -> Started:
-        """Starts the worker for ``slot`` (its first, or a replacement) and
-        returns once it serves; raises :class:`WorkerError` otherwise."""
-
-    def alive(self, worker: Started) -> bool:
-        """Whether the worker still serves."""
-
-    def discard(self, worker: Started) -> None:
-        """Drops a worker that died or stopped answering, killing what is
-        left of it, before ``start`` replaces it."""
-
-    def stop(self, worker: Started, timeout: float) -> None:
-        """Stops a worker for good, killing it after ``timeout`` seconds."""
-
-    def close(self) -> None:
-        """Releases what the engine holds, once every worker has stopped."""
-
-
 class LocalEngine:
-    """Workers as child processes of this one: ``command`` (a headless DCC
-    Python running ``dcclink serve --stdio --worker``). A worker whose
-    parent dies sees its stdin close and exits, so none outlives the pool's
-    process."""
+    """Workers as child processes of this one: ``python -m dcclink serve
+    --stdio --worker`` with the tools, on the DCC's headless Python
+    (``python``; this one when None). A worker whose parent dies sees its
+    stdin close and exits, so none outlives the pool's process."""
 
-    def __init__(self, command: list[str], start_timeout: float) -> None:
-        self.command = command
+    def __init__(
+        self,
+        python: Union[str, Path, None],
+        tools: list[str],
+        timeout: float,
+        start_timeout: float,
+    ) -> None:
+        serve = ["-m", "dcclink", "serve", "--stdio", "--worker", "--timeout", str(timeout)]
+        self.command = [str(python or sys.executable), *serve]
+        for entry in tools:
+            self.command += ["--tools", entry]
         self.start_timeout = start_timeout
         self.node = platform.node()
 

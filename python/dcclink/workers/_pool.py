@@ -3,7 +3,6 @@ free one."""
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -12,8 +11,9 @@ from typing import Any, Optional, Union
 
 from dcclink._native import Context
 from dcclink._tools import Cancelled
+from dcclink.workers._engines import Engine
 from dcclink.workers._items import Batch, Item, Queue, WorkerError
-from dcclink.workers._local import Engine, LocalEngine
+from dcclink.workers._local import LocalEngine
 from dcclink.workers._panel import PanelView
 from dcclink.workers._slot import Slot
 
@@ -281,7 +281,7 @@ def _engine(
     if name == "local":
         if address is not None or resources is not None:
             raise ValueError('address and resources are for engine="ray"')
-        return LocalEngine(_worker_command(python, found, timeout), start_timeout)
+        return LocalEngine(python, found, timeout, start_timeout)
     if name == "ray":
         if python is not None:
             raise ValueError(
@@ -305,12 +305,3 @@ def _located(entry: Union[str, Path]) -> str:
     starts), a module by its name."""
     path = Path(entry)
     return str(path.resolve()) if path.is_file() else str(entry)
-
-
-def _worker_command(python: Union[str, Path, None], tools: list[str], timeout: float) -> list[str]:
-    """``python -m dcclink serve --stdio --worker`` with the tools."""
-    command = [str(python or sys.executable), "-m", "dcclink", "serve", "--stdio", "--worker"]
-    command += ["--timeout", str(timeout)]
-    for entry in tools:
-        command += ["--tools", entry]
-    return command

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from dcclink import _native
+from dcclink.workers._engines import Started
 from dcclink.workers._items import WorkerError
-from dcclink.workers._local import Started
 
 #: How often a start asks again about an actor Ray is restarting.
 RESTART_POLL = 0.2

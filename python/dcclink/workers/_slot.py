@@ -7,8 +7,8 @@ import logging
 import threading
 from typing import Any, Optional, Protocol
 
+from dcclink.workers._engines import Engine, Started
 from dcclink.workers._items import Item, Queue, WorkerError
-from dcclink.workers._local import Engine, Started
 from dcclink.workers._results import tool_error, value_of
 
 log = logging.getLogger("dcclink.workers")
