@@ -35,7 +35,7 @@ from dcclink.workers import ItemError, Pool, WorkerError
 from dcclink.workers._slot import Slot
 from mcp import ClientSession
 from playwright.sync_api import Browser, expect
-from test_panel_browser import Agent, open_panel
+from test_panel_browser import Agent, open_panel, wait_until
 from test_tasks import start_task, task_result
 
 pytestmark = pytest.mark.skipif(
@@ -57,13 +57,6 @@ def blender_pool(size: int = 2) -> Pool:
 def pool() -> Iterator[Pool]:
     with blender_pool() as started:
         yield started
-
-
-def until(what: str, condition: Any, bound: float = BOUND) -> None:
-    deadline = time.monotonic() + bound
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} did not happen within {bound} s"
-        time.sleep(0.02)
 
 
 def test_items_run_in_parallel_on_two_blender_workers(pool: Pool) -> None:
@@ -119,7 +112,7 @@ def test_a_worker_killed_mid_item_is_replaced_and_only_the_idempotent_item_runs_
         for caller in callers:
             caller.start()
         busy = lambda: [w for w in pool.status()["workers"] if w["state"] == "busy"]  # noqa: E731
-        until("both items running", lambda: len(busy()) == 2)
+        wait_until(lambda: len(busy()) == 2, "both items run", BOUND)
         killed = {worker["pid"] for worker in busy()}
         for pid in killed:
             os.kill(pid, signal.SIGKILL)
