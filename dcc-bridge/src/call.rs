@@ -5,13 +5,13 @@
 //! answer and the pump that runs the call. Every field is an atomic or is set
 //! once, so neither side ever blocks the other.
 
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::client_requests::ClientRequests;
 use crate::events::Outcome;
 use crate::outbox::Outbox;
+use crate::sync::{AtomicU8, Ordering};
 
 /// Where a call is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,30 @@ impl CallState {
             _ => Self::Withdrawn,
         }
     }
+}
+
+/// [`CallHandle::outcome`]'s value before a verdict is decided.
+const UNDECIDED: u8 = 0;
+
+fn verdict_code(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Done => 1,
+        Outcome::Failed => 2,
+        Outcome::Cancelled => 3,
+        Outcome::TimedOut => 4,
+        Outcome::Refused => 5,
+    }
+}
+
+fn verdict(code: u8) -> Option<Outcome> {
+    Some(match code {
+        1 => Outcome::Done,
+        2 => Outcome::Failed,
+        3 => Outcome::Cancelled,
+        4 => Outcome::TimedOut,
+        5 => Outcome::Refused,
+        _ => return None,
+    })
 }
 
 /// Why a call was cancelled.
@@ -98,7 +122,9 @@ pub struct CallHandle {
     expires_at: Instant,
     timeout: Duration,
     started_at: OnceLock<Instant>,
-    outcome: OnceLock<Outcome>,
+    /// The verdict's [`verdict_code`], or [`UNDECIDED`]: an atomic, so that
+    /// deciding is one compare-and-swap that the model checks can see.
+    outcome: AtomicU8,
     outbox: Outbox,
     client: OnceLock<Arc<dyn ClientRequests>>,
 }
@@ -116,7 +142,7 @@ impl CallHandle {
             expires_at: queued_at + queue_timeout,
             timeout,
             started_at: OnceLock::new(),
-            outcome: OnceLock::new(),
+            outcome: AtomicU8::new(UNDECIDED),
             outbox,
             client: OnceLock::new(),
         }
@@ -183,7 +209,7 @@ impl CallHandle {
     pub fn cancelled_outcome(&self) -> Option<Outcome> {
         Some(match self.cancel_reason()? {
             CancelReason::TimedOut | CancelReason::Expired => Outcome::TimedOut,
-            CancelReason::ShuttingDown if self.started_at().is_none() => Outcome::Refused,
+            CancelReason::ShuttingDown if !self.has_run() => Outcome::Refused,
             CancelReason::Client
             | CancelReason::Disconnected
             | CancelReason::ShuttingDown
@@ -212,12 +238,28 @@ impl CallHandle {
     /// it withdraws or refuses the call; whichever comes first decides, so
     /// the client, the panel, the audit log and the counters never disagree.
     pub fn decide(&self, proposed: Outcome) -> Outcome {
-        *self.outcome.get_or_init(|| proposed)
+        match self.outcome.compare_exchange(
+            UNDECIDED,
+            verdict_code(proposed),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => proposed,
+            Err(decided) => verdict(decided).unwrap_or(proposed),
+        }
     }
 
     /// The call's verdict, once decided.
     pub fn outcome(&self) -> Option<Outcome> {
-        self.outcome.get().copied()
+        verdict(self.outcome.load(Ordering::Acquire))
+    }
+
+    /// True once the call has started running (it may have finished). Read
+    /// from the state, which the start's compare-and-swap sets, rather than
+    /// from `started_at`, which is written just after it: a shutdown that
+    /// lands between the two must not call a running call "refused".
+    pub fn has_run(&self) -> bool {
+        matches!(self.state(), CallState::Running | CallState::Finished)
     }
 
     /// Cancels the call. The first reason sticks. A queued call is withdrawn
@@ -303,5 +345,102 @@ mod tests {
         call.cancel(CancelReason::TimedOut);
         call.cancel(CancelReason::Client);
         assert_eq!(call.cancel_reason(), Some(CancelReason::TimedOut));
+    }
+}
+
+/// The model checks: every interleaving of the server, the pump and the
+/// cancellers around one call (`RUSTFLAGS="--cfg loom"`, see `cargo xtask
+/// test`).
+#[cfg(all(test, loom))]
+mod loom {
+    use super::*;
+    use ::loom::sync::Arc;
+    use ::loom::thread;
+
+    #[test]
+    fn a_cancel_racing_the_start_either_withdraws_the_call_or_lets_it_run() {
+        ::loom::model(|| {
+            let call = Arc::new(test_handle(1, Duration::from_secs(60)));
+            let canceller = {
+                let call = call.clone();
+                thread::spawn(move || call.cancel(CancelReason::Client))
+            };
+            let started = call.try_start();
+            let withdrew = canceller.join().unwrap();
+            assert!(
+                started != withdrew,
+                "exactly one of start and withdraw wins"
+            );
+            assert!(call.is_cancelled());
+            let expected = if started {
+                CallState::Running
+            } else {
+                CallState::Withdrawn
+            };
+            assert_eq!(call.state(), expected);
+        });
+    }
+
+    #[test]
+    fn a_call_shutdown_cancels_is_refused_only_when_it_never_ran() {
+        ::loom::model(|| {
+            let call = Arc::new(test_handle(1, Duration::from_secs(60)));
+            let shutdown = {
+                let call = call.clone();
+                thread::spawn(move || {
+                    call.cancel(CancelReason::ShuttingDown);
+                    call.cancelled_outcome()
+                })
+            };
+            let started = call.try_start();
+            let seen_by_shutdown = shutdown.join().unwrap();
+            let refused = Some(Outcome::Refused);
+            assert_eq!(
+                seen_by_shutdown == refused,
+                !started,
+                "a call that ran is never 'refused'"
+            );
+            assert_eq!(call.cancelled_outcome() == refused, !started);
+        });
+    }
+
+    #[test]
+    fn the_first_of_racing_cancel_reasons_sticks_for_everyone() {
+        ::loom::model(|| {
+            let call = Arc::new(test_handle(1, Duration::from_secs(60)));
+            assert!(call.try_start());
+            let racers: Vec<_> = [CancelReason::Client, CancelReason::TimedOut]
+                .into_iter()
+                .map(|reason| {
+                    let call = call.clone();
+                    thread::spawn(move || {
+                        call.cancel(reason);
+                        call.cancel_reason()
+                    })
+                })
+                .collect();
+            let seen: Vec<_> = racers.into_iter().map(|r| r.join().unwrap()).collect();
+            let reason = call.cancel_reason();
+            assert!(reason.is_some());
+            assert!(
+                seen.iter().all(|s| *s == reason),
+                "{seen:?} against {reason:?}"
+            );
+        });
+    }
+
+    #[test]
+    fn racing_verdicts_settle_on_one() {
+        ::loom::model(|| {
+            let call = Arc::new(test_handle(1, Duration::from_secs(60)));
+            let server = {
+                let call = call.clone();
+                thread::spawn(move || call.decide(Outcome::Cancelled))
+            };
+            let pump = call.decide(Outcome::Done);
+            let server = server.join().unwrap();
+            assert_eq!(pump, server);
+            assert_eq!(call.outcome(), Some(pump));
+        });
     }
 }

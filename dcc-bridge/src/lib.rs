@@ -38,6 +38,7 @@ mod outbox;
 mod panel_questions;
 mod pump;
 mod stats;
+mod sync;
 mod wake;
 
 pub use bridge::{Bridge, BridgeConfig, ShutdownReport, SubmitError};

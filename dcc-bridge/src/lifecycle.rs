@@ -9,7 +9,8 @@
 //! two threads racing to close see exactly one winner and nobody blocks.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::sync::{AtomicU8, Ordering};
 
 /// A state of the [`Lifecycle`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -79,7 +80,7 @@ impl Default for Lifecycle {
 
 impl Lifecycle {
     /// A lifecycle in [`LifecycleState::Creating`].
-    pub const fn new() -> Self {
+    pub fn new() -> Self {
         Self(AtomicU8::new(LifecycleState::Creating as u8))
     }
 
@@ -181,5 +182,75 @@ mod tests {
             assert_eq!(winners.load(Ordering::SeqCst), 1);
             assert_eq!(life.state(), LifecycleState::CloseRequested);
         }
+    }
+}
+
+/// The model checks: every interleaving of racing transitions
+/// (`RUSTFLAGS="--cfg loom"`, see `cargo xtask test`).
+#[cfg(all(test, loom))]
+mod loom {
+    use super::*;
+    use ::loom::sync::Arc;
+    use ::loom::thread;
+
+    #[test]
+    fn racing_closers_have_exactly_one_winner() {
+        ::loom::model(|| {
+            let life = Arc::new(Lifecycle::new());
+            life.activate().unwrap();
+            let closers: Vec<_> = (0..2)
+                .map(|_| {
+                    let life = life.clone();
+                    thread::spawn(move || life.request_close().is_ok())
+                })
+                .collect();
+            let mine = life.request_close().is_ok();
+            let winners = closers
+                .into_iter()
+                .map(|c| c.join().unwrap())
+                .filter(|w| *w);
+            assert_eq!(winners.count() + usize::from(mine), 1);
+            assert_eq!(life.state(), LifecycleState::CloseRequested);
+        });
+    }
+
+    #[test]
+    fn a_close_racing_the_start_leaves_the_bridge_closed() {
+        ::loom::model(|| {
+            let life = Arc::new(Lifecycle::new());
+            let closer = {
+                let life = life.clone();
+                thread::spawn(move || life.request_close())
+            };
+            let activated = life.activate();
+            assert!(
+                closer.join().unwrap().is_ok(),
+                "a close from Creating or Active succeeds"
+            );
+            if let Err(refused) = activated {
+                assert_eq!(refused.actual, LifecycleState::CloseRequested);
+            }
+            assert_eq!(life.state(), LifecycleState::CloseRequested);
+        });
+    }
+
+    #[test]
+    fn destruction_runs_once_whoever_races_it() {
+        ::loom::model(|| {
+            let life = Arc::new(Lifecycle::new());
+            life.activate().unwrap();
+            life.request_close().unwrap();
+            let racers: Vec<_> = (0..2)
+                .map(|_| {
+                    let life = life.clone();
+                    thread::spawn(move || {
+                        life.begin_destroy().is_ok() && life.finish_destroy().is_ok()
+                    })
+                })
+                .collect();
+            let finished = racers.into_iter().map(|r| r.join().unwrap());
+            assert_eq!(finished.filter(|f| *f).count(), 1);
+            assert_eq!(life.state(), LifecycleState::Destroyed);
+        });
     }
 }

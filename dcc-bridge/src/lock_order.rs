@@ -12,7 +12,8 @@
 #![allow(clippy::disallowed_types)]
 
 use std::ops::{Deref, DerefMut};
-use std::sync::{Mutex, MutexGuard};
+
+use crate::sync::{Mutex, MutexGuard};
 
 /// The place of a lock in the global order: a thread may only take a lock
 /// whose level is greater than every level it already holds.
@@ -158,7 +159,17 @@ pub struct OrderedMutex<T> {
 
 impl<T> OrderedMutex<T> {
     /// Creates a mutex at `level`.
+    #[cfg(not(loom))]
     pub const fn new(level: LockLevel, value: T) -> Self {
+        Self {
+            level,
+            inner: Mutex::new(value),
+        }
+    }
+
+    /// Creates a mutex at `level` (loom's mutex cannot be made in a const).
+    #[cfg(loom)]
+    pub fn new(level: LockLevel, value: T) -> Self {
         Self {
             level,
             inner: Mutex::new(value),

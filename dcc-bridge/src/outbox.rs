@@ -267,3 +267,86 @@ mod tests {
         assert_eq!(LogLevel::parse("loud"), None);
     }
 }
+
+/// The model checks: a tool reporting while the server takes, in every
+/// interleaving (`RUSTFLAGS="--cfg loom"`, see `cargo xtask test`).
+#[cfg(all(test, loom))]
+mod loom {
+    use super::*;
+    use ::loom::sync::Arc;
+    use ::loom::sync::atomic::{AtomicUsize, Ordering};
+    use ::loom::thread;
+
+    fn report(outbox: &Outbox, step: u32) {
+        outbox.report_progress(Progress {
+            progress: f64::from(step),
+            total: None,
+            message: None,
+        });
+        outbox.log(LogRecord {
+            level: LogLevel::Info,
+            message: step.to_string(),
+        });
+    }
+
+    #[test]
+    fn the_server_sees_rising_progress_ending_at_the_last_and_every_log_in_order() {
+        ::loom::model(|| {
+            let notified = Arc::new(AtomicUsize::new(0));
+            let outbox = {
+                let notified = notified.clone();
+                Arc::new(Outbox::new(move || {
+                    notified.fetch_add(1, Ordering::SeqCst);
+                }))
+            };
+            let tool = {
+                let outbox = outbox.clone();
+                thread::spawn(move || (1..=2).for_each(|step| report(&outbox, step)))
+            };
+            let mut taken = vec![outbox.take()];
+            tool.join().unwrap();
+            taken.push(outbox.take());
+
+            let progress: Vec<f64> = taken
+                .iter()
+                .filter_map(|p| p.progress.as_ref())
+                .map(|p| p.progress)
+                .collect();
+            assert!(progress.windows(2).all(|w| w[0] < w[1]), "{progress:?}");
+            assert_eq!(progress.last(), Some(&2.0), "the final value is never lost");
+            let logs: Vec<&str> = taken
+                .iter()
+                .flat_map(|p| &p.logs)
+                .map(|l| l.message.as_str())
+                .collect();
+            assert_eq!(logs, ["1", "2"]);
+            assert_eq!(notified.load(Ordering::SeqCst), 4, "every report notifies");
+        });
+    }
+
+    #[test]
+    fn a_woken_server_finds_the_report_that_woke_it() {
+        ::loom::model(|| {
+            let notified = Arc::new(AtomicUsize::new(0));
+            let outbox = {
+                let notified = notified.clone();
+                Arc::new(Outbox::new(move || {
+                    notified.fetch_add(1, Ordering::SeqCst);
+                }))
+            };
+            let tool = {
+                let outbox = outbox.clone();
+                thread::spawn(move || report(&outbox, 1))
+            };
+            while notified.load(Ordering::SeqCst) == 0 {
+                thread::yield_now();
+            }
+            let pending = outbox.take();
+            assert!(
+                pending.progress.is_some(),
+                "woken before the value was there"
+            );
+            tool.join().unwrap();
+        });
+    }
+}

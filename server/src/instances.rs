@@ -258,7 +258,7 @@ pub fn running() -> Result<Vec<Instance>, RuntimeDirError> {
     Ok(running_in(&dir()?))
 }
 
-fn running_in(folder: &Path) -> Vec<Instance> {
+pub(crate) fn running_in(folder: &Path) -> Vec<Instance> {
     let Ok(entries) = fs::read_dir(folder) else {
         return Vec::new();
     };

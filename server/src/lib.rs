@@ -23,6 +23,8 @@
 mod audit;
 pub mod cli;
 pub mod forms;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod instances;
 mod job;
 mod log_levels;

@@ -6,7 +6,7 @@
 //! * `demo`: setup, then serves the example tools over HTTP and prints the
 //!   IDE configuration to paste.
 //! * `test`: setup, then every check: formatting, lints, cargo tests, the
-//!   release artefacts (as `dist` builds them), pytest and the end-to-end
+//!   loom model checks, the release artefacts (as `dist` builds them), pytest and the end-to-end
 //!   tests with the official MCP SDK, the installed wheel's among them.
 //! * `bench`: a release build, then every benchmark.
 //! * `dist`: the release artefacts in `dist/`: a manylinux wheel and an
@@ -86,6 +86,24 @@ fn test() -> Result<()> {
     sh::cargo(
         &env,
         &["test", "--workspace", "--exclude", "dcclink-python"],
+    )?;
+    sh::step("model checks of the bridge's lock-free parts (loom)");
+    // Its own target dir: `--cfg loom` changes every crate's build, and
+    // sharing `target/` would rebuild the workspace twice per run.
+    let loom = env.with_vars(&[("RUSTFLAGS", "--cfg loom")]);
+    sh::cargo(
+        &loom,
+        &[
+            "test",
+            "-p",
+            "dcclink-bridge",
+            "--lib",
+            "--release",
+            "--target-dir",
+            "target/loom",
+            "--",
+            "::loom::",
+        ],
     )?;
     // The wheel users install, tested as they would use it (test_wheel.py).
     let dist = dist::build(&env)?;

@@ -394,7 +394,7 @@ fn cancelled_message(call: &CallHandle, bridge: &Bridge, label: &str) -> String 
             seconds(call.queued_at().elapsed()),
             seconds(bridge.config().queue_timeout)
         ),
-        Some(CancelReason::ShuttingDown) if call.started_at().is_some() => {
+        Some(CancelReason::ShuttingDown) if call.has_run() => {
             format!("{label} was stopped: dcclink is shutting down")
         }
         Some(CancelReason::ShuttingDown) => {

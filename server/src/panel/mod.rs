@@ -178,7 +178,7 @@ async fn cancel(State(panel): State<Panel>, Path(call): Path<u64>) -> StatusCode
 /// The panel's answer to a tool's question: yes or no, or a form's values.
 #[derive(Debug, serde::Deserialize)]
 #[serde(untagged)]
-enum QuestionAnswer {
+pub(crate) enum QuestionAnswer {
     YesNo {
         allow: bool,
         #[serde(default)]

@@ -40,9 +40,14 @@ pub(crate) fn descriptor_limit() -> Option<usize> {
 /// process killed but not yet reaped by its parent still answers
 /// `kill(pid, 0)`).
 pub(crate) fn is_alive(pid: u32) -> bool {
+    // 0 names no process: `kill(0, 0)` asks about the caller's own process
+    // group, which always exists (found by the registry_entry fuzz target).
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };
+    if pid == 0 {
+        return false;
+    }
     // SAFETY: signal 0 only checks that the process exists.
     let exists = unsafe { libc::kill(pid, 0) } == 0
         // Alive but another user's: not ours, yet not dead either.
@@ -123,6 +128,15 @@ fn reopen_fifo(fd: i32, write: bool) -> Option<std::fs::File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pids_that_name_no_process_are_not_alive() {
+        assert!(
+            !is_alive(0),
+            "0 is the caller's process group, not a process"
+        );
+        assert!(!is_alive(u32::MAX), "past pid_t");
+    }
 
     #[test]
     fn a_zombie_is_not_alive() {
