@@ -289,16 +289,20 @@ mod loom {
         });
     }
 
+    /// An outbox that counts its notifications.
+    fn counted_outbox() -> (Arc<AtomicUsize>, Arc<Outbox>) {
+        let notified = Arc::new(AtomicUsize::new(0));
+        let counter = notified.clone();
+        let outbox = Outbox::new(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        (notified, Arc::new(outbox))
+    }
+
     #[test]
     fn the_server_sees_rising_progress_ending_at_the_last_and_every_log_in_order() {
         ::loom::model(|| {
-            let notified = Arc::new(AtomicUsize::new(0));
-            let outbox = {
-                let notified = notified.clone();
-                Arc::new(Outbox::new(move || {
-                    notified.fetch_add(1, Ordering::SeqCst);
-                }))
-            };
+            let (notified, outbox) = counted_outbox();
             let tool = {
                 let outbox = outbox.clone();
                 thread::spawn(move || (1..=2).for_each(|step| report(&outbox, step)))
@@ -327,13 +331,7 @@ mod loom {
     #[test]
     fn a_woken_server_finds_the_report_that_woke_it() {
         ::loom::model(|| {
-            let notified = Arc::new(AtomicUsize::new(0));
-            let outbox = {
-                let notified = notified.clone();
-                Arc::new(Outbox::new(move || {
-                    notified.fetch_add(1, Ordering::SeqCst);
-                }))
-            };
+            let (notified, outbox) = counted_outbox();
             let tool = {
                 let outbox = outbox.clone();
                 thread::spawn(move || report(&outbox, 1))
