@@ -42,27 +42,6 @@ impl CallState {
 /// [`CallHandle::outcome`]'s value before a verdict is decided.
 const UNDECIDED: u8 = 0;
 
-fn verdict_code(outcome: Outcome) -> u8 {
-    match outcome {
-        Outcome::Done => 1,
-        Outcome::Failed => 2,
-        Outcome::Cancelled => 3,
-        Outcome::TimedOut => 4,
-        Outcome::Refused => 5,
-    }
-}
-
-fn verdict(code: u8) -> Option<Outcome> {
-    Some(match code {
-        1 => Outcome::Done,
-        2 => Outcome::Failed,
-        3 => Outcome::Cancelled,
-        4 => Outcome::TimedOut,
-        5 => Outcome::Refused,
-        _ => return None,
-    })
-}
-
 /// Why a call was cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -122,7 +101,7 @@ pub struct CallHandle {
     expires_at: Instant,
     timeout: Duration,
     started_at: OnceLock<Instant>,
-    /// The verdict's [`verdict_code`], or [`UNDECIDED`]: an atomic, so that
+    /// The verdict's discriminant, or [`UNDECIDED`]: an atomic, so that
     /// deciding is one compare-and-swap that the model checks can see.
     outcome: AtomicU8,
     outbox: Outbox,
@@ -240,18 +219,18 @@ impl CallHandle {
     pub fn decide(&self, proposed: Outcome) -> Outcome {
         match self.outcome.compare_exchange(
             UNDECIDED,
-            verdict_code(proposed),
+            proposed as u8,
             Ordering::AcqRel,
             Ordering::Acquire,
         ) {
             Ok(_) => proposed,
-            Err(decided) => verdict(decided).unwrap_or(proposed),
+            Err(decided) => Outcome::from_u8(decided).unwrap_or(proposed),
         }
     }
 
     /// The call's verdict, once decided.
     pub fn outcome(&self) -> Option<Outcome> {
-        verdict(self.outcome.load(Ordering::Acquire))
+        Outcome::from_u8(self.outcome.load(Ordering::Acquire))
     }
 
     /// True once the call has started running (it may have finished). Read
@@ -354,17 +333,14 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom {
     use super::*;
+    use crate::sync::spawn_with;
     use ::loom::sync::Arc;
-    use ::loom::thread;
 
     #[test]
     fn a_cancel_racing_the_start_either_withdraws_the_call_or_lets_it_run() {
         ::loom::model(|| {
             let call = Arc::new(test_handle(1, Duration::from_secs(60)));
-            let canceller = {
-                let call = call.clone();
-                thread::spawn(move || call.cancel(CancelReason::Client))
-            };
+            let canceller = spawn_with(&call, |call| call.cancel(CancelReason::Client));
             let started = call.try_start();
             let withdrew = canceller.join().unwrap();
             assert!(
@@ -385,13 +361,10 @@ mod loom {
     fn a_call_shutdown_cancels_is_refused_only_when_it_never_ran() {
         ::loom::model(|| {
             let call = Arc::new(test_handle(1, Duration::from_secs(60)));
-            let shutdown = {
-                let call = call.clone();
-                thread::spawn(move || {
-                    call.cancel(CancelReason::ShuttingDown);
-                    call.cancelled_outcome()
-                })
-            };
+            let shutdown = spawn_with(&call, |call| {
+                call.cancel(CancelReason::ShuttingDown);
+                call.cancelled_outcome()
+            });
             let started = call.try_start();
             let seen_by_shutdown = shutdown.join().unwrap();
             let refused = Some(Outcome::Refused);
@@ -412,8 +385,7 @@ mod loom {
             let racers: Vec<_> = [CancelReason::Client, CancelReason::TimedOut]
                 .into_iter()
                 .map(|reason| {
-                    let call = call.clone();
-                    thread::spawn(move || {
+                    spawn_with(&call, move |call| {
                         call.cancel(reason);
                         call.cancel_reason()
                     })
@@ -433,10 +405,7 @@ mod loom {
     fn racing_verdicts_settle_on_one() {
         ::loom::model(|| {
             let call = Arc::new(test_handle(1, Duration::from_secs(60)));
-            let server = {
-                let call = call.clone();
-                thread::spawn(move || call.decide(Outcome::Cancelled))
-            };
+            let server = spawn_with(&call, |call| call.decide(Outcome::Cancelled));
             let pump = call.decide(Outcome::Done);
             let server = server.join().unwrap();
             assert_eq!(pump, server);

@@ -21,19 +21,37 @@ use crate::lock_order::{LockLevel, OrderedMutex};
 /// ([`CallHandle::decide`](crate::CallHandle::decide)), and read from there by
 /// everyone who reports it: the client's answer, the panel, the audit log and
 /// the counters.
+///
+/// Its discriminants start at 1, so that 0 can stand for "undecided" in the
+/// atomic a [`CallHandle`](crate::CallHandle) keeps it in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[repr(u8)]
 pub enum Outcome {
     /// The tool returned a result.
-    Done,
+    Done = 1,
     /// The tool raised an error, or its result broke its output schema.
-    Failed,
+    Failed = 2,
     /// The call was cancelled (before or while running).
-    Cancelled,
+    Cancelled = 3,
     /// The call ran past its timeout, or waited past its queue deadline.
-    TimedOut,
+    TimedOut = 4,
     /// The host never ran it: its queue was full, or it was shutting down.
-    Refused,
+    Refused = 5,
+}
+
+impl Outcome {
+    /// The outcome whose discriminant is `value`, if any.
+    pub(crate) fn from_u8(value: u8) -> Option<Self> {
+        Some(match value {
+            1 => Self::Done,
+            2 => Self::Failed,
+            3 => Self::Cancelled,
+            4 => Self::TimedOut,
+            5 => Self::Refused,
+            _ => return None,
+        })
+    }
 }
 
 /// What an [`Event`] reports.

@@ -190,8 +190,8 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom {
     use super::*;
+    use crate::sync::spawn_with;
     use ::loom::sync::Arc;
-    use ::loom::thread;
 
     #[test]
     fn racing_closers_have_exactly_one_winner() {
@@ -199,10 +199,7 @@ mod loom {
             let life = Arc::new(Lifecycle::new());
             life.activate().unwrap();
             let closers: Vec<_> = (0..2)
-                .map(|_| {
-                    let life = life.clone();
-                    thread::spawn(move || life.request_close().is_ok())
-                })
+                .map(|_| spawn_with(&life, |life| life.request_close().is_ok()))
                 .collect();
             let mine = life.request_close().is_ok();
             let winners = closers
@@ -218,10 +215,7 @@ mod loom {
     fn a_close_racing_the_start_leaves_the_bridge_closed() {
         ::loom::model(|| {
             let life = Arc::new(Lifecycle::new());
-            let closer = {
-                let life = life.clone();
-                thread::spawn(move || life.request_close())
-            };
+            let closer = spawn_with(&life, Lifecycle::request_close);
             let activated = life.activate();
             assert!(
                 closer.join().unwrap().is_ok(),
@@ -242,8 +236,7 @@ mod loom {
             life.request_close().unwrap();
             let racers: Vec<_> = (0..2)
                 .map(|_| {
-                    let life = life.clone();
-                    thread::spawn(move || {
+                    spawn_with(&life, |life| {
                         life.begin_destroy().is_ok() && life.finish_destroy().is_ok()
                     })
                 })

@@ -58,6 +58,8 @@ pub enum LockLevel {
     Tasks = 16,
     /// One task's open question and the session it last heard from.
     Task = 17,
+    /// The HTTP sessions' open streams, watched for abandoned clients.
+    Sessions = 18,
 }
 
 #[cfg(debug_assertions)]

@@ -273,6 +273,7 @@ mod tests {
 #[cfg(all(test, loom))]
 mod loom {
     use super::*;
+    use crate::sync::spawn_with;
     use ::loom::sync::Arc;
     use ::loom::sync::atomic::{AtomicUsize, Ordering};
     use ::loom::thread;
@@ -303,10 +304,9 @@ mod loom {
     fn the_server_sees_rising_progress_ending_at_the_last_and_every_log_in_order() {
         ::loom::model(|| {
             let (notified, outbox) = counted_outbox();
-            let tool = {
-                let outbox = outbox.clone();
-                thread::spawn(move || (1..=2).for_each(|step| report(&outbox, step)))
-            };
+            let tool = spawn_with(&outbox, |outbox| {
+                (1..=2).for_each(|step| report(outbox, step))
+            });
             let mut taken = vec![outbox.take()];
             tool.join().unwrap();
             taken.push(outbox.take());
@@ -332,10 +332,7 @@ mod loom {
     fn a_woken_server_finds_the_report_that_woke_it() {
         ::loom::model(|| {
             let (notified, outbox) = counted_outbox();
-            let tool = {
-                let outbox = outbox.clone();
-                thread::spawn(move || report(&outbox, 1))
-            };
+            let tool = spawn_with(&outbox, |outbox| report(outbox, 1));
             while notified.load(Ordering::SeqCst) == 0 {
                 thread::yield_now();
             }

@@ -18,3 +18,18 @@ pub(crate) use loom::sync::{Mutex, MutexGuard};
 pub(crate) use std::sync::atomic::{AtomicU8, Ordering};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
+
+/// Runs `work` on a new loom thread with a share of `shared`: how every model
+/// puts a second party beside the test's own thread.
+#[cfg(all(test, loom))]
+pub(crate) fn spawn_with<S, T>(
+    shared: &loom::sync::Arc<S>,
+    work: impl FnOnce(&S) -> T + Send + 'static,
+) -> loom::thread::JoinHandle<T>
+where
+    S: Send + Sync + 'static,
+    T: Send + 'static,
+{
+    let shared = shared.clone();
+    loom::thread::spawn(move || work(&shared))
+}

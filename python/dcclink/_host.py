@@ -154,6 +154,9 @@ def serve(
     queue_timeout: float = 60.0,
     timeout: float = 60.0,
     max_request_bytes: int = 8 * 1024 * 1024,
+    max_sessions: int = 16,
+    max_in_flight: int = 64,
+    max_calls_per_client: int = 64,
     worker: bool = False,
     farm: Optional[Farm] = None,
     verbose: int = 0,
@@ -190,6 +193,9 @@ def serve(
         "tls_key": tls_key,
         "remote_panel": remote_panel,
         "max_request_bytes": max_request_bytes,
+        "max_sessions": max_sessions,
+        "max_in_flight": max_in_flight,
+        "max_calls_per_client": max_calls_per_client,
         "handle_signals": True,
     }
     try:
@@ -264,6 +270,9 @@ def start(
     queue_timeout: float = 60.0,
     timeout: float = 60.0,
     max_request_bytes: int = 8 * 1024 * 1024,
+    max_sessions: int = 16,
+    max_in_flight: int = 64,
+    max_calls_per_client: int = 64,
     dcc: Optional[str] = None,
     dcc_version: Optional[str] = None,
     scene: Optional[str] = None,
@@ -288,7 +297,13 @@ def start(
     self-signed certificate it makes once and keeps in your config dir, and
     answers to its own address and the names in ``allow_hosts``. The panel
     and local clients get a loopback port of their own; ``remote_panel``
-    serves the panel at the TLS address too."""
+    serves the panel at the TLS address too.
+
+    ``max_sessions``, ``max_in_flight`` and ``max_calls_per_client`` keep
+    one runaway agent from starving the others: the HTTP sessions open at
+    once, the requests one session awaits answers to, and the calls one
+    client has queued or running. Past each, the request is refused with
+    an error that names the bound."""
     global _adapter
     _native.init_logging(0)
     adapter = hosts.select(host)
@@ -303,6 +318,9 @@ def start(
             tls_key=tls_key,
             remote_panel=remote_panel,
             max_request_bytes=max_request_bytes,
+            max_sessions=max_sessions,
+            max_in_flight=max_in_flight,
+            max_calls_per_client=max_calls_per_client,
             dcc=dcc or named,
             dcc_version=dcc_version or version,
             scene=scene or opened,

@@ -295,6 +295,9 @@ class Host:
         tls_key: Optional[str] = None,
         remote_panel: bool = False,
         max_request_bytes: int = ...,
+        max_sessions: int = ...,
+        max_in_flight: int = ...,
+        max_calls_per_client: int = ...,
         handle_signals: bool = False,
         dcc: Optional[str] = ...,
         dcc_version: Optional[str] = None,
@@ -305,7 +308,11 @@ class Host:
         ``token`` and is served over TLS (``tls_cert`` and ``tls_key``, or a
         self-signed certificate), answering to its address and
         ``allow_hosts``; with ``remote_panel`` it serves the panel there
-        too."""
+        too. ``max_sessions``, ``max_in_flight`` and
+        ``max_calls_per_client`` bound what one client may take: HTTP
+        sessions open at once, one session's requests awaiting answers,
+        and one client's calls queued or running; past each, a request is
+        refused with an error that says so."""
     def set_scene(self, scene: Optional[str]) -> None: ...
     def wake_fd(self) -> int: ...
     def open_panel(self, mode: str = "auto") -> None: ...

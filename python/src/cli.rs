@@ -88,6 +88,9 @@ pub(crate) fn parse_args<'py>(py: Python<'py>, argv: Vec<String>) -> PyResult<Bo
     options.set_item("queue_timeout", args.queue_timeout)?;
     options.set_item("timeout", args.timeout)?;
     options.set_item("max_request_bytes", args.max_request_bytes)?;
+    options.set_item("max_sessions", args.max_sessions)?;
+    options.set_item("max_in_flight", args.max_in_flight)?;
+    options.set_item("max_calls_per_client", args.max_calls_per_client)?;
     options.set_item("verbose", args.verbose)?;
     Ok(options.into_any())
 }

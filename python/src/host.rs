@@ -12,8 +12,8 @@ use dcclink_bridge::{Bridge, BridgeConfig, EventKind, Message, Pump, RunsOn};
 use dcclink_server::HostInfo;
 use dcclink_server::tls::CertificateFiles;
 use dcclink_server::{
-    ArgumentSpec, PromptSpec, ResourceSpec, ServerConfig, ServerHandle, Shared, TaskSupport,
-    ToolHints, ToolSpec,
+    ArgumentSpec, ClientLimits, PromptSpec, ResourceSpec, ServerConfig, ServerHandle, Shared,
+    TaskSupport, ToolHints, ToolSpec,
 };
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -287,7 +287,7 @@ impl Host {
     /// needs `token` and is served over TLS (`tls_cert` and `tls_key`, or
     /// a self-signed certificate), answering to its address and
     /// `allow_hosts`; with `remote_panel` it serves the panel there too.
-    #[pyo3(signature = (*, stdio = false, http = None, token = None, allow_hosts = Vec::new(), tls_cert = None, tls_key = None, remote_panel = false, max_request_bytes = 8 * 1024 * 1024, handle_signals = false, dcc = Some("python".to_owned()), dcc_version = None, scene = None))]
+    #[pyo3(signature = (*, stdio = false, http = None, token = None, allow_hosts = Vec::new(), tls_cert = None, tls_key = None, remote_panel = false, max_request_bytes = 8 * 1024 * 1024, max_sessions = 16, max_in_flight = 64, max_calls_per_client = 64, handle_signals = false, dcc = Some("python".to_owned()), dcc_version = None, scene = None))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn start(
         &self,
@@ -300,6 +300,9 @@ impl Host {
         tls_key: Option<PathBuf>,
         remote_panel: bool,
         max_request_bytes: usize,
+        max_sessions: usize,
+        max_in_flight: usize,
+        max_calls_per_client: usize,
         handle_signals: bool,
         dcc: Option<String>,
         dcc_version: Option<String>,
@@ -314,6 +317,15 @@ impl Host {
                 })
             })
             .transpose()?;
+        for (name, value) in [
+            ("max_sessions", max_sessions),
+            ("max_in_flight", max_in_flight),
+            ("max_calls_per_client", max_calls_per_client),
+        ] {
+            if value == 0 {
+                return Err(PyValueError::new_err(format!("{name} must be at least 1")));
+            }
+        }
         let certificate = match (tls_cert, tls_key) {
             (Some(cert), Some(key)) => Some(CertificateFiles { cert, key }),
             (None, None) => None,
@@ -331,6 +343,12 @@ impl Host {
             remote_panel,
             token,
             max_request_bytes,
+            client_limits: ClientLimits {
+                max_sessions,
+                max_in_flight,
+                max_calls_per_client,
+                ..ClientLimits::default()
+            },
             handle_signals,
             register: dcc.map(|dcc| HostInfo {
                 dcc,

@@ -12,7 +12,6 @@
 //! {"time":1795190400.123,"client":"claude-code (http)","kind":"tool","name":"create_object","arguments_sha256":"9f2c…","outcome":"ok","ms":4.2}
 //! ```
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -86,6 +85,16 @@ pub(crate) fn path_for(id: &str) -> Result<PathBuf, RuntimeDirError> {
     Ok(runtime_dir::private_folder("audit")?.join(format!("{id}.jsonl")))
 }
 
+/// The audit file's id for a server outside the registry (stdio): its pid
+/// and its start in milliseconds. A pid alone is reused, and a later
+/// server would append to the file of one that was killed.
+pub(crate) fn unregistered_id() -> String {
+    let started = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis());
+    format!("stdio-{}-{started}", std::process::id())
+}
+
 /// The SHA-256 of the arguments' JSON with its keys sorted (so the same
 /// arguments give the same digest in any order), in hex.
 pub(crate) fn digest(arguments: &JsonObject) -> String {
@@ -105,14 +114,14 @@ impl AuditLog {
     pub fn open(&self, path: &Path) -> std::io::Result<()> {
         let mut file = runtime_dir::append_private(path)?;
         let (lines, pending) = crossbeam_channel::bounded::<Vec<u8>>(BACKLOG);
+        let path = path.to_owned();
         std::thread::Builder::new()
             .name("dcclink-audit".into())
             .spawn(move || {
                 // Until close() drops the sender, and what it left is written.
+                let mut failing = false;
                 for line in pending {
-                    if let Err(error) = file.write_all(&line) {
-                        tracing::warn!(%error, "cannot write the audit log");
-                    }
+                    failing = append(&mut file, &line, failing, &path);
                 }
             })?;
         *self.writer.lock() = Some(lines);
@@ -170,6 +179,36 @@ impl AuditLog {
     }
 }
 
+/// Appends `line`; returns whether the log is failing now. A write that
+/// fails may leave part of a line (a full disk), so the first line after
+/// a failure starts on a line of its own: every whole line stays valid
+/// JSON, and a torn one is never glued to the next. The failure is said
+/// once, and so is the recovery, not once per call.
+fn append(file: &mut impl std::io::Write, line: &[u8], failing: bool, path: &Path) -> bool {
+    let written = if failing {
+        file.write_all(b"\n").and_then(|()| file.write_all(line))
+    } else {
+        file.write_all(line)
+    };
+    match (written, failing) {
+        (Ok(()), true) => {
+            tracing::warn!(path = %path.display(), "the audit log is written again");
+            false
+        }
+        (Ok(()), false) => false,
+        (Err(error), false) => {
+            tracing::warn!(
+                %error,
+                path = %path.display(),
+                "cannot write the audit log, so calls are not recorded until it can (is the disk \
+                 full?); dcclink serves on"
+            );
+            true
+        }
+        (Err(_), true) => true,
+    }
+}
+
 /// A call's audit record, begun when the request arrives.
 pub struct Record {
     client: String,
@@ -214,6 +253,56 @@ impl Record {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A file on a disk that fills up part-way through a write, then has
+    /// room again.
+    #[derive(Default)]
+    struct FillingDisk {
+        written: Vec<u8>,
+        room: Option<usize>,
+    }
+
+    impl std::io::Write for FillingDisk {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let fits = self.room.map_or(bytes.len(), |room| room.min(bytes.len()));
+            if fits == 0 {
+                return Err(std::io::Error::from(std::io::ErrorKind::StorageFull));
+            }
+            self.written.extend_from_slice(&bytes[..fits]);
+            self.room = self.room.map(|room| room - fits);
+            Ok(fits)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_line_torn_by_a_full_disk_is_never_glued_to_the_next() {
+        let path = Path::new("audit.jsonl");
+        let mut disk = FillingDisk::default();
+        assert!(!append(&mut disk, b"{\"n\":1}\n", false, path));
+        disk.room = Some(4);
+        assert!(
+            append(&mut disk, b"{\"n\":2}\n", false, path),
+            "a failed write"
+        );
+        assert!(append(&mut disk, b"{\"n\":3}\n", true, path), "still full");
+        disk.room = None;
+        assert!(!append(&mut disk, b"{\"n\":4}\n", true, path), "room again");
+        let text = String::from_utf8(disk.written).expect("text");
+        let whole: Vec<Value> = text
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect();
+        assert_eq!(whole, [json!({"n": 1}), json!({"n": 4})], "{text:?}");
+        assert_eq!(
+            text.lines().count(),
+            3,
+            "the torn line stands alone: {text:?}"
+        );
+    }
 
     fn object(value: Value) -> JsonObject {
         value.as_object().cloned().unwrap_or_default()

@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
+use crate::limits::ClientLimits;
+
 /// dcclink: an MCP server inside your DCC application.
 #[derive(Debug, Parser)]
 #[command(
@@ -276,6 +278,18 @@ pub struct ServeArgs {
     /// The largest request accepted, in bytes.
     #[arg(long, default_value_t = 8 * 1024 * 1024, value_name = "BYTES")]
     pub max_request_bytes: usize,
+
+    /// The most HTTP sessions (clients) served at once.
+    #[arg(long, default_value_t = ClientLimits::default().max_sessions, value_name = "N")]
+    pub max_sessions: usize,
+
+    /// The most requests one session may have in flight at once.
+    #[arg(long, default_value_t = ClientLimits::default().max_in_flight, value_name = "N")]
+    pub max_in_flight: usize,
+
+    /// The most calls one client may have queued or running at once.
+    #[arg(long, default_value_t = ClientLimits::default().max_calls_per_client, value_name = "N")]
+    pub max_calls_per_client: usize,
 
     /// More logging on stderr (-v debug, -vv trace).
     #[arg(short, long, action = clap::ArgAction::Count)]

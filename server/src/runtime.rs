@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::instances::{HostInfo, Instance, Registration};
+use crate::limits::ClientLimits;
 use crate::panel::{Board, Panel, PanelOrigin};
 use crate::platform::{take_process_stdio, wait_for_signal};
 use crate::session::DccServer;
@@ -26,6 +27,7 @@ use crate::transports::answering::Answering;
 use crate::transports::connections::HttpLimits;
 use crate::transports::host_gate::HostGate;
 use crate::transports::http::Reach;
+use crate::transports::in_flight::InFlightLimit;
 use crate::transports::stdio::StdioTransport;
 
 /// How long shutdown waits for answers already computed to reach clients.
@@ -56,6 +58,9 @@ pub struct ServerConfig {
     pub max_request_bytes: usize,
     /// The bounds on HTTP clients: connections, header and body timeouts.
     pub http_limits: HttpLimits,
+    /// The bounds on each client: sessions, requests in flight, calls
+    /// queued, and when an HTTP session counts as abandoned.
+    pub client_limits: ClientLimits,
     /// Shut down on SIGINT and SIGTERM (the standalone host does; a DCC,
     /// which owns its signals, does not).
     pub handle_signals: bool,
@@ -75,6 +80,7 @@ impl Default for ServerConfig {
             token: None,
             max_request_bytes: 8 * 1024 * 1024,
             http_limits: HttpLimits::default(),
+            client_limits: ClientLimits::default(),
             handle_signals: false,
             register: None,
         }
@@ -204,10 +210,9 @@ impl ServerHandle {
             }
             _ => None,
         };
-        let audit_id = registration.as_ref().map_or_else(
-            || format!("stdio-{}", std::process::id()),
-            |r| r.id().to_owned(),
-        );
+        let audit_id = registration
+            .as_ref()
+            .map_or_else(crate::audit::unregistered_id, |r| r.id().to_owned());
         match crate::audit::path_for(&audit_id) {
             Ok(path) => {
                 if let Err(error) = shared.audit.open(&path) {
@@ -429,8 +434,11 @@ impl Serve {
         if self.config.stdio {
             let (reader, writer) = take_process_stdio()?;
             let transport = StdioTransport::new(reader, writer, self.config.max_request_bytes);
-            let server =
-                DccServer::new(self.shared.clone(), "stdio").cancelled_on(transport.closed());
+            let limits = self.config.client_limits;
+            let server = DccServer::new(self.shared.clone(), "stdio")
+                .cancelled_on(transport.closed())
+                .with_call_quota(limits.max_calls_per_client);
+            let transport = InFlightLimit::new(transport, limits.max_in_flight);
             let (bridge, stopping) = (self.shared.bridge.clone(), self.stopping.clone());
             let cancel = self.cancel.clone();
             tasks.spawn(async move {
@@ -465,6 +473,7 @@ impl Serve {
             self.shared.clone(),
             self.token.clone(),
             self.config.max_request_bytes,
+            self.config.client_limits,
             self.answering.clone(),
             self.cancel.child_token(),
             reach,

@@ -82,10 +82,14 @@ async def test_stdio() -> None:
         await exercise(session)
 
 
-async def test_http(http_server: HttpServer) -> None:
+async def test_http(http_server: HttpServer, caplog: pytest.LogCaptureFixture) -> None:
     async with http_session(http_server) as session:
         await exercise(session)
         assert (await session.send_ping()) is not None
+    # Leaving the session sent DELETE, which dcclink answered as the SDK
+    # expects (it logged "Session termination failed: 202" before).
+    failed = [r.message for r in caplog.records if "termination failed" in r.message]
+    assert not failed, failed
 
 
 async def test_calls_behind_a_tool_off_the_main_thread_do_not_wait_for_it(

@@ -29,6 +29,7 @@ use crate::job::client_requests::SessionRequests;
 use crate::job::output::{Block, JobOutput, ResourceBody};
 use crate::job::question::{Question, RoundTrip};
 use crate::job::{Job, JobKind};
+use crate::limits::CallQuota;
 
 /// Where a call comes from and where its notifications go.
 pub struct Caller {
@@ -54,6 +55,8 @@ pub struct Caller {
     /// Sees each progress report on its way to the client (a task keeps
     /// the latest message as its status).
     pub on_progress: Option<ProgressSeen>,
+    /// The client's calls queued or running, against its bound.
+    pub(crate) quota: CallQuota,
 }
 
 /// Sees a call's progress reports.
@@ -136,25 +139,32 @@ impl Running {
 
         let (started_tx, started_rx) = oneshot::channel::<()>();
         let (done_tx, done_rx) = oneshot::channel::<JobOutput>();
+        let refuse = |why: String| {
+            let output = failure(format!("{label} was not run: {why}"));
+            publish_result(bridge, &call, &output);
+            (output, call.decide(Outcome::Refused))
+        };
+        // The client's place is held until the call has run, or until the
+        // queue lets go of it unrun.
+        let slot = caller.quota.take().map_err(refuse)?;
         let run_bridge = bridge.clone();
         let handler = job.handler;
         let run = Box::new(move |call: &Arc<CallHandle>| {
             let _ = started_tx.send(());
             let ctx = CallContext::new(call.clone(), run_bridge);
             let output = handler.call(arguments, &ctx);
+            drop(slot);
             let outcome = output.proposed_outcome();
             let _ = done_tx.send(output);
             outcome
         });
-        if let Err(refused) = bridge.submit(kind.message(QueuedCall {
-            handle: call.clone(),
-            run,
-            runs_on,
-        })) {
-            let output = failure(format!("{label} was not run: {refused}"));
-            publish_result(bridge, &call, &output);
-            return Err((output, call.decide(Outcome::Refused)));
-        }
+        bridge
+            .submit(kind.message(QueuedCall {
+                handle: call.clone(),
+                run,
+                runs_on,
+            }))
+            .map_err(|refused| refuse(refused.to_string()))?;
         Ok(Self {
             bridge: bridge.clone(),
             call,

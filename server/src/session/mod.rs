@@ -31,6 +31,7 @@ use crate::audit::Record;
 use crate::job::Job;
 use crate::job::output::JobOutput;
 use crate::job::running::{self, Caller, Running, Step};
+use crate::limits::{CallQuota, ClientLimits};
 use crate::log_levels;
 use crate::registries::completions::{self, Target};
 use crate::registries::pagination;
@@ -94,6 +95,7 @@ pub struct DccServer {
     disconnected: CancellationToken,
     session: Arc<OnceLock<Session>>,
     subscriptions: Arc<OrderedMutex<BTreeSet<String>>>,
+    quota: CallQuota,
 }
 
 impl DccServer {
@@ -106,7 +108,15 @@ impl DccServer {
             disconnected: CancellationToken::new(),
             session: Arc::new(OnceLock::new()),
             subscriptions: Arc::new(OrderedMutex::new(LockLevel::Subscriptions, BTreeSet::new())),
+            quota: CallQuota::new(ClientLimits::default().max_calls_per_client),
         }
+    }
+
+    /// Lets this session's client have at most `max` calls queued or
+    /// running at once.
+    pub fn with_call_quota(mut self, max: usize) -> Self {
+        self.quota = CallQuota::new(max);
+        self
     }
 
     /// Cancels this session's calls when `token` fires (the transport's
@@ -137,6 +147,7 @@ impl DccServer {
             min_log_level: self.min_log_level(),
             task: None,
             on_progress: None,
+            quota: self.quota.clone(),
         }
     }
 

@@ -22,10 +22,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Json, Response};
 use futures::StreamExt;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
-use rmcp::model::ClientJsonRpcMessage;
+use rmcp::model::{ClientJsonRpcMessage, RequestId};
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
+use crate::limits::ClientLimits;
 use crate::panel::Panel;
 use crate::session::DccServer;
 use crate::shared::Shared;
@@ -36,6 +37,8 @@ use crate::transports::host_gate::HostGate;
 use crate::transports::sessions::Sessions;
 use crate::transports::{task_param, wire_errors};
 
+/// The header that names the session a request belongs to.
+const SESSION_ID_HEADER: &str = "mcp-session-id";
 /// The loopback names a `Host` header may carry.
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 /// The loopback origins a browser may call from.
@@ -58,6 +61,7 @@ pub(crate) fn router(
     shared: Arc<Shared>,
     token: Arc<str>,
     max_body_bytes: usize,
+    limits: ClientLimits,
     answering: Answering,
     cancel: CancellationToken,
     reach: Reach,
@@ -76,13 +80,19 @@ pub(crate) fn router(
         token,
         query_allowed: matches!(reach, Reach::Loopback(_)),
     };
+    let sessions = Arc::new(Sessions::new(limits));
     let service = StreamableHttpService::new(
-        move || Ok(DccServer::new(shared.clone(), "http")),
-        Arc::new(Sessions::default()),
+        move || {
+            let server = DccServer::new(shared.clone(), "http");
+            Ok(server.with_call_quota(limits.max_calls_per_client))
+        },
+        sessions.clone(),
         config,
     );
     let mcp = Router::new()
         .route_service("/mcp", service)
+        .layer(middleware::from_fn_with_state(sessions, limit_sessions))
+        .layer(middleware::from_fn(answer_goodbye))
         .layer(middleware::from_fn_with_state(answering, track_answer))
         .layer(middleware::from_fn_with_state(
             max_body_bytes,
@@ -146,6 +156,62 @@ async fn refuse_unreadable(
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// Refuses an `initialize` (which opens a session) while
+/// [`ClientLimits::max_sessions`] are open: 503, with the JSON-RPC error
+/// that says what to do.
+async fn limit_sessions(
+    State(sessions): State<Arc<Sessions>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let joins_a_session = request.headers().contains_key(SESSION_ID_HEADER);
+    if request.method() != Method::POST || joins_a_session || !sessions.full().await {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    // `refuse_unreadable` has read the body already, within its bound.
+    let bytes = body
+        .collect()
+        .await
+        .map(|body| body.to_bytes())
+        .unwrap_or_default();
+    #[derive(serde::Deserialize)]
+    struct Opening {
+        id: Option<RequestId>,
+        method: Option<String>,
+    }
+    match serde_json::from_slice::<Opening>(&bytes) {
+        Ok(Opening {
+            id,
+            method: Some(method),
+        }) if method == "initialize" => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(wire_errors::error_json(
+                &wire_errors::too_many_sessions(sessions.max()),
+                id.as_ref(),
+            )),
+        )
+            .into_response(),
+        _ => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+    }
+}
+
+/// Answers a client that ends its session (`DELETE`) with 204 No Content
+/// where rmcp answers 202 Accepted: the session is gone by then, and the
+/// official Python SDK takes only 200 and 204 as success (it logs "Session
+/// termination failed: 202" otherwise).
+async fn answer_goodbye(request: Request, next: Next) -> Response {
+    let goodbye = request.method() == Method::DELETE;
+    let mut response = next.run(request).await;
+    if goodbye && response.status() == StatusCode::ACCEPTED {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    response
 }
 
 /// Counts a POST's response, an SSE stream that ends after the answer, until

@@ -8,6 +8,7 @@ pub(crate) mod auth;
 pub(crate) mod connections;
 pub(crate) mod host_gate;
 pub(crate) mod http;
+pub(crate) mod in_flight;
 pub(crate) mod legacy_tasks;
 pub(crate) mod sessions;
 pub(crate) mod stdio;

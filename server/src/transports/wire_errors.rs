@@ -70,6 +70,19 @@ pub(crate) fn diagnose(bytes: &[u8]) -> Option<(ErrorData, Option<RequestId>)> {
     }
 }
 
+/// The error for an `initialize` refused while `max` sessions are open.
+pub(crate) fn too_many_sessions(max: usize) -> ErrorData {
+    ErrorData::new(
+        ErrorCode(-32000),
+        format!(
+            "too many sessions: dcclink already serves {max} sessions, the most it serves at \
+             once (--max-sessions); close a client you no longer use, or start dcclink with a \
+             higher --max-sessions"
+        ),
+        None,
+    )
+}
+
 /// The error for a message larger than `max` bytes, refused unread.
 pub(crate) fn too_large(max: usize) -> ErrorData {
     ErrorData::new(
