@@ -162,3 +162,67 @@ async def test_stdio_servers_never_share_an_audit_file(env: dict[str, str]) -> N
     names = sorted(audit_lines(env))
     assert len(names) == 2, names
     assert all(re.fullmatch(r"stdio-\d+-\d+\.jsonl", name) for name in names), names
+
+
+def serve_reading_stderr(
+    command: list[str], env: dict[str, str]
+) -> tuple[subprocess.Popen[str], dict[str, Any], list[str]]:
+    """Starts ``command`` (a ``dcclink serve --http``), reads what it says
+    on stderr until its JSON line; returns the process, that line's fields
+    and the lines before it."""
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    assert process.stderr is not None
+    said: list[str] = []
+    for line in process.stderr:
+        if line.startswith("{"):
+            return process, json.loads(line), said
+        said.append(line)
+    raise AssertionError(f"dcclink exited before it served: {said}")
+
+
+async def calls_all_answer(info: dict[str, Any], count: int) -> None:
+    """Makes ``count`` calls, each of which must succeed."""
+    with anyio.fail_after(120):
+        async with sdk_session(info["url"], info["token"]) as session:
+            for n in range(count):
+                result = await session.call_tool("add", {"a": n, "b": 1})
+                assert result.structured_content == {"result": n + 1}
+
+
+def warnings_after(process: subprocess.Popen[str], said: list[str]) -> list[str]:
+    """Stops ``process``; every warning it printed."""
+    process.terminate()
+    _, rest = process.communicate(timeout=10)
+    return [line for line in said + rest.splitlines() if "WARN" in line]
+
+
+async def test_an_unusable_runtime_dir_is_said_once_and_the_server_serves(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "file").touch()
+    runtime = tmp_path / "file" / "runtime"  # under a file: never a folder
+    env = {**os.environ, "DCCLINK_RUNTIME_DIR": str(runtime), "DCCLINK_LOG": "warn"}
+    command = [str(DCCLINK), "serve", "--http", "127.0.0.1:0", "--tools", str(FIXTURE_TOOLS)]
+    process, info, said = serve_reading_stderr(command, env)
+    await calls_all_answer(info, 5)
+    warned = warnings_after(process, said)
+    assert len(warned) == 2, warned
+    assert "dcclink list` and `dcclink connect` will not find this instance" in warned[0]
+    assert "calls are not recorded in the audit log" in warned[1]
+    assert all(str(runtime) in line and info["token"] not in line for line in warned)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a small tmpfs (as cargo xtask test, root)")
+async def test_a_full_disk_costs_only_audit_lines_and_is_said_once(tmp_path: Path) -> None:
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    # A 16 KiB disk of the server's own (a mount namespace of its own):
+    # the registry entry and the first audit lines fit, the rest do not.
+    serve = f"{DCCLINK} serve --http 127.0.0.1:0 --tools {FIXTURE_TOOLS}"
+    mount = f"mount -t tmpfs -o size=16k,mode=700 tmpfs {runtime} && exec {serve}"
+    env = {**os.environ, "DCCLINK_RUNTIME_DIR": str(runtime), "DCCLINK_LOG": "warn"}
+    process, info, said = serve_reading_stderr(["unshare", "--mount", "sh", "-c", mount], env)
+    await calls_all_answer(info, 300)
+    warned = warnings_after(process, said)
+    assert len(warned) == 1, warned
+    assert "cannot write the audit log" in warned[0] and "disk full" in warned[0], warned
