@@ -1,24 +1,29 @@
 //! The HTTP sessions: rmcp's [`LocalSessionManager`], each session's
 //! transport wrapped in [`LegacyTasks`] so that 2025-11-25's tasks reach
-//! the session in rmcp's types, and in [`InFlightLimit`] (rmcp builds a
-//! session's transport itself; this is the one place to wrap it).
+//! the session in rmcp's types (rmcp builds a session's transport itself;
+//! this is the one place to wrap it).
+//!
+//! Each request reaches a session here before rmcp routes it, so this is
+//! where a session's [`InFlight`] ledger is kept: a request past
+//! [`ClientLimits::max_in_flight`], or with the id of one in flight, is
+//! answered at once and never reaches rmcp.
 //!
 //! Sessions are also where an abandoned client is noticed. A client of
 //! 2025-11-25 that crashes sends no `DELETE`, and its session would live
 //! until rmcp's idle timeout (5 minutes), its calls running on for nobody.
 //! So every stream of a session (a request being answered, the `GET`
 //! listener) is watched, and a session left with none for
-//! [`ClientLimits::abandoned_after`] is ended: its calls are cancelled as
-//! disconnected. A live client holds its `GET` listener open (the official
-//! SDKs and `dcclink connect` do), or is inside a request.
+//! [`ClientLimits::abandoned_after`] is ended: its calls are cancelled. A
+//! live client holds its `GET` listener open (the official SDKs and
+//! `dcclink connect` do), or is inside a request.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 use futures::{Stream, StreamExt as _};
-use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::model::{ClientJsonRpcMessage, JsonRpcMessage, RequestId, ServerJsonRpcMessage};
 use rmcp::transport::streamable_http_server::RestoreOutcome;
 use rmcp::transport::streamable_http_server::session::local::{
     LocalSessionManager, LocalSessionManagerError,
@@ -28,7 +33,7 @@ use rmcp::transport::streamable_http_server::session::{
 };
 
 use crate::limits::ClientLimits;
-use crate::transports::in_flight::InFlightLimit;
+use crate::transports::in_flight::InFlight;
 use crate::transports::legacy_tasks::LegacyTasks;
 
 /// rmcp's in-memory sessions, speaking both revisions' tasks, each with a
@@ -36,14 +41,18 @@ use crate::transports::legacy_tasks::LegacyTasks;
 pub(crate) struct Sessions {
     local: Arc<LocalSessionManager>,
     limits: ClientLimits,
-    presence: Arc<OrderedMutex<HashMap<SessionId, Presence>>>,
+    clients: Clients,
 }
 
-/// What is known of a session's client: its open streams, and when it was
-/// last heard from.
-struct Presence {
+/// What is known of each session's client.
+type Clients = Arc<OrderedMutex<HashMap<SessionId, ClientState>>>;
+
+/// What is known of one session's client: its open streams, when it was
+/// last heard from, and its requests in flight.
+struct ClientState {
     streams: usize,
     last_heard: Instant,
+    requests: InFlight,
 }
 
 type Local = <LocalSessionManager as SessionManager>::Transport;
@@ -54,13 +63,8 @@ impl Sessions {
         Self {
             local: Arc::default(),
             limits,
-            presence: Arc::new(OrderedMutex::new(LockLevel::Sessions, HashMap::new())),
+            clients: Arc::new(OrderedMutex::new(LockLevel::Sessions, HashMap::new())),
         }
-    }
-
-    /// A session's transport as rmcp made it, wrapped.
-    fn limited(&self, transport: Local) -> LegacyTasks<InFlightLimit<Local>> {
-        LegacyTasks::new(InFlightLimit::new(transport, self.limits.max_in_flight))
     }
 
     /// The most sessions open at once.
@@ -73,31 +77,49 @@ impl Sessions {
         self.local.sessions.read().await.len() >= self.limits.max_sessions
     }
 
-    /// Notes that the client of `id` was heard from.
-    fn heard_from(&self, id: &SessionId) {
-        if let Some(presence) = self.presence.lock().get_mut(id) {
-            presence.last_heard = Instant::now();
+    /// Admits `message` to session `id` if it is a request: `Ok` with its
+    /// id to settle when its stream ends, or the refusal to answer it with.
+    fn admit(
+        &self,
+        id: &SessionId,
+        message: &ClientJsonRpcMessage,
+    ) -> Result<Option<RequestId>, ServerSseMessage> {
+        let JsonRpcMessage::Request(request) = message else {
+            return Ok(None);
+        };
+        let mut clients = self.clients.lock();
+        let Some(client) = clients.get_mut(id) else {
+            return Ok(None); // rmcp answers an unknown session itself
+        };
+        match client.requests.admit(&request.id) {
+            Ok(()) => Ok(Some(request.id.clone())),
+            Err(refused) => {
+                let refused = ServerJsonRpcMessage::error(refused, Some(request.id.clone()));
+                Err(ServerSseMessage::from_message(refused))
+            }
         }
     }
 
     /// `stream`, counted among the open streams of session `id` until it
-    /// ends or its client drops it.
+    /// ends or its client drops it; then `request`, if any, is settled.
     fn watched<S>(
         &self,
         id: &SessionId,
+        request: Option<RequestId>,
         stream: S,
     ) -> impl Stream<Item = ServerSseMessage> + Send + Sync + 'static
     where
         S: Stream<Item = ServerSseMessage> + Send + Sync + 'static,
     {
-        if let Some(presence) = self.presence.lock().get_mut(id) {
-            presence.streams += 1;
-            presence.last_heard = Instant::now();
+        if let Some(client) = self.clients.lock().get_mut(id) {
+            client.streams += 1;
+            client.last_heard = Instant::now();
         }
         let open = OpenStream {
             id: id.clone(),
+            request,
             local: self.local.clone(),
-            presence: self.presence.clone(),
+            clients: self.clients.clone(),
             abandoned_after: self.limits.abandoned_after,
         };
         stream.map(move |message| {
@@ -107,23 +129,28 @@ impl Sessions {
     }
 }
 
-/// One open stream of a session. When the last one ends, the session is
-/// looked at again after `abandoned_after`, and ended if its client has
-/// opened none and sent nothing since.
+/// One open stream of a session, and the request it answers, if any.
+/// When the last one ends, the session is looked at again after
+/// `abandoned_after`, and ended if its client has opened none and sent
+/// nothing since.
 struct OpenStream {
     id: SessionId,
+    request: Option<RequestId>,
     local: Arc<LocalSessionManager>,
-    presence: Arc<OrderedMutex<HashMap<SessionId, Presence>>>,
-    abandoned_after: std::time::Duration,
+    clients: Clients,
+    abandoned_after: Duration,
 }
 
 impl Drop for OpenStream {
     fn drop(&mut self) {
-        let last = match self.presence.lock().get_mut(&self.id) {
-            Some(presence) => {
-                presence.streams -= 1;
-                presence.last_heard = Instant::now();
-                presence.streams == 0
+        let last = match self.clients.lock().get_mut(&self.id) {
+            Some(client) => {
+                if let Some(request) = &self.request {
+                    client.requests.settle(request);
+                }
+                client.streams -= 1;
+                client.last_heard = Instant::now();
+                client.streams == 0
             }
             None => false,
         };
@@ -131,7 +158,7 @@ impl Drop for OpenStream {
             runtime.spawn(end_if_abandoned(
                 self.id.clone(),
                 self.local.clone(),
-                self.presence.clone(),
+                self.clients.clone(),
                 self.abandoned_after,
             ));
         }
@@ -143,17 +170,17 @@ impl Drop for OpenStream {
 async fn end_if_abandoned(
     id: SessionId,
     local: Arc<LocalSessionManager>,
-    presence: Arc<OrderedMutex<HashMap<SessionId, Presence>>>,
-    after: std::time::Duration,
+    clients: Clients,
+    after: Duration,
 ) {
     tokio::time::sleep(after).await;
-    let abandoned = presence
+    let abandoned = clients
         .lock()
         .get(&id)
-        .is_some_and(|seen| seen.streams == 0 && seen.last_heard.elapsed() >= after);
+        .is_some_and(|client| client.streams == 0 && client.last_heard.elapsed() >= after);
     if abandoned {
         tracing::info!(session = %id, "ending a session whose client has gone (no stream for {after:?})");
-        presence.lock().remove(&id);
+        clients.lock().remove(&id);
         if let Err(error) = local.close_session(&id).await {
             tracing::warn!(%error, "an abandoned session did not close");
         }
@@ -162,25 +189,24 @@ async fn end_if_abandoned(
 
 impl SessionManager for Sessions {
     type Error = LocalSessionManagerError;
-    type Transport = LegacyTasks<InFlightLimit<Local>>;
+    type Transport = LegacyTasks<Local>;
 
     async fn create_session(&self) -> Result<(SessionId, Self::Transport), Self::Error> {
         let (id, transport) = self.local.create_session().await?;
-        self.presence.lock().insert(
-            id.clone(),
-            Presence {
-                streams: 0,
-                last_heard: Instant::now(),
-            },
-        );
+        let client = ClientState {
+            streams: 0,
+            last_heard: Instant::now(),
+            requests: InFlight::new(self.limits.max_in_flight),
+        };
+        self.clients.lock().insert(id.clone(), client);
         // A client that leaves straight after `initialize` opens no stream.
         tokio::spawn(end_if_abandoned(
             id.clone(),
             self.local.clone(),
-            self.presence.clone(),
+            self.clients.clone(),
             self.limits.abandoned_after,
         ));
-        Ok((id, self.limited(transport)))
+        Ok((id, LegacyTasks::new(transport)))
     }
 
     async fn initialize_session(
@@ -196,7 +222,7 @@ impl SessionManager for Sessions {
     }
 
     async fn close_session(&self, id: &SessionId) -> Result<(), Self::Error> {
-        self.presence.lock().remove(id);
+        self.clients.lock().remove(id);
         self.local.close_session(id).await
     }
 
@@ -205,8 +231,19 @@ impl SessionManager for Sessions {
         id: &SessionId,
         message: ClientJsonRpcMessage,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
-        let stream = self.local.create_stream(id, message).await?;
-        Ok(self.watched(id, stream))
+        let request = match self.admit(id, &message) {
+            Ok(request) => request,
+            Err(refusal) => {
+                return Ok(futures::stream::once(async move { refusal }).right_stream());
+            }
+        };
+        let stream = self.local.create_stream(id, message).await;
+        let stream = stream.inspect_err(|_| {
+            if let (Some(client), Some(request)) = (self.clients.lock().get_mut(id), &request) {
+                client.requests.settle(request);
+            }
+        })?;
+        Ok(self.watched(id, request, stream).left_stream())
     }
 
     async fn accept_message(
@@ -214,7 +251,10 @@ impl SessionManager for Sessions {
         id: &SessionId,
         message: ClientJsonRpcMessage,
     ) -> Result<(), Self::Error> {
-        self.heard_from(id);
+        if let Some(client) = self.clients.lock().get_mut(id) {
+            client.last_heard = Instant::now();
+            client.requests.settle_cancelled(&message);
+        }
         self.local.accept_message(id, message).await
     }
 
@@ -223,7 +263,7 @@ impl SessionManager for Sessions {
         id: &SessionId,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
         let stream = self.local.create_standalone_stream(id).await?;
-        Ok(self.watched(id, stream))
+        Ok(self.watched(id, None, stream))
     }
 
     async fn resume(
@@ -232,7 +272,7 @@ impl SessionManager for Sessions {
         last_event_id: String,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
         let stream = self.local.resume(id, last_event_id).await?;
-        Ok(self.watched(id, stream))
+        Ok(self.watched(id, None, stream))
     }
 
     async fn restore_session(
@@ -241,7 +281,7 @@ impl SessionManager for Sessions {
     ) -> Result<RestoreOutcome<Self::Transport>, Self::Error> {
         Ok(match self.local.restore_session(id).await? {
             RestoreOutcome::Restored(transport) => {
-                RestoreOutcome::Restored(self.limited(transport))
+                RestoreOutcome::Restored(LegacyTasks::new(transport))
             }
             RestoreOutcome::AlreadyPresent => RestoreOutcome::AlreadyPresent,
             _ => RestoreOutcome::NotSupported,

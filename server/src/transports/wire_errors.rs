@@ -30,12 +30,17 @@ pub(crate) fn error_json(error: &ErrorData, id: Option<&RequestId>) -> Value {
 /// What to answer a message that is not one rmcp can take (it failed to
 /// parse as a JSON-RPC message), and the id to answer it with. `None` for
 /// a notification, which is never answered.
+///
+/// JSON that breaks after its id (a lone surrogate escape, nesting past
+/// the parser's depth) is answered with that id, so the caller's request
+/// fails at once rather than waiting out its timeout.
 pub(crate) fn diagnose(bytes: &[u8]) -> Option<(ErrorData, Option<RequestId>)> {
     let value: Value = match serde_json::from_slice(bytes) {
         Ok(value) => value,
         Err(error) => {
             let message = format!("parse error: the message is not valid JSON ({error})");
-            return Some((ErrorData::new(ErrorCode::PARSE_ERROR, message, None), None));
+            let error = ErrorData::new(ErrorCode::PARSE_ERROR, message, None);
+            return Some((error, leading_id(bytes)));
         }
     };
     let invalid = |message: String| ErrorData::new(ErrorCode::INVALID_REQUEST, message, None);
@@ -206,6 +211,22 @@ mod tests {
             "a notification"
         );
         assert_eq!(code(b"42"), Some((-32600, None)));
+        let id = Some(RequestId::String("s".into()));
+        assert_eq!(
+            code(br#"{"jsonrpc":"2.0","id":"s","method":"ping","params":{"x":"\ud800"}}"#),
+            Some((-32700, id.clone())),
+            "a lone surrogate after the id"
+        );
+        let deep = format!(
+            r#"{{"id":"s","method":"ping","params":{}{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert_eq!(
+            code(deep.as_bytes()),
+            Some((-32700, id)),
+            "past the depth limit"
+        );
     }
 
     #[test]
