@@ -257,13 +257,15 @@ def stdio_server() -> Iterator[StdioServer]:
 
 
 RUNS = iter(range(10**9))
-
-
-@settings(
+#: How many sequences each transport gets; each server serves them all.
+SEQUENCES = settings(
     max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+
+
+@SEQUENCES
 @given(data=st.data())
 def test_stdio_survives_any_sequence(stdio_server: StdioServer, data: st.DataObject) -> None:
     run = f"s{next(RUNS)}"
@@ -356,11 +358,7 @@ def http_session() -> Iterator[HttpSession]:
     server.process.wait(timeout=10)
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@SEQUENCES
 @given(data=st.data())
 def test_http_survives_any_sequence(http_session: HttpSession, data: st.DataObject) -> None:
     run = f"h{next(RUNS)}"
