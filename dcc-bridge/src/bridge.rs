@@ -221,12 +221,15 @@ impl Bridge {
             }
             None => None,
         };
+        // Counted before the send: the pump may start (and end) the call
+        // before this thread runs on, and no snapshot of the stats may see
+        // a call started that was never submitted.
+        if queued.is_some() {
+            Stats::bump(&self.stats.submitted);
+        }
         let refused = match self.tx.try_send(message) {
             Ok(()) => {
                 self.signal_wake();
-                if queued.is_some() {
-                    Stats::bump(&self.stats.submitted);
-                }
                 return Ok(());
             }
             Err(TrySendError::Full(_)) => {
@@ -241,6 +244,7 @@ impl Bridge {
             }
         };
         if let Some(call) = queued {
+            Stats::unbump(&self.stats.submitted);
             self.end_call(&call, Outcome::Refused, None);
         }
         Err(refused)

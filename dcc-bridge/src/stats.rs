@@ -76,6 +76,11 @@ impl Stats {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Takes back a [`Stats::bump`] that turned out premature.
+    pub(crate) fn unbump(counter: &AtomicU64) {
+        counter.fetch_sub(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn record_end(&self, outcome: Outcome) {
         Self::bump(match outcome {
             Outcome::Done => &self.done,

@@ -6,8 +6,11 @@
 //! * `demo`: setup, then serves the example tools over HTTP and prints the
 //!   IDE configuration to paste.
 //! * `test`: setup, then every check: formatting, lints, cargo tests, the
-//!   loom model checks, the release artefacts (as `dist` builds them), pytest and the end-to-end
-//!   tests with the official MCP SDK, the installed wheel's among them.
+//!   loom model checks, a 60-second smoke of each fuzz target, the release
+//!   artefacts (as `dist` builds them), pytest and the end-to-end tests with
+//!   the official MCP SDK, the installed wheel's among them.
+//! * `fuzz [SECONDS]`: each fuzz target for SECONDS (600 by default), with
+//!   AddressSanitizer, and what each run covered.
 //! * `bench`: a release build, then every benchmark.
 //! * `dist`: the release artefacts in `dist/`: a manylinux wheel and an
 //!   sdist.
@@ -15,6 +18,7 @@
 mod bench;
 mod demo;
 mod dist;
+mod fuzz;
 mod setup;
 mod sh;
 
@@ -29,13 +33,15 @@ fn main() -> Result<()> {
         Some("test") => test(),
         Some("bench") => bench::run(rest),
         Some("dist") => dist::run(rest),
+        Some("fuzz") => fuzz::run(rest),
         _ => bail!(
-            "usage: cargo xtask <setup|demo|test|bench|dist>\n\n\
+            "usage: cargo xtask <setup|demo|test|bench|dist|fuzz>\n\n\
              setup  install what is missing and build .venv/bin/dcclink\n\
              demo   serve the example tools over HTTP and print the IDE config\n\
              test   run every check and test\n\
              bench  run the benchmarks on a release build\n\
-             dist   build the release wheel and sdist into dist/"
+             dist   build the release wheel and sdist into dist/\n\
+             fuzz   run each fuzz target for SECONDS (600 by default)"
         ),
     }
 }
@@ -105,6 +111,7 @@ fn test() -> Result<()> {
             "::loom::",
         ],
     )?;
+    fuzz::smoke(&env)?;
     // The wheel users install, tested as they would use it (test_wheel.py).
     let dist = dist::build(&env)?;
     sh::step("pytest (under Xvfb, for the embedded panel)");
