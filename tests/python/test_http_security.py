@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import stat
 import threading
@@ -157,3 +158,91 @@ def test_ending_a_session_cancels_its_running_call(http_server: HttpServer) -> N
         assert '\\"cancelled\\"' in answer.text, answer.text
         # rmcp drains a closed session for up to 5 s before it cancels.
         assert time.monotonic() - started < 10
+
+
+#: Every route the HTTP server has, and a request to it: `test_the_route_table_is_whole`
+#: keeps this in step with the code.
+ROUTES = [
+    ("POST", "/mcp"),
+    ("GET", "/mcp"),
+    ("DELETE", "/mcp"),
+    ("GET", "/panel"),
+    ("GET", "/panel/panel.js"),
+    ("GET", "/panel/panel.css"),
+    ("GET", "/panel/events"),
+    ("POST", "/panel/api/cancel/1"),
+    ("POST", "/panel/api/call/greet"),
+    ("POST", "/panel/api/question/1"),
+]
+SERVER_SOURCE = Path(__file__).resolve().parents[2] / "server" / "src"
+
+
+def test_the_route_table_is_whole() -> None:
+    declared = {
+        path
+        for source in SERVER_SOURCE.rglob("*.rs")
+        for path in re.findall(r'\.route(?:_service)?\(\s*"([^"]+)"', source.read_text())
+    }
+    tested = {re.sub(r"/\d+$|/greet$", "", path) for _, path in ROUTES}
+    declared = {re.sub(r"/\{\w+\}$", "", path) for path in declared}
+    assert declared == tested, f"untested routes: {declared - tested}"
+
+
+def test_every_route_refuses_a_request_without_the_token(http_server: HttpServer) -> None:
+    base = http_server.url.removesuffix("/mcp")
+    for method, path in ROUTES:
+        for headers in ({}, {"Authorization": "Bearer " + "x" * 32}):
+            response = httpx2.request(
+                method, base + path, headers={**ACCEPT, **headers}, json=INIT, timeout=10
+            )
+            assert response.status_code == 401, (method, path, headers, response.status_code)
+
+
+def test_a_token_in_the_query_opens_only_mcp_and_the_panel_page(http_server: HttpServer) -> None:
+    base = http_server.url.removesuffix("/mcp")
+    query = f"?token={http_server.token}"
+    opened = {
+        (method, path): httpx2.request(
+            method, base + path + query, headers=ACCEPT, json=INIT, timeout=10
+        ).status_code
+        for method, path in ROUTES
+        if method != "GET" or path != "/panel/events"  # it would stay open if let in
+    }
+    events = httpx2.get(f"{base}/panel/events{query}", headers=ACCEPT, timeout=10)
+    opened[("GET", "/panel/events")] = events.status_code
+    # Documented (SECURITY.md): /mcp on loopback, for clients that cannot
+    # send headers, and the panel's page, whose link sets a cookie.
+    let_in = {key for key, status in opened.items() if status != 401}
+    assert let_in == {("POST", "/mcp"), ("GET", "/mcp"), ("DELETE", "/mcp"), ("GET", "/panel")}, (
+        opened
+    )
+
+
+def test_no_token_reaches_the_log_or_the_audit_file(env: dict[str, str]) -> None:
+    """With every crate logging at trace level: the token sent in a header,
+    in a query, in the panel's link and cookie, and a wrong one."""
+    server = start_http(log="trace", env=env)
+    try:
+        base = server.url.removesuffix("/mcp")
+        call_tools(
+            {"url": server.url, "token": server.token},
+            ("add", {"a": 1, "b": 2}),
+            ("count", {"n": 3}),
+        )
+        httpx2.post(f"{server.url}?token={server.token}", json=INIT, headers=ACCEPT, timeout=10)
+        link = httpx2.get(f"{base}/panel?token={server.token}", timeout=10)
+        assert link.status_code == 303, "the link sets the cookie and drops the token"
+        page = httpx2.get(f"{base}/panel", cookies=link.cookies, timeout=10)
+        assert page.status_code == 200
+        wrong = "w" * 32
+        httpx2.post(server.url, json=INIT, headers={**ACCEPT, "Authorization": f"Bearer {wrong}"})
+    finally:
+        server.process.terminate()
+        _, log = server.process.communicate(timeout=10)
+    assert len(log) > 10_000, "trace logging was on"
+    audit = Path(env["DCCLINK_RUNTIME_DIR"]) / "audit" / f"{server.instance}.jsonl"
+    recorded = audit.read_text()
+    assert '"name":"add"' in recorded
+    for secret in (server.token, wrong):
+        assert secret not in log, "a token reached the log"
+        assert secret not in recorded, "a token reached the audit file"

@@ -11,6 +11,8 @@
 //!   the official MCP SDK, the installed wheel's among them.
 //! * `fuzz [SECONDS]`: each fuzz target for SECONDS (600 by default), with
 //!   AddressSanitizer, and what each run covered.
+//! * `soak`: the long runs: a million messages through the bridge, and
+//!   100,000 calls from clients that are killed on the way.
 //! * `bench`: a release build, then every benchmark.
 //! * `dist`: the release artefacts in `dist/`: a manylinux wheel and an
 //!   sdist.
@@ -21,6 +23,7 @@ mod dist;
 mod fuzz;
 mod setup;
 mod sh;
+mod soak;
 
 use anyhow::{Result, bail};
 
@@ -34,14 +37,16 @@ fn main() -> Result<()> {
         Some("bench") => bench::run(rest),
         Some("dist") => dist::run(rest),
         Some("fuzz") => fuzz::run(rest),
+        Some("soak") => soak::run(),
         _ => bail!(
-            "usage: cargo xtask <setup|demo|test|bench|dist|fuzz>\n\n\
+            "usage: cargo xtask <setup|demo|test|bench|dist|fuzz|soak>\n\n\
              setup  install what is missing and build .venv/bin/dcclink\n\
              demo   serve the example tools over HTTP and print the IDE config\n\
              test   run every check and test\n\
              bench  run the benchmarks on a release build\n\
              dist   build the release wheel and sdist into dist/\n\
-             fuzz   run each fuzz target for SECONDS (600 by default)"
+             fuzz   run each fuzz target for SECONDS (600 by default)\n\
+             soak   the long runs: 1,000,000 bridge messages, 100,000 calls"
         ),
     }
 }
