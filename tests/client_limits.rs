@@ -131,6 +131,28 @@ impl Client {
         tokio::spawn(async move { message_in(sent.await.expect("tools/call")).await })
     }
 
+    /// Opens the session's `GET` listener, as the official SDKs do; it
+    /// stays open while the response lives.
+    async fn listen(&self) -> reqwest::Response {
+        let session = self.session.as_deref().unwrap_or_default();
+        let listener = (self.http.get(&self.url).bearer_auth("t0ken"))
+            .header("accept", "text/event-stream")
+            .header("mcp-session-id", session)
+            .header("mcp-protocol-version", "2025-11-25")
+            .send()
+            .await
+            .expect("the GET listener");
+        assert_eq!(listener.status(), 200);
+        listener
+    }
+
+    /// Sends a ping on the session; the status.
+    async fn ping(&self) -> u16 {
+        let ping = json!({"jsonrpc": "2.0", "id": 9, "method": "ping"});
+        let response = self.post(&ping).send().await.expect("ping");
+        response.status().as_u16()
+    }
+
     /// Ends the session with `DELETE`; the status.
     async fn delete(&self) -> u16 {
         let session = self.session.as_deref().unwrap_or_default();
@@ -181,7 +203,7 @@ fn tool_text(answer: &Value) -> &str {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_past_the_bound_is_refused_until_one_ends() {
+async fn a_session_past_the_bound_is_refused_while_every_client_is_connected() {
     let host = TestHost::new();
     let limits = ClientLimits {
         max_sessions: 2,
@@ -190,7 +212,10 @@ async fn a_session_past_the_bound_is_refused_until_one_ends() {
     let (mut server, url) = serve(&host, limits);
     let mut first = Client::new(&url);
     assert_eq!(first.initialize().await.0, 200);
-    assert_eq!(Client::new(&url).initialize().await.0, 200);
+    let _first_listens = first.listen().await;
+    let mut second = Client::new(&url);
+    assert_eq!(second.initialize().await.0, 200);
+    let _second_listens = second.listen().await;
 
     let (status, refusal) = Client::new(&url).initialize().await;
     assert_eq!(status, 503);
@@ -205,6 +230,26 @@ async fn a_session_past_the_bound_is_refused_until_one_ends() {
         "a goodbye the official SDK accepts"
     );
     assert_eq!(Client::new(&url).initialize().await.0, 200);
+    server.shutdown(HANG);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_bound_the_session_idle_longest_makes_room() {
+    let host = TestHost::new();
+    let limits = ClientLimits {
+        max_sessions: 2,
+        ..ClientLimits::default()
+    };
+    let (mut server, url) = serve(&host, limits);
+    let mut idle = Client::new(&url);
+    idle.initialize().await; // then its client crashes: no stream open
+    let mut connected = Client::new(&url);
+    connected.initialize().await;
+    let _listens = connected.listen().await;
+
+    assert_eq!(Client::new(&url).initialize().await.0, 200);
+    assert_eq!(idle.ping().await, 404, "the idle session made room");
+    assert_eq!(connected.ping().await, 200, "the connected one stays");
     server.shutdown(HANG);
 }
 
@@ -284,17 +329,7 @@ async fn a_session_whose_client_vanished_is_ended_and_its_call_cancelled() {
     let (mut server, url) = serve(&host, limits);
     let mut gone = Client::new(&url);
     gone.initialize().await;
-    let listener = (gone.http.get(&url).bearer_auth("t0ken"))
-        .header("accept", "text/event-stream")
-        .header(
-            "mcp-session-id",
-            gone.session.as_deref().unwrap_or_default(),
-        )
-        .header("mcp-protocol-version", "2025-11-25")
-        .send()
-        .await
-        .expect("the GET listener");
-    assert_eq!(listener.status(), 200);
+    let listener = gone.listen().await;
     let call = gone.call_hold(1, 1);
     until(|| host.bridge().running_call().is_some()).await;
 
@@ -311,9 +346,7 @@ async fn a_session_whose_client_vanished_is_ended_and_its_call_cancelled() {
 
     let mut late = Client::new(&url);
     late.session = session;
-    let ping = json!({"jsonrpc": "2.0", "id": 9, "method": "ping"});
-    let status = late.post(&ping).send().await.expect("ping").status();
-    assert_eq!(status, 404, "the session has ended");
+    assert_eq!(late.ping().await, 404, "the session has ended");
     server.shutdown(HANG);
 }
 

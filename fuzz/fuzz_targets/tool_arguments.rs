@@ -93,11 +93,14 @@ fn schema(hint: &Hint) -> Value {
         Hint::List(item) => json!({"type": "array", "items": schema(item)}),
         Hint::Dict(value) => json!({"type": "object", "additionalProperties": schema(value)}),
         Hint::Union(a, b) => {
-            let options = [schema(a), schema(b)];
-            if options[0] == options[1] {
+            // Each member once: nested unions that built a member again
+            // took time and memory exponential in their depth.
+            let [a, b] = [schema(a), schema(b)];
+            if a == b {
                 // Python's Union drops a repeated member: Union[int, int] is int.
-                return schema(a);
+                return a;
             }
+            let options = [a, b];
             let simple: Option<Vec<&Value>> = options
                 .iter()
                 .map(|o| {

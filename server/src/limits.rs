@@ -17,8 +17,10 @@ use std::time::Duration;
 /// The bounds on clients, whichever transport they use.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientLimits {
-    /// The most HTTP sessions open at once. A client past it is refused at
-    /// `initialize` (stdio serves one client by nature).
+    /// The most HTTP sessions open at once. At the bound, the session whose
+    /// client has been gone longest (no stream open) is ended to make room;
+    /// a client is refused at `initialize` only when every session has its
+    /// client connected (stdio serves one client by nature).
     pub max_sessions: usize,
     /// The most requests one session has in flight (sent, not yet
     /// answered or cancelled), tasks' `tasks/result` waits among them.

@@ -12,7 +12,14 @@ pub(crate) fn run() -> Result<()> {
     sh::step("a million messages through the bridge, with cancels and nested pumps");
     sh::cargo(
         &env,
-        &["test", "-p", "dcclink-bridge", "--release", "--test", "stress"],
+        &[
+            "test",
+            "-p",
+            "dcclink-bridge",
+            "--release",
+            "--test",
+            "stress",
+        ],
     )?;
     sh::step("100,000 calls from 8 clients, stdio and HTTP, some killed (tests/soak)");
     let python = env.venv_bin("python");

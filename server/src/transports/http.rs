@@ -158,9 +158,10 @@ async fn refuse_unreadable(
         .await
 }
 
-/// Refuses an `initialize` (which opens a session) while
-/// [`ClientLimits::max_sessions`] are open: 503, with the JSON-RPC error
-/// that says what to do.
+/// Makes room for an `initialize` (which opens a session) while
+/// [`ClientLimits::max_sessions`] are open, by ending the session whose
+/// client has been gone longest; refuses it when every session has a
+/// stream open: 503, with the JSON-RPC error that says what to do.
 async fn limit_sessions(
     State(sessions): State<Arc<Sessions>>,
     request: Request,
@@ -186,7 +187,7 @@ async fn limit_sessions(
         Ok(Opening {
             id,
             method: Some(method),
-        }) if method == "initialize" => (
+        }) if method == "initialize" && !sessions.make_room().await => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(wire_errors::error_json(
                 &wire_errors::too_many_sessions(sessions.max()),

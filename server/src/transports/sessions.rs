@@ -77,6 +77,31 @@ impl Sessions {
         self.local.sessions.read().await.len() >= self.limits.max_sessions
     }
 
+    /// Makes room for one more session at the bound by ending the one whose
+    /// client has been gone longest (no stream open), as the connection cap
+    /// makes room; false when every session has a stream open.
+    pub(crate) async fn make_room(&self) -> bool {
+        let gone = {
+            let mut clients = self.clients.lock();
+            let gone = (clients.iter())
+                .filter(|(_, client)| client.streams == 0)
+                .min_by_key(|(_, client)| client.last_heard)
+                .map(|(id, _)| id.clone());
+            if let Some(id) = &gone {
+                clients.remove(id);
+            }
+            gone
+        };
+        let Some(id) = gone else {
+            return false;
+        };
+        tracing::info!(session = %id, "ending the longest-idle session to make room for a new one");
+        if let Err(error) = self.local.close_session(&id).await {
+            tracing::warn!(%error, "an idle session did not close");
+        }
+        true
+    }
+
     /// Admits `message` to session `id` if it is a request: `Ok` with its
     /// id to settle when its stream ends, or the refusal to answer it with.
     fn admit(

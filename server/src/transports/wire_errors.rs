@@ -80,9 +80,9 @@ pub(crate) fn too_many_sessions(max: usize) -> ErrorData {
     ErrorData::new(
         ErrorCode(-32000),
         format!(
-            "too many sessions: dcclink already serves {max} sessions, the most it serves at \
-             once (--max-sessions); close a client you no longer use, or start dcclink with a \
-             higher --max-sessions"
+            "too many sessions: dcclink already serves {max} sessions, each with a client \
+             connected, the most it serves at once (--max-sessions); close a client you no \
+             longer use, or start dcclink with a higher --max-sessions"
         ),
         None,
     )
