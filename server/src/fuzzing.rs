@@ -119,3 +119,43 @@ pub fn page(items: usize, cursor: Option<String>) -> Result<(Vec<usize>, Option<
     crate::registries::pagination::page((0..items).collect(), Some(&request))
         .map_err(|error| error.message.to_string())
 }
+
+/// A task store holding `kept` new tasks, and an empty set of parked
+/// round trips: what the ids an agent sends back are looked up in.
+pub struct IdLookups {
+    tasks: crate::Tasks,
+    round_trips: crate::job::round_trips::RoundTrips,
+    /// The ids of the tasks the store holds.
+    pub ids: Vec<String>,
+}
+
+impl IdLookups {
+    /// A store of `kept` new tasks.
+    pub fn new(kept: usize) -> Self {
+        let bridge = dcclink_bridge::Bridge::new(dcclink_bridge::BridgeConfig::default());
+        let tasks = crate::Tasks::new(bridge);
+        let ids = (0..kept)
+            .filter_map(|_| tasks.create("fuzzed", "fuzz", Some(60_000)).ok())
+            .map(|task| task.id.clone())
+            .collect();
+        Self {
+            tasks,
+            round_trips: crate::job::round_trips::RoundTrips::default(),
+            ids,
+        }
+    }
+
+    /// The task `id` names (`tasks/get`), or the error's code and message.
+    pub fn task(&self, id: &str) -> Result<String, (i32, String)> {
+        (self.tasks.find(id))
+            .map(|task| task.id.clone())
+            .map_err(|error| (error.code.0, error.message.to_string()))
+    }
+
+    /// What resuming the round trip `handle` names answers.
+    pub fn request_state(&self, handle: &str) -> Result<(), (i32, String)> {
+        (self.round_trips.resume(handle, "fuzzed", None))
+            .map(drop)
+            .map_err(|error| (error.code.0, error.message.to_string()))
+    }
+}

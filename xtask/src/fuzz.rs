@@ -18,13 +18,14 @@ use anyhow::{Context, Result, bail};
 use crate::sh::{self, Env};
 
 /// The targets, as `fuzz/Cargo.toml` names them.
-const TARGETS: [&str; 6] = [
+const TARGETS: [&str; 7] = [
     "stdio_framing",
     "tool_arguments",
     "uri_template",
     "panel_answer",
     "registry_entry",
     "list_cursor",
+    "task_ids",
 ];
 
 /// How long the smoke in `cargo xtask test` runs each target.
