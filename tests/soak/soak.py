@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx2
+from client import BOUND, Http
 
 HERE = Path(__file__).parent
 DCCLINK = Path(sys.executable).parent / "dcclink"
@@ -141,8 +141,7 @@ def main() -> None:
     while proc(server.pid)["fds"] > idle["fds"] and time.monotonic() < deadline:
         time.sleep(1)
     settled = proc(server.pid)
-    headers = {"Authorization": f"Bearer {info['token']}"}
-    report = call_report(info["url"], headers)
+    report = call_report(info["url"], info["token"])
     server.terminate()
     server.wait(timeout=30)
 
@@ -184,39 +183,14 @@ def main() -> None:
         sys.exit("soak failed: " + "; ".join(problems))
 
 
-def call_report(url: str, headers: dict[str, str]) -> dict[str, int]:
+def call_report(url: str, token: str) -> dict[str, int]:
     """``soak_report``, through a session of its own."""
-    accept = {"Accept": "application/json, text/event-stream", **headers}
-    with httpx2.Client(timeout=30, headers=accept) as client:
-        init = {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "soak-report", "version": "0"},
-            },
-        }
-        opened = client.post(url, json=init)
-        client.headers["mcp-session-id"] = opened.headers["mcp-session-id"]
-        client.headers["mcp-protocol-version"] = "2025-11-25"
-        client.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
-        call = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "tools/call",
-            "params": {"name": "soak_report"},
-        }
-        answer = client.post(url, json=call).text
-        message = next(
-            json.loads(line[5:])
-            for line in answer.splitlines()
-            if line.startswith("data:{") or line.startswith("data: {")
-        )
-        client.delete(url)
-        result: dict[str, int] = message["result"]["structuredContent"]
-        return result
+    session = Http(url, token)
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "soak_report"}}
+    answer = session.call(call, lambda: None, BOUND)
+    session.client.delete(url)
+    result: dict[str, int] = answer["result"]["structuredContent"]
+    return result
 
 
 if __name__ == "__main__":
