@@ -122,6 +122,9 @@ def main() -> None:
     kills = 0
     baseline: dict[str, int] = {}
     peak_rss = 0
+    # The RSS (KiB) after each tenth of the calls: a leak climbs, a cache
+    # levels off.
+    series: list[int] = []
     while not all(client.done.is_set() for client in clients):
         time.sleep(0.05)
         done = CALLS - sum(client.left for client in clients)
@@ -129,6 +132,8 @@ def main() -> None:
             baseline = proc(server.pid)
         if baseline:
             peak_rss = max(peak_rss, proc(server.pid)["rss_kib"])
+        if done >= (len(series) + 1) * CALLS // 10:
+            series.append(proc(server.pid)["rss_kib"])
         if done >= (kills + 1) * KILL_EVERY and kills < 99:
             alive = [client for client in clients if not client.done.is_set()]
             if alive:
@@ -160,6 +165,7 @@ def main() -> None:
         "idle": idle,
         "after_warm_up": baseline,
         "peak_rss_kib": peak_rss,
+        "rss_kib_each_tenth": series,
         "at_end": end,
         "settled": settled,
         "rss_growth_mib": round((settled["rss_kib"] - baseline["rss_kib"]) / 1024, 2),

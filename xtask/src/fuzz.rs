@@ -31,9 +31,9 @@ const TARGETS: [&str; 7] = [
 /// How long the smoke in `cargo xtask test` runs each target.
 const SMOKE_SECONDS: u32 = 60;
 
-/// `cargo xtask fuzz [SECONDS]`: each target for SECONDS (600 by default),
-/// two at a time (a core each, on the 2-core machines this runs on), built
-/// with AddressSanitizer.
+/// `cargo xtask fuzz [SECONDS [TARGET...]]`: each target (or those named)
+/// for SECONDS (600 by default), two at a time (a core each, on the 2-core
+/// machines this runs on), built with AddressSanitizer.
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let seconds = match args.first() {
         Some(seconds) => seconds
@@ -41,23 +41,41 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             .with_context(|| format!("SECONDS must be a whole number, not {seconds:?}"))?,
         None => 600,
     };
+    let named = args.get(1..).unwrap_or_default();
+    if let Some(unknown) = named.iter().find(|t| !TARGETS.contains(&t.as_str())) {
+        bail!(
+            "no fuzz target {unknown:?}; the targets: {}",
+            TARGETS.join(", ")
+        );
+    }
+    let targets: Vec<&str> = match named {
+        [] => TARGETS.to_vec(),
+        named => named.iter().map(String::as_str).collect(),
+    };
     let env = Env {
         root: sh::root(),
         vars: Vec::new(),
     };
-    campaign(&env, "address", seconds, 2)
+    campaign(&env, &targets, "address", seconds, 2)
 }
 
 /// The smoke of `cargo xtask test`: every target at once for
 /// [`SMOKE_SECONDS`], built without a sanitizer (dcclink's code has no
 /// `unsafe`, and the build is minutes shorter).
 pub(crate) fn smoke(env: &Env) -> Result<()> {
-    campaign(env, "none", SMOKE_SECONDS, TARGETS.len())
+    campaign(env, &TARGETS, "none", SMOKE_SECONDS, TARGETS.len())
 }
 
-/// Builds the targets with `sanitizer`, then runs each for `seconds`,
-/// `together` at a time; fails, naming the input, when one crashes.
-fn campaign(env: &Env, sanitizer: &str, seconds: u32, together: usize) -> Result<()> {
+/// Builds the targets with `sanitizer`, then runs each of `targets` for
+/// `seconds`, `together` at a time; fails, naming the input, when one
+/// crashes.
+fn campaign(
+    env: &Env,
+    targets: &[&str],
+    sanitizer: &str,
+    seconds: u32,
+    together: usize,
+) -> Result<()> {
     let fuzz = env.root.join("fuzz");
     let nightly = env.with_vars(&[("RUSTC_BOOTSTRAP", "1")]);
     if !sh::succeeds("cargo", &["fuzz", "--version"]) {
@@ -81,7 +99,7 @@ fn campaign(env: &Env, sanitizer: &str, seconds: u32, together: usize) -> Result
     ));
     let scratch = std::env::temp_dir().join(format!("dcclink-fuzz-{}", std::process::id()));
     let mut crashed = Vec::new();
-    for targets in TARGETS.chunks(together) {
+    for targets in targets.chunks(together) {
         let running = targets
             .iter()
             .map(|target| start(&fuzz, &scratch, target, seconds))

@@ -9,8 +9,9 @@
 //!   loom model checks, a 60-second smoke of each fuzz target, the release
 //!   artefacts (as `dist` builds them), pytest and the end-to-end tests with
 //!   the official MCP SDK, the installed wheel's among them.
-//! * `fuzz [SECONDS]`: each fuzz target for SECONDS (600 by default), with
-//!   AddressSanitizer, and what each run covered.
+//! * `fuzz [SECONDS [TARGET...]]`: each fuzz target (or those named) for
+//!   SECONDS (600 by default), with AddressSanitizer, and what each run
+//!   covered.
 //! * `soak`: the long runs: a million messages through the bridge, and
 //!   100,000 calls from clients that are killed on the way.
 //! * `bench`: a release build, then every benchmark.
@@ -45,7 +46,7 @@ fn main() -> Result<()> {
              test   run every check and test\n\
              bench  run the benchmarks on a release build\n\
              dist   build the release wheel and sdist into dist/\n\
-             fuzz   run each fuzz target for SECONDS (600 by default)\n\
+             fuzz   run each fuzz target (or those named) for SECONDS (600 by default)\n\
              soak   the long runs: 1,000,000 bridge messages, 100,000 calls"
         ),
     }
