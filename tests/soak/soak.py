@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from client import BOUND, Http
 
@@ -61,6 +61,7 @@ class Client:
         self.left = CALLS // CLIENTS
         self.summaries: list[dict[str, Any]] = []
         self.done = threading.Event()
+        self.failed: Optional[str] = None
         self.lock = threading.Lock()
         self.start()
 
@@ -83,16 +84,25 @@ class Client:
         threading.Thread(target=self.follow, args=(self.process,), daemon=True).start()
 
     def follow(self, process: subprocess.Popen[str]) -> None:
+        """Keeps count of ``process``'s progress, until it ends or is
+        replaced: a killed client's last lines must not count for the next."""
         assert process.stdout is not None
         for line in process.stdout:
-            if line.startswith("progress "):
-                with self.lock:
+            with self.lock:
+                if process is not self.process:
+                    return
+                if line.startswith("progress "):
                     self.next = int(line.split()[1]) + 1
                     self.left -= 1
-            elif line.startswith("{"):
-                self.summaries.append(json.loads(line))
-        if process.wait() == 0 and self.left == 0:
+                elif line.startswith("{"):
+                    self.summaries.append(json.loads(line))
+        with self.lock:
+            if process is not self.process:
+                return
+        if process.wait() == 0:
             self.done.set()
+        else:
+            self.failed = f"client {self.slot} failed on its own (exit {process.returncode})"
 
     def kill_and_restart(self) -> None:
         with self.lock:
@@ -127,6 +137,10 @@ def main() -> None:
     series: list[int] = []
     while not all(client.done.is_set() for client in clients):
         time.sleep(0.05)
+        failed = [client.failed for client in clients if client.failed]
+        if failed:
+            server.kill()
+            sys.exit("soak failed: " + "; ".join(failed))
         done = CALLS - sum(client.left for client in clients)
         if not baseline and done >= CALLS * WARM_UP:
             baseline = proc(server.pid)
