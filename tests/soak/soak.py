@@ -62,6 +62,7 @@ class Client:
         self.summaries: list[dict[str, Any]] = []
         self.done = threading.Event()
         self.failed: Optional[str] = None
+        self.killed: set[int] = set()
         self.lock = threading.Lock()
         self.start()
 
@@ -96,16 +97,18 @@ class Client:
                     self.left -= 1
                 elif line.startswith("{"):
                     self.summaries.append(json.loads(line))
+        status = process.wait()
         with self.lock:
-            if process is not self.process:
+            if process.pid in self.killed:
                 return
-        if process.wait() == 0:
+        if status == 0:
             self.done.set()
         else:
-            self.failed = f"client {self.slot} failed on its own (exit {process.returncode})"
+            self.failed = f"client {self.slot} failed on its own (exit {status})"
 
     def kill_and_restart(self) -> None:
         with self.lock:
+            self.killed.add(self.process.pid)
             self.process.kill()
             self.process.wait()
             # The call in flight when it died may have run: start past it.
