@@ -204,6 +204,12 @@ async fn malformed_json_unknown_methods_and_huge_requests_leave_the_connection_u
         .await;
     let parse = client.recv().await;
     assert_eq!(parse["error"]["code"], -32700);
+    // The id before the break is read, so the caller's request fails now
+    // rather than at its timeout.
+    assert_eq!(parse.get("id"), Some(&json!(7)), "{parse}");
+    client.send_line(b"{not json").await;
+    let parse = client.recv().await;
+    assert_eq!(parse["error"]["code"], -32700);
     // JSON-RPC 2.0: an error whose id is unknown says `"id": null`.
     assert_eq!(parse.get("id"), Some(&Value::Null), "{parse}");
 
