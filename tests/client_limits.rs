@@ -351,6 +351,32 @@ async fn a_session_whose_client_vanished_is_ended_and_its_call_cancelled() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_keeps_calling_without_a_listener_is_kept_until_it_goes_quiet() {
+    let host = TestHost::new();
+    let abandoned_after = Duration::from_millis(500);
+    let limits = ClientLimits {
+        abandoned_after,
+        ..ClientLimits::default()
+    };
+    let (mut server, url) = serve(&host, limits);
+    let mut client = Client::new(&url);
+    client.initialize().await;
+
+    // Each request's stream ends at once, and none is open between them,
+    // yet the client is heard from more often than the bound: it stays.
+    let busy_until = Instant::now() + abandoned_after * 4;
+    while Instant::now() < busy_until {
+        assert_eq!(client.ping().await, 200, "a busy client's session ended");
+        tokio::time::sleep(abandoned_after / 3).await;
+    }
+
+    // Then it goes quiet, and its session is ended.
+    tokio::time::sleep(abandoned_after * 3).await;
+    assert_eq!(client.ping().await, 404, "a quiet session lived on");
+    server.shutdown(HANG);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_2026_07_28_closing_the_answer_stream_cancels_the_call() {
     let host = TestHost::new();
     let hold = holding(&host);

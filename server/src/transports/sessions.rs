@@ -48,11 +48,14 @@ pub(crate) struct Sessions {
 type Clients = Arc<OrderedMutex<HashMap<SessionId, ClientState>>>;
 
 /// What is known of one session's client: its open streams, when it was
-/// last heard from, and its requests in flight.
+/// last heard from, its requests in flight, and whether a watch for its
+/// leaving is already waiting (one per session, however many streams
+/// end).
 struct ClientState {
     streams: usize,
     last_heard: Instant,
     requests: InFlight,
+    watched: bool,
 }
 
 type Local = <LocalSessionManager as SessionManager>::Transport;
@@ -177,18 +180,20 @@ struct OpenStream {
 
 impl Drop for OpenStream {
     fn drop(&mut self) {
-        let last = match self.clients.lock().get_mut(&self.id) {
+        let watch = match self.clients.lock().get_mut(&self.id) {
             Some(client) => {
                 if let Some(request) = &self.request {
                     client.requests.settle(request);
                 }
                 client.streams -= 1;
                 client.last_heard = Instant::now();
-                client.streams == 0
+                let watch = client.streams == 0 && !client.watched;
+                client.watched |= watch;
+                watch
             }
             None => false,
         };
-        if let (true, Ok(runtime)) = (last, tokio::runtime::Handle::try_current()) {
+        if let (true, Ok(runtime)) = (watch, tokio::runtime::Handle::try_current()) {
             runtime.spawn(end_if_abandoned(
                 self.id.clone(),
                 self.local.clone(),
@@ -199,25 +204,40 @@ impl Drop for OpenStream {
     }
 }
 
-/// Waits `after`, then ends session `id` if its client has had no stream
-/// open and sent nothing for that long.
+/// Ends session `id` once its client has had no stream open and sent
+/// nothing for `after`. Gives up the watch when a stream is open as it
+/// looks (the end of the last one starts the next watch), so a session
+/// has one watch however many of its requests end meanwhile.
 async fn end_if_abandoned(
     id: SessionId,
     local: Arc<LocalSessionManager>,
     clients: Clients,
     after: Duration,
 ) {
-    tokio::time::sleep(after).await;
-    let abandoned = clients
-        .lock()
-        .get(&id)
-        .is_some_and(|client| client.streams == 0 && client.last_heard.elapsed() >= after);
-    if abandoned {
-        tracing::info!(session = %id, "ending a session whose client has gone (no stream for {after:?})");
-        clients.lock().remove(&id);
-        if let Err(error) = local.close_session(&id).await {
-            tracing::warn!(%error, "an abandoned session did not close");
+    let mut wait = after;
+    loop {
+        tokio::time::sleep(wait).await;
+        {
+            let mut clients = clients.lock();
+            let Some(client) = clients.get_mut(&id) else {
+                return; // ended already
+            };
+            if client.streams > 0 {
+                client.watched = false;
+                return;
+            }
+            let quiet = client.last_heard.elapsed();
+            if quiet < after {
+                wait = after - quiet;
+                continue;
+            }
+            clients.remove(&id);
         }
+        break;
+    }
+    tracing::info!(session = %id, "ending a session whose client has gone (no stream for {after:?})");
+    if let Err(error) = local.close_session(&id).await {
+        tracing::warn!(%error, "an abandoned session did not close");
     }
 }
 
@@ -231,6 +251,7 @@ impl SessionManager for Sessions {
             streams: 0,
             last_heard: Instant::now(),
             requests: InFlight::new(self.limits.max_in_flight),
+            watched: true,
         };
         self.clients.lock().insert(id.clone(), client);
         // A client that leaves straight after `initialize` opens no stream.
