@@ -25,9 +25,7 @@ use rmcp::model::{
 use rmcp::service::{RoleServer, RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 
-/// The JSON-RPC error code of a request refused past the bound: in the
-/// range JSON-RPC leaves to servers.
-const TOO_MANY_IN_FLIGHT: ErrorCode = ErrorCode(-32000);
+use crate::transports::wire_errors::OVER_A_LIMIT;
 
 /// One session's requests in flight, by id, against its bound.
 #[derive(Debug)]
@@ -77,7 +75,7 @@ impl InFlight {
 /// The error for a request past the bound of `max`.
 fn too_many(max: usize) -> ErrorData {
     ErrorData::new(
-        TOO_MANY_IN_FLIGHT,
+        OVER_A_LIMIT,
         format!(
             "too many requests in flight: this session already waits on {max} answers, the \
              most one session may (--max-in-flight); wait for some to be answered, or cancel \

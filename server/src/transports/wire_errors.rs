@@ -18,6 +18,11 @@ use serde::Deserializer as _;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_json::{Value, json};
 
+/// The JSON-RPC error code of a request refused past one of the client
+/// limits (sessions, requests in flight): in the range JSON-RPC leaves to
+/// servers, one code for "too many", whichever bound it was.
+pub(crate) const OVER_A_LIMIT: ErrorCode = ErrorCode(-32000);
+
 /// How much of an oversized line is kept to find its id in.
 pub(crate) const ID_SEARCH_BYTES: usize = 4096;
 
@@ -78,7 +83,7 @@ pub(crate) fn diagnose(bytes: &[u8]) -> Option<(ErrorData, Option<RequestId>)> {
 /// The error for an `initialize` refused while `max` sessions are open.
 pub(crate) fn too_many_sessions(max: usize) -> ErrorData {
     ErrorData::new(
-        ErrorCode(-32000),
+        OVER_A_LIMIT,
         format!(
             "too many sessions: dcclink already serves {max} sessions, each with a client \
              connected, the most it serves at once (--max-sessions); close a client you no \
