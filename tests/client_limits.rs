@@ -68,11 +68,14 @@ fn serve(host: &TestHost, limits: ClientLimits) -> (ServerHandle, String) {
     (server, url)
 }
 
-/// A client of one session, speaking Streamable HTTP by hand.
+/// A client speaking Streamable HTTP by hand: of one 2025-11-25 session,
+/// or of 2026-07-28, where each request stands alone and names its client.
 struct Client {
     http: reqwest::Client,
     url: String,
     session: Option<String>,
+    /// The name a 2026-07-28 client gives in each request.
+    sessionless: Option<&'static str>,
 }
 
 impl Client {
@@ -84,26 +87,54 @@ impl Client {
             http: reqwest::Client::new(),
             url: url.to_owned(),
             session: None,
+            sessionless: None,
+        }
+    }
+
+    /// A 2026-07-28 client called `name`.
+    fn sessionless(url: &str, name: &'static str) -> Self {
+        Self {
+            sessionless: Some(name),
+            ..Self::new(url)
         }
     }
 
     fn post(&self, body: &Value) -> reqwest::RequestBuilder {
-        let request = self
-            .http
-            .post(&self.url)
-            .bearer_auth("t0ken")
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2025-11-25")
-            .json(body);
-        match &self.session {
-            Some(session) => request.header("mcp-session-id", session),
-            None => request,
-        }
+        let request = (self.http.post(&self.url).bearer_auth("t0ken"))
+            .header("accept", "application/json, text/event-stream");
+        let Some(name) = self.sessionless else {
+            let request = request
+                .header("mcp-protocol-version", "2025-11-25")
+                .json(body);
+            return match &self.session {
+                Some(session) => request.header("mcp-session-id", session),
+                None => request,
+            };
+        };
+        let mut body = body.clone();
+        body["params"]["_meta"] = json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": name, "version": "0"},
+            "io.modelcontextprotocol/clientCapabilities": {},
+        });
+        let tool = body["params"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        request
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", body["method"].as_str().unwrap_or_default())
+            .header("mcp-name", tool)
+            .json(&body)
     }
 
     /// Sends `initialize` (and `notifications/initialized` when it is
-    /// accepted); the status and the JSON-RPC message answered.
+    /// accepted); the status and the JSON-RPC message answered. A
+    /// 2026-07-28 client has nothing to open.
     async fn initialize(&mut self) -> (u16, Value) {
+        if self.sessionless.is_some() {
+            return (200, Value::Null);
+        }
         let initialize = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
             "protocolVersion": "2025-11-25", "capabilities": {},
             "clientInfo": {"name": "limits", "version": "0"}}});
@@ -258,11 +289,14 @@ async fn at_the_bound_the_session_idle_longest_makes_room() {
 /// Another client's call is served meanwhile, every accepted call runs in
 /// arrival order, and once its calls end the runaway is served again.
 /// Returns the third call's answer.
-async fn a_third_call_past(limits: ClientLimits) -> Value {
+async fn a_third_call_past(
+    limits: ClientLimits,
+    client: fn(&str, &'static str) -> Client,
+) -> Value {
     let host = TestHost::new();
     let hold = holding(&host);
     let (mut server, url) = serve(&host, limits);
-    let mut runaway = Client::new(&url);
+    let mut runaway = client(&url, "runaway");
     runaway.initialize().await;
     let first = runaway.call_hold(1, 1);
     until(|| host.bridge().running_call().is_some()).await;
@@ -275,7 +309,7 @@ async fn a_third_call_past(limits: ClientLimits) -> Value {
         .expect("the third call");
     assert_eq!(refused["id"], 3);
 
-    let mut other = Client::new(&url);
+    let mut other = client(&url, "other");
     other.initialize().await;
     let others = other.call_hold(1, 4);
     until(|| host.bridge().stats().queue_depth == 2).await;
@@ -292,11 +326,11 @@ async fn a_third_call_past(limits: ClientLimits) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_past_a_sessions_bound_are_refused_at_once_and_the_rest_run_in_order() {
-    let refused = a_third_call_past(ClientLimits {
+    let limits = ClientLimits {
         max_in_flight: 2,
         ..ClientLimits::default()
-    })
-    .await;
+    };
+    let refused = a_third_call_past(limits, in_a_session).await;
     let message = error_message(&refused);
     assert!(message.contains("already waits on 2 answers"), "{message}");
     assert!(message.contains("--max-in-flight"), "{message}");
@@ -304,13 +338,25 @@ async fn requests_past_a_sessions_bound_are_refused_at_once_and_the_rest_run_in_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_past_a_clients_quota_are_refused_while_other_clients_are_served() {
-    let refused = a_third_call_past(ClientLimits {
+    let limits = ClientLimits {
         max_calls_per_client: 2,
         ..ClientLimits::default()
-    })
-    .await;
+    };
+    for client in [in_a_session, Client::sessionless] {
+        assert_over_quota(&a_third_call_past(limits, client).await);
+    }
+}
+
+/// A client of a session of its own (its name unused: the session is
+/// what it is known by).
+fn in_a_session(url: &str, _name: &'static str) -> Client {
+    Client::new(url)
+}
+
+/// Asserts that `refused` is the call quota's refusal.
+fn assert_over_quota(refused: &Value) {
     assert_eq!(refused["result"]["isError"], true);
-    let text = tool_text(&refused);
+    let text = tool_text(refused);
     assert!(
         text.contains("already has 2 calls queued or running"),
         "{text}"
@@ -381,22 +427,7 @@ async fn on_2026_07_28_closing_the_answer_stream_cancels_the_call() {
     let host = TestHost::new();
     let hold = holding(&host);
     let (mut server, url) = serve(&host, ClientLimits::default());
-    let meta = json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientInfo": {"name": "limits", "version": "0"},
-        "io.modelcontextprotocol/clientCapabilities": {},
-    });
-    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-        "params": {"name": "hold", "arguments": {"n": 1}, "_meta": meta}});
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let sent = (reqwest::Client::new().post(&url).bearer_auth("t0ken"))
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", "hold")
-        .json(&call)
-        .send();
-    let waiting = tokio::spawn(sent);
+    let waiting = Client::sessionless(&url, "limits").call_hold(1, 1);
     until(|| host.bridge().running_call().is_some()).await;
     assert!(!hold.cancelled.load(Ordering::Acquire));
     waiting.abort(); // the client closes its stream: the revision's cancel

@@ -60,6 +60,8 @@ pub enum LockLevel {
     Task = 17,
     /// The HTTP sessions' open streams, watched for abandoned clients.
     Sessions = 18,
+    /// The call quotas of clients without a session, by name.
+    Quotas = 19,
 }
 
 #[cfg(debug_assertions)]

@@ -287,7 +287,8 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = ClientLimits::default().max_in_flight, value_name = "N")]
     pub max_in_flight: usize,
 
-    /// The most calls one client may have queued or running at once.
+    /// The most calls one client may have queued or running at once (a
+    /// client without a session, on MCP 2026-07-28, is known by its name).
     #[arg(long, default_value_t = ClientLimits::default().max_calls_per_client, value_name = "N")]
     pub max_calls_per_client: usize,
 

@@ -10,9 +10,12 @@
 //! holds `max_sessions × max_calls_per_client` calls, so each client keeps
 //! its share.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use dcclink_bridge::lock_order::{LockLevel, OrderedMutex};
 
 /// The bounds on clients, whichever transport they use.
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +29,8 @@ pub struct ClientLimits {
     /// answered or cancelled), tasks' `tasks/result` waits among them.
     pub max_in_flight: usize,
     /// The most calls one client has queued or running at once, its tasks
-    /// among them.
+    /// among them. A client is its session; one without a session (MCP
+    /// 2026-07-28 over HTTP) is the name its requests give.
     pub max_calls_per_client: usize,
     /// How long an HTTP session may have no open stream (no request being
     /// answered, no `GET` listener) before it is ended as abandoned: its
@@ -78,6 +82,43 @@ impl CallQuota {
     }
 }
 
+/// The call quotas of HTTP clients that have no session (MCP 2026-07-28),
+/// by the name each request gives its client in `_meta`: two agents of
+/// the same name share one quota, and a runaway one cannot take the
+/// queue from the others.
+#[derive(Debug)]
+pub(crate) struct QuotasByName {
+    max: usize,
+    quotas: OrderedMutex<HashMap<String, CallQuota>>,
+}
+
+/// How many names are kept before the unused ones are swept: a name is
+/// kept only while a call of its client is queued or running, so a client
+/// that sends a new name each time grows nothing.
+const NAMES_BEFORE_A_SWEEP: usize = 64;
+
+impl QuotasByName {
+    /// Quotas of `max` calls each.
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            max,
+            quotas: OrderedMutex::new(LockLevel::Quotas, HashMap::new()),
+        }
+    }
+
+    /// The quota of the client called `name`.
+    pub(crate) fn of(&self, name: &str) -> CallQuota {
+        let mut quotas = self.quotas.lock();
+        if quotas.len() >= NAMES_BEFORE_A_SWEEP {
+            // Held by nobody else: no call and no caller has it.
+            quotas.retain(|_, quota| Arc::strong_count(&quota.taken) > 1);
+        }
+        (quotas.entry(name.to_owned()))
+            .or_insert_with(|| CallQuota::new(self.max))
+            .clone()
+    }
+}
+
 /// One call's place in its client's [`CallQuota`], given back on drop.
 #[derive(Debug)]
 pub(crate) struct QuotaSlot(Arc<AtomicUsize>);
@@ -102,5 +143,23 @@ mod tests {
         assert!(refused.contains("--max-calls-per-client"), "{refused}");
         drop(first);
         assert!(quota.take().is_ok(), "an ended call frees its place");
+    }
+
+    #[test]
+    fn clients_of_one_name_share_a_quota_and_unused_names_are_swept() {
+        let quotas = QuotasByName::new(1);
+        let held = quotas.of("agent").take().expect("the first call");
+        assert!(quotas.of("agent").take().is_err(), "the same name's second");
+        assert!(
+            quotas.of("other").take().is_ok(),
+            "another name has its own"
+        );
+        for n in 0..1000 {
+            drop(quotas.of(&format!("name {n}")));
+        }
+        assert!(quotas.quotas.lock().len() <= NAMES_BEFORE_A_SWEEP);
+        assert!(quotas.of("agent").take().is_err(), "a name in use is kept");
+        drop(held);
+        assert!(quotas.of("agent").take().is_ok());
     }
 }

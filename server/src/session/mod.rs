@@ -31,7 +31,7 @@ use crate::audit::Record;
 use crate::job::Job;
 use crate::job::output::JobOutput;
 use crate::job::running::{self, Caller, Running, Step};
-use crate::limits::{CallQuota, ClientLimits};
+use crate::limits::{CallQuota, ClientLimits, QuotasByName};
 use crate::log_levels;
 use crate::registries::completions::{self, Target};
 use crate::registries::pagination;
@@ -96,6 +96,7 @@ pub struct DccServer {
     session: Arc<OnceLock<Session>>,
     subscriptions: Arc<OrderedMutex<BTreeSet<String>>>,
     quota: CallQuota,
+    quotas_by_name: Option<Arc<QuotasByName>>,
 }
 
 impl DccServer {
@@ -109,6 +110,7 @@ impl DccServer {
             session: Arc::new(OnceLock::new()),
             subscriptions: Arc::new(OrderedMutex::new(LockLevel::Subscriptions, BTreeSet::new())),
             quota: CallQuota::new(ClientLimits::default().max_calls_per_client),
+            quotas_by_name: None,
         }
     }
 
@@ -116,6 +118,14 @@ impl DccServer {
     /// running at once.
     pub fn with_call_quota(mut self, max: usize) -> Self {
         self.quota = CallQuota::new(max);
+        self
+    }
+
+    /// Counts the calls of a client without a session (MCP 2026-07-28
+    /// over HTTP: each request stands alone) against the quota of the name
+    /// its request gives, in `quotas`.
+    pub(crate) fn with_quotas_by_name(mut self, quotas: Arc<QuotasByName>) -> Self {
+        self.quotas_by_name = Some(quotas);
         self
     }
 
@@ -137,6 +147,12 @@ impl DccServer {
         let round_trips = revision
             .filter(|revision| *revision >= ProtocolVersion::V_2026_07_28)
             .map(|_| context.meta.client_capabilities().unwrap_or_default());
+        // A client that opened no session (it sent no `initialize`) is
+        // known by the name it gives.
+        let quota = match (&self.quotas_by_name, self.session.get()) {
+            (Some(by_name), None) => by_name.of(&self.client_name(&context)),
+            _ => self.quota.clone(),
+        };
         Caller {
             round_trips,
             label: self.client_label(&context),
@@ -147,17 +163,21 @@ impl DccServer {
             min_log_level: self.min_log_level(),
             task: None,
             on_progress: None,
-            quota: self.quota.clone(),
+            quota,
         }
     }
 
     /// The client's name and transport, for the panel and the audit log.
     fn client_label(&self, context: &RequestContext<RoleServer>) -> String {
+        format!("{} ({})", self.client_name(context), self.transport)
+    }
+
+    /// The name the client gives itself.
+    fn client_name(&self, context: &RequestContext<RoleServer>) -> String {
         // On MCP 2026-07-28 the client names itself in each request.
-        let client = (context.meta.client_info().map(|info| info.name))
+        (context.meta.client_info().map(|info| info.name))
             .or_else(|| context.peer.peer_info().map(|i| i.client_info.name.clone()))
-            .unwrap_or_else(|| "client".to_owned());
-        format!("{client} ({})", self.transport)
+            .unwrap_or_else(|| "client".to_owned())
     }
 
     /// Runs `job` for the client in `context` and records it in the audit

@@ -26,7 +26,7 @@ use rmcp::model::{ClientJsonRpcMessage, RequestId};
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
-use crate::limits::ClientLimits;
+use crate::limits::{ClientLimits, QuotasByName};
 use crate::panel::Panel;
 use crate::session::DccServer;
 use crate::shared::Shared;
@@ -81,10 +81,13 @@ pub(crate) fn router(
         query_allowed: matches!(reach, Reach::Loopback(_)),
     };
     let sessions = Arc::new(Sessions::new(limits));
+    let quotas_by_name = Arc::new(QuotasByName::new(limits.max_calls_per_client));
     let service = StreamableHttpService::new(
         move || {
-            let server = DccServer::new(shared.clone(), "http");
-            Ok(server.with_call_quota(limits.max_calls_per_client))
+            let server = DccServer::new(shared.clone(), "http")
+                .with_call_quota(limits.max_calls_per_client)
+                .with_quotas_by_name(quotas_by_name.clone());
+            Ok(server)
         },
         sessions.clone(),
         config,
